@@ -1,0 +1,31 @@
+import base64
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Create the master-key file named by PORTAL_MASTER_KEY_FILE (mode 0600) if it does not exist yet."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PORTAL_MASTER_KEY:
+            self.stdout.write("The master key comes from PORTAL_MASTER_KEY; no file to create.")
+            return
+        path = Path(settings.PORTAL_MASTER_KEY_FILE)
+        if path.exists():
+            self.stdout.write(f"Master key file {path} already exists; left as it is.")
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = base64.b64encode(secrets.token_bytes(32))
+        try:
+            # O_EXCL: never overwrite a key that appeared meanwhile; 0600 from the first byte written.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise CommandError(f"Cannot create {path}: {exc.strerror}") from None
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key + b"\n")
+        self.stdout.write(f"Created master key file {path} (mode 0600). Back it up: without it no key can be read.")

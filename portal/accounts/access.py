@@ -1,0 +1,147 @@
+"""The one place that decides who may see and do what.
+
+Rules:
+- a role grants a fixed set of capabilities (ROLE_CAPABILITIES); nothing else does, superusers included;
+- a user reaches a tenant only through ``tenants_for``; any other tenant answers 404, as if it did not exist;
+- an object is loaded only through ``scoped_get``, filtered by its tenant in the query itself, so another tenant's
+  object is a 404 by construction;
+- a role without the capability answers 403.
+"""
+
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_http_methods
+
+from .models import Role, Tenant, User
+
+
+class Cap(StrEnum):
+    VIEW_CERTIFICATES = "view-certificates"
+    MANAGE_CERTIFICATES = "manage-certificates"
+    VIEW_KEY_DETAILS = "view-key-details"
+    MANAGE_KEYS = "manage-keys"  # backup, restore, key download
+    MANAGE_ROOT_CAS = "manage-root-cas"
+    VIEW_IVR_PROFILES = "view-ivr-profiles"
+    ASSIGN_IVR = "assign-ivr"
+    REQUEST_ASSIGNMENT = "request-assignment"
+    VIEW_SCREEN_RECORDING = "view-screen-recording"
+    MANAGE_SCREEN_RECORDING = "manage-screen-recording"
+    VIEW_EXPIRY = "view-expiry"
+    VIEW_AUDIT = "view-audit"
+    VIEW_ALL_TENANTS = "view-all-tenants"
+
+
+ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
+    Role.TENANT_ADMIN: frozenset(
+        {
+            Cap.VIEW_CERTIFICATES,
+            Cap.MANAGE_CERTIFICATES,
+            Cap.VIEW_KEY_DETAILS,
+            Cap.MANAGE_KEYS,
+            Cap.MANAGE_ROOT_CAS,
+            Cap.VIEW_IVR_PROFILES,
+            Cap.REQUEST_ASSIGNMENT,
+            Cap.VIEW_SCREEN_RECORDING,
+            Cap.MANAGE_SCREEN_RECORDING,
+            Cap.VIEW_EXPIRY,
+            Cap.VIEW_AUDIT,
+        }
+    ),
+    Role.PROFESSIONAL: frozenset(
+        {Cap.VIEW_CERTIFICATES, Cap.VIEW_IVR_PROFILES, Cap.ASSIGN_IVR, Cap.VIEW_SCREEN_RECORDING, Cap.VIEW_EXPIRY}
+    ),
+    Role.SUPPORT: frozenset(
+        {
+            Cap.VIEW_CERTIFICATES,
+            Cap.VIEW_KEY_DETAILS,
+            Cap.VIEW_IVR_PROFILES,
+            Cap.VIEW_SCREEN_RECORDING,
+            Cap.VIEW_EXPIRY,
+            Cap.VIEW_AUDIT,
+            Cap.VIEW_ALL_TENANTS,
+        }
+    ),
+}
+
+
+def can(user: Any, cap: Cap) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return cap in ROLE_CAPABILITIES.get(user.role, frozenset())
+
+
+def tenants_for(user: Any) -> QuerySet[Tenant]:
+    """The tenants this user may reach at all."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Tenant.objects.none()
+    if can(user, Cap.VIEW_ALL_TENANTS):
+        return Tenant.objects.all()
+    if user.role in (Role.TENANT_ADMIN, Role.PROFESSIONAL):
+        return Tenant.objects.filter(users=user)
+    return Tenant.objects.none()
+
+
+def tenant_for(user: User, slug: str) -> Tenant:
+    """The named tenant, or 404 if this user may not reach it (unknown and foreign look the same)."""
+    return get_object_or_404(tenants_for(user), slug=slug)
+
+
+M = TypeVar("M", bound=Model)
+
+
+def scoped_get(queryset: QuerySet[M], tenant: Tenant, **lookup: Any) -> M:
+    """Load one object of ``tenant``; another tenant's object is a 404 because the query never sees it."""
+    if "tenant" in lookup or "tenant_id" in lookup:
+        raise ValueError("scoped_get filters by tenant itself")
+    return get_object_or_404(queryset.filter(tenant=tenant), **lookup)
+
+
+def check(user: Any, cap: Cap) -> None:
+    if not can(user, cap):
+        raise PermissionDenied
+
+
+View = Callable[..., HttpResponse]
+
+
+def tenant_view(cap: Cap, methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
+    """Decorate a view ``view(request, tenant, **kwargs)`` under ``/t/<slug:tenant>/``.
+
+    Order: sign-in, the HTTP method (405), the tenant (404 when out of reach, so a foreign tenant looks like none),
+    then the capability (403). ``request.tenant`` is set for templates.
+    """
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, tenant: str, **kwargs: Any) -> HttpResponse:
+            tenant_obj = tenant_for(request.user, tenant)  # type: ignore[arg-type]
+            check(request.user, cap)
+            request.tenant = tenant_obj  # type: ignore[attr-defined]
+            return view(request, tenant_obj, **kwargs)
+
+        return login_required(require_http_methods(list(methods))(wrapper))
+
+    return decorate
+
+
+def user_view(cap: Cap | None = None, methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
+    """Decorate a view that is not under one tenant (cross-tenant pages, account pages)."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+            if cap is not None:
+                check(request.user, cap)
+            return view(request, **kwargs)
+
+        return login_required(require_http_methods(list(methods))(wrapper))
+
+    return decorate

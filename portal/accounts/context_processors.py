@@ -1,0 +1,18 @@
+from typing import Any
+
+from django.http import HttpRequest
+
+from .access import ROLE_CAPABILITIES, Cap, tenants_for
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """What the base layout needs: the current tenant, the tenants to switch to, and what the role may do."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    caps = ROLE_CAPABILITIES.get(user.role, frozenset())
+    return {
+        "current_tenant": getattr(request, "tenant", None),
+        "switch_tenants": tenants_for(user) if user.role != "tenant-admin" else (),
+        "caps": {cap.name: True for cap in Cap if cap in caps},
+    }

@@ -1,0 +1,78 @@
+"""Record state changes. Every feature calls ``record``; nothing else writes audit entries."""
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .models import AuditEntry, AuditHead
+
+GENESIS_HASH = "0" * 64
+_FORBIDDEN_KEYS = ("password", "passphrase", "secret", "private_key", "master_key")
+_FORBIDDEN_TEXT = ("PRIVATE KEY", "ENCRYPTED PRIVATE")
+
+
+def _check_no_secrets(value: Any, path: str = "details") -> None:
+    """Refuse, loudly, details that could carry key material or passwords: a bug must not become a leak."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if any(word in str(key).lower() for word in _FORBIDDEN_KEYS):
+                raise ValueError(f"audit {path}.{key}: secrets must not be recorded")
+            _check_no_secrets(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_no_secrets(item, path)
+    elif isinstance(value, str):
+        if any(marker in value for marker in _FORBIDDEN_TEXT):
+            raise ValueError(f"audit {path}: key material must not be recorded")
+    elif not isinstance(value, int | bool | type(None)):
+        raise TypeError(f"audit {path}: only text, numbers, booleans, lists and mappings are recorded")
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    address = request.META.get("REMOTE_ADDR") or ""
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
+def record(
+    action: str,
+    *,
+    request: HttpRequest | None = None,
+    actor: Any = None,
+    tenant: Any = None,
+    obj: models.Model | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry, inside the caller's transaction: if the change rolls back, so does its record."""
+    details = dict(details or {})
+    _check_no_secrets(details)
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    with transaction.atomic():
+        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+        entry = AuditEntry(
+            created=timezone.now(),
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_username=getattr(actor, "username", "") if actor is not None else "",
+            tenant=tenant,
+            tenant_slug=tenant.slug if tenant is not None else "",
+            action=action,
+            object_type=obj._meta.model_name or "" if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            object_repr=str(obj)[:300] if obj is not None else "",
+            details=details,
+            ip=client_ip(request),
+            prev_hash=head.last_hash,
+        )
+        entry.entry_hash = entry.compute_hash()
+        entry.save()
+        AuditHead.objects.filter(pk=1).update(last_hash=entry.entry_hash, count=models.F("count") + 1)
+    return entry

@@ -1,0 +1,23 @@
+"""For the isolation test: how to make, in the *other* tenant (globex), the object a URL keyword names.
+
+Every URL keyword of the project must be listed here; the isolation test fails and names any that is not, so a
+new view cannot slip past it. A factory returns the value to put in the URL.
+"""
+
+from collections.abc import Callable
+
+from tests.conftest import World
+
+Factory = Callable[[World], str]
+
+FACTORIES: dict[str, Factory] = {
+    "tenant": lambda w: w.globex.slug,
+}
+
+
+def register(keyword: str) -> Callable[[Factory], Factory]:
+    def add(factory: Factory) -> Factory:
+        FACTORIES[keyword] = factory
+        return factory
+
+    return add
