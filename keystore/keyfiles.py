@@ -1,0 +1,175 @@
+"""Reading private key files as the seeds list them. No Django here.
+
+Accepted: "BEGIN RSA PRIVATE KEY" (also legacy-encrypted with DEK-Info), "BEGIN PRIVATE KEY", "BEGIN ENCRYPTED PRIVATE
+KEY", and the DER forms of the same. RSA only, 2048 bits or more. Every failure is a ``KeyFileError`` whose message
+is meant for the person who chose the file.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
+MIN_RSA_BITS = 2048
+MAX_KEY_FILE_BYTES = 256 * 1024
+
+RSA_TRADITIONAL = "OpenSSL RSA private key"
+RSA_TRADITIONAL_ENCRYPTED = "Legacy encrypted OpenSSL RSA private key (DEK-Info)"
+PKCS8 = "PKCS#8 private key"
+PKCS8_ENCRYPTED = "Encrypted PKCS#8 private key"
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
+
+
+class KeyFileError(ValueError):
+    """A key file that cannot be used; the message says why, in words."""
+
+
+@dataclass(frozen=True)
+class KeyFileInfo:
+    kind: str  # one of the four format names above, with " (DER)" for binary files
+    encrypted: bool
+    key_size: int | None  # None while an encrypted key has not been opened
+    public_key_spki_sha256: str | None  # to match the key with its certificate
+
+    @property
+    def description(self) -> str:
+        size = f", RSA {self.key_size} bits" if self.key_size else ""
+        return f"{self.kind}{size}"
+
+
+def spki_sha256(public_key: rsa.RSAPublicKey) -> str:
+    spki = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(spki).hexdigest()
+
+
+def _der_inner_tags(data: bytes) -> tuple[int, int, int] | None:
+    """The tags of the first two elements inside an outer SEQUENCE and the first byte of the first one's value,
+    enough to tell PKCS#1, PKCS#8, encrypted PKCS#8 and PKCS#12 apart; None when the bytes are not such a SEQUENCE."""
+
+    def skip_header(pos: int) -> int | None:
+        if pos + 2 > len(data):
+            return None
+        length = data[pos + 1]
+        if length < 0x80:
+            return pos + 2
+        count = length & 0x7F
+        return pos + 2 + count if 0 < count <= 4 and pos + 2 + count <= len(data) else None
+
+    def element_end(pos: int) -> int | None:
+        start = skip_header(pos)
+        if start is None:
+            return None
+        length = data[pos + 1]
+        if length >= 0x80:
+            length = int.from_bytes(data[pos + 2 : start], "big")
+        return start + length
+
+    if not data or data[0] != 0x30:
+        return None
+    first = skip_header(0)
+    if first is None or first >= len(data):
+        return None
+    second = element_end(first)
+    value = skip_header(first)
+    if second is None or second >= len(data) or value is None or value >= len(data):
+        return None
+    return data[first], data[second], data[value]
+
+
+def _classify(data: bytes) -> tuple[str, bool, bytes, bool]:
+    """(kind, encrypted, bytes to load, is_pem) or KeyFileError for what is not a private key at all."""
+    if not data.strip():
+        raise KeyFileError("The key file is empty.")
+    if len(data) > MAX_KEY_FILE_BYTES:
+        raise KeyFileError("The key file is larger than 256 KB; a private key file is a few KB.")
+    text = data.lstrip(b"\xef\xbb\xbf")
+    blocks = _PEM_BLOCK.findall(text)
+    if blocks:
+        labels = [label.decode() for label, _ in blocks]
+        keys = [label for label in labels if label.endswith("PRIVATE KEY")]
+        if not keys:
+            if "CERTIFICATE" in labels:
+                raise KeyFileError("This is a certificate, not a private key. Choose it under Certificate File.")
+            if "PUBLIC KEY" in labels or "RSA PUBLIC KEY" in labels:
+                raise KeyFileError("This is a public key; the Key File must be the private key.")
+            raise KeyFileError(f"The key file holds a {labels[0]}, not a private key.")
+        if len(keys) > 1:
+            raise KeyFileError(f"The key file holds {len(keys)} private keys; choose a file with only one.")
+        label = keys[0]
+        match = next(m for m in _PEM_BLOCK.finditer(text) if m.group(1).decode() == label)
+        block = match.group(0)
+        if label == "RSA PRIVATE KEY":
+            encrypted = b"DEK-Info:" in block
+            return (RSA_TRADITIONAL_ENCRYPTED if encrypted else RSA_TRADITIONAL), encrypted, block, True
+        if label == "PRIVATE KEY":
+            return PKCS8, False, block, True
+        if label == "ENCRYPTED PRIVATE KEY":
+            return PKCS8_ENCRYPTED, True, block, True
+        kind = {"EC PRIVATE KEY": "an EC key", "DSA PRIVATE KEY": "a DSA key", "OPENSSH PRIVATE KEY": "an OpenSSH key"}
+        raise KeyFileError(f"The key file holds {kind.get(label, label)}; recording keys must be RSA PEM or DER.")
+    tags = _der_inner_tags(text)
+    first, second, version = tags if tags else (0, 0, 0)
+    if (first, second) == (0x02, 0x30) and version == 3:
+        raise KeyFileError("This is a PKCS#12 (.p12/.pfx) file; restore it as a keystore backup instead.")
+    if (first, second) == (0x02, 0x02):
+        return f"{RSA_TRADITIONAL} (DER)", False, text, False
+    if (first, second) == (0x02, 0x30):
+        return f"{PKCS8} (DER)", False, text, False
+    if (first, second) == (0x30, 0x04):
+        return f"{PKCS8_ENCRYPTED} (DER)", True, text, False
+    if first == 0x30:
+        raise KeyFileError("This looks like a certificate, not a private key. Choose it under Certificate File.")
+    raise KeyFileError("The key file is not a private key: it is neither PEM nor DER.")
+
+
+def _check_rsa(key: object) -> rsa.RSAPrivateKey:
+    if isinstance(key, rsa.RSAPrivateKey):
+        if key.key_size < MIN_RSA_BITS:
+            raise KeyFileError(f"The RSA key is {key.key_size} bits; at least {MIN_RSA_BITS} are required.")
+        return key
+    names = {
+        ec.EllipticCurvePrivateKey: "EC",
+        ed25519.Ed25519PrivateKey: "Ed25519",
+        ed448.Ed448PrivateKey: "Ed448",
+        dsa.DSAPrivateKey: "DSA",
+    }
+    name = next((n for cls, n in names.items() if isinstance(key, cls)), type(key).__name__)
+    raise KeyFileError(f"The key is {name}; recording keys must be RSA, {MIN_RSA_BITS} bits or more.")
+
+
+def describe_key_file(data: bytes) -> KeyFileInfo:
+    """What the file is, without a password: for "Key Details" as soon as a file is chosen."""
+    kind, encrypted, body, is_pem = _classify(data)
+    if encrypted:
+        return KeyFileInfo(kind=kind, encrypted=True, key_size=None, public_key_spki_sha256=None)
+    key = load_private_key(data, None)
+    return KeyFileInfo(kind, False, key.key_size, spki_sha256(key.public_key()))
+
+
+def load_private_key(data: bytes, password: str | None) -> rsa.RSAPrivateKey:
+    """The key itself. Only the keystore calls this; the caller must not keep the object."""
+    kind, encrypted, body, is_pem = _classify(data)
+    if encrypted and not password:
+        raise KeyFileError("This key is encrypted: enter its Private Key Password.")
+    secret = password.encode("utf-8") if encrypted and password else None
+    loader = serialization.load_pem_private_key if is_pem else serialization.load_der_private_key
+    try:
+        key = loader(body, password=secret)
+    except UnsupportedAlgorithm:
+        raise KeyFileError("The key is encrypted with a cipher this portal does not support.") from None
+    except (ValueError, TypeError):
+        if encrypted:
+            raise KeyFileError("The Private Key Password is wrong, or the key file is damaged.") from None
+        raise KeyFileError("The key file is damaged: it could not be read as a private key.") from None
+    return _check_rsa(key)
+
+
+def inspect_key_file(data: bytes, password: str | None) -> KeyFileInfo:
+    """Open the key (with its password when encrypted) and tell what it is, keeping nothing secret."""
+    kind, encrypted, _, _ = _classify(data)
+    key = load_private_key(data, password)
+    return KeyFileInfo(kind, encrypted, key.key_size, spki_sha256(key.public_key()))

@@ -1,0 +1,42 @@
+import uuid
+
+from django.db import models
+
+
+class TenantKey(models.Model):
+    """A tenant's data-encryption key, wrapped (AES-256-GCM) by the master key named by ``master_key_id``."""
+
+    tenant = models.OneToOneField("accounts.Tenant", on_delete=models.PROTECT, related_name="data_key")
+    wrapped_key = models.BinaryField(editable=False)
+    master_key_id = models.CharField(max_length=16, db_index=True)
+    created = models.DateTimeField(auto_now_add=True)
+    rewrapped = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"data key of {self.tenant_id} (master {self.master_key_id})"
+
+
+class KeystoreEntry(models.Model):
+    """One entry of a tenant's keystore, as in a Java keystore: an alias, a certificate and its private key.
+
+    The private key is stored only sealed with the tenant's data key; the associated data binds it to this tenant,
+    this entry and this certificate, so a blob moved elsewhere does not open.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="keystore_entries")
+    alias = models.CharField(max_length=64)
+    certificate_der = models.BinaryField(editable=False)
+    sealed_private_key = models.BinaryField(editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["alias"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "alias"], name="keystore_alias_unique_in_tenant")]
+        verbose_name_plural = "keystore entries"
+
+    def __str__(self) -> str:
+        return self.alias
+
+    def __repr__(self) -> str:
+        return f"<KeystoreEntry {self.alias} of tenant {self.tenant_id}>"
