@@ -86,7 +86,7 @@ class Certificate(models.Model):
     issuer_dn = models.TextField()
     not_valid_before = models.DateTimeField(db_index=True)
     not_valid_after = models.DateTimeField(db_index=True)
-    sha256_fingerprint = models.CharField(max_length=64)
+    sha256_fingerprint = models.CharField(max_length=95)  # "AB:CD:…", as openssl prints it
     key_size = models.PositiveIntegerField()
     signature_algorithm = models.CharField(max_length=100)
     is_self_signed = models.BooleanField()
@@ -156,7 +156,7 @@ class RootCA(models.Model):
     subject_dn = models.TextField()
     subject_name = models.CharField(max_length=300)
     der = models.BinaryField(editable=False)
-    sha256_fingerprint = models.CharField(max_length=64)
+    sha256_fingerprint = models.CharField(max_length=95)  # "AB:CD:…", as openssl prints it
     not_valid_after = models.DateTimeField()
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
