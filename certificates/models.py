@@ -135,9 +135,11 @@ class Certificate(models.Model):
         return self.status_label()
 
     def assignment_labels(self) -> list[str]:
-        """Where the certificate is used (IVR profiles, screen recording). Apps that assign certificates extend
-        this; none does yet, so it is empty."""
-        return []
+        """Where the certificate is used (IVR profiles, screen recording), from every registered provider. Lists
+        call ``usage.labels_for`` once for the whole page instead."""
+        from .usage import labels_for
+
+        return labels_for([self.pk])[self.pk]
 
     def revalidate(self, at: datetime | None = None) -> "ChainResult":
         """The chain check again, now (or at ``at``), against the tenant's current root CAs: every use of the
