@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class KeystoreConfig(AppConfig):
     name = "keystore"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the master-key checks)

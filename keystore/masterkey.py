@@ -2,12 +2,17 @@
 
 It wraps the tenants' data keys and is never stored in the database; only its identifier is, next to each wrapped key,
 so a wrong master key is recognised before anything is decrypted.
+
+During a rotation the portal also knows the previous master key (PORTAL_PREVIOUS_MASTER_KEY or
+PORTAL_PREVIOUS_MASTER_KEY_FILE): new data keys are wrapped with the current key, data keys not re-wrapped yet are
+still opened with the previous one, looked up by the identifier stored with them.
 """
 
 import base64
 import binascii
 import hashlib
 import hmac
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -17,6 +22,13 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from .envelope import KEY_BYTES
+
+_SETTINGS = (
+    "PORTAL_MASTER_KEY",
+    "PORTAL_MASTER_KEY_FILE",
+    "PORTAL_PREVIOUS_MASTER_KEY",
+    "PORTAL_PREVIOUS_MASTER_KEY_FILE",
+)
 
 
 class MasterKeyError(Exception):
@@ -47,27 +59,65 @@ class MasterKey:
             raise MasterKeyError(f"{source}: {exc}") from None
 
 
-def read_master_key_file(path: str | Path) -> MasterKey:
+def read_master_key_file(path: str | Path, setting: str = "PORTAL_MASTER_KEY_FILE") -> MasterKey:
     try:
         text = Path(path).read_bytes()
     except FileNotFoundError:
-        raise MasterKeyError(f"the master key file {path} (PORTAL_MASTER_KEY_FILE) does not exist") from None
+        raise MasterKeyError(f"the master key file {path} ({setting}) does not exist") from None
     except OSError as exc:
-        raise MasterKeyError(f"the master key file {path} cannot be read: {exc.strerror}") from None
-    return MasterKey.from_text(text, f"the master key file {path}")
+        raise MasterKeyError(f"the master key file {path} ({setting}) cannot be read: {exc.strerror}") from None
+    return MasterKey.from_text(text, f"the master key file {path} ({setting})")
+
+
+def _setting(name: str) -> str:
+    # The previous-key settings are optional; read from the environment when settings do not define them.
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name, "")
+    return str(value or "")
+
+
+def _load(prefix: str) -> MasterKey | None:
+    text, path = _setting(prefix), _setting(f"{prefix}_FILE")
+    if text:
+        return MasterKey.from_text(text, prefix)
+    if path:
+        return read_master_key_file(path, f"{prefix}_FILE")
+    return None
 
 
 @cache
 def current_master_key() -> MasterKey:
     """The configured master key (cached; tests that change the setting clear the cache through the signal)."""
-    if settings.PORTAL_MASTER_KEY:
-        return MasterKey.from_text(settings.PORTAL_MASTER_KEY, "PORTAL_MASTER_KEY")
-    if settings.PORTAL_MASTER_KEY_FILE:
-        return read_master_key_file(settings.PORTAL_MASTER_KEY_FILE)
-    raise MasterKeyError("no master key: set PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE")
+    key = _load("PORTAL_MASTER_KEY")
+    if key is None:
+        raise MasterKeyError("no master key: set PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE")
+    return key
+
+
+@cache
+def previous_master_key() -> MasterKey | None:
+    """The master key being rotated away from, while a rotation is under way; None otherwise."""
+    return _load("PORTAL_PREVIOUS_MASTER_KEY")
+
+
+def master_key_by_id(key_id: str) -> MasterKey | None:
+    """The configured key (current or previous) with this identifier, or None when neither is it."""
+    current = current_master_key()
+    if current.key_id == key_id:
+        return current
+    previous = previous_master_key()
+    if previous is not None and previous.key_id == key_id:
+        return previous
+    return None
+
+
+def forget_master_keys() -> None:
+    current_master_key.cache_clear()
+    previous_master_key.cache_clear()
 
 
 @receiver(setting_changed)
 def _forget_master_key(setting: str, **kwargs: object) -> None:
-    if setting in ("PORTAL_MASTER_KEY", "PORTAL_MASTER_KEY_FILE"):
-        current_master_key.cache_clear()
+    if setting in _SETTINGS:
+        forget_master_keys()

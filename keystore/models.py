@@ -1,6 +1,8 @@
+import hashlib
 import uuid
 
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class TenantKey(models.Model):
@@ -16,23 +18,45 @@ class TenantKey(models.Model):
         return f"data key of {self.tenant_id} (master {self.master_key_id})"
 
 
+class KeystoreEntryQuerySet(models.QuerySet["KeystoreEntry"]):
+    def of_tenant(self, tenant: object) -> "KeystoreEntryQuerySet":
+        return self.filter(tenant=tenant)
+
+    def with_certificate(self, certificate_der: bytes) -> "KeystoreEntryQuerySet":
+        return self.filter(certificate_sha256=certificate_fingerprint(certificate_der))
+
+    def with_alias(self, alias: str) -> "KeystoreEntryQuerySet":
+        """Aliases compare without case, as Java keystores do."""
+        return self.filter(alias__iexact=alias)
+
+
+def certificate_fingerprint(certificate_der: bytes) -> str:
+    return hashlib.sha256(certificate_der).hexdigest()
+
+
 class KeystoreEntry(models.Model):
     """One entry of a tenant's keystore, as in a Java keystore: an alias, a certificate and its private key.
 
     The private key is stored only sealed with the tenant's data key; the associated data binds it to this tenant,
-    this entry and this certificate, so a blob moved elsewhere does not open.
+    this entry and this certificate, so a blob moved elsewhere does not open. Aliases are unique per tenant without
+    regard to case, because Java keystores (the Recording Crypto Server's) fold them to lower case.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="keystore_entries")
     alias = models.CharField(max_length=64)
     certificate_der = models.BinaryField(editable=False)
+    certificate_sha256 = models.CharField(max_length=64, db_index=True, editable=False)
     sealed_private_key = models.BinaryField(editable=False)
     created = models.DateTimeField(auto_now_add=True)
 
+    objects = KeystoreEntryQuerySet.as_manager()
+
     class Meta:
         ordering = ["alias"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "alias"], name="keystore_alias_unique_in_tenant")]
+        constraints = [
+            models.UniqueConstraint("tenant", Lower("alias"), name="keystore_alias_unique_in_tenant_nocase"),
+        ]
         verbose_name_plural = "keystore entries"
 
     def __str__(self) -> str:
@@ -40,3 +64,7 @@ class KeystoreEntry(models.Model):
 
     def __repr__(self) -> str:
         return f"<KeystoreEntry {self.alias} of tenant {self.tenant_id}>"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.certificate_sha256 = certificate_fingerprint(bytes(self.certificate_der))
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

@@ -21,3 +21,10 @@ def register(keyword: str) -> Callable[[Factory], Factory]:
         return factory
 
     return add
+
+
+@register("entry")
+def _foreign_keystore_entry(w: World) -> str:
+    from tests.keystore.helpers import store
+
+    return str(store(w.globex, "globex-entry", index=7)[0].pk)

@@ -5,17 +5,30 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from keystore.masterkey import MasterKey
 
 
 class Command(BaseCommand):
-    help = "Create the master-key file named by PORTAL_MASTER_KEY_FILE (mode 0600) if it does not exist yet."
+    help = (
+        "Create the master-key file named by PORTAL_MASTER_KEY_FILE (mode 0600) if it does not exist yet, or with "
+        "--path a new key file elsewhere (for a rotation)."
+    )
+    # It creates the key the start-up check asks for, so it must run while that check fails.
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--path", help="create a new master-key file here instead")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if settings.PORTAL_MASTER_KEY:
+        if options["path"]:
+            path = Path(options["path"])
+        elif settings.PORTAL_MASTER_KEY:
             self.stdout.write("The master key comes from PORTAL_MASTER_KEY; no file to create.")
             return
-        path = Path(settings.PORTAL_MASTER_KEY_FILE)
+        else:
+            path = Path(settings.PORTAL_MASTER_KEY_FILE)
         if path.exists():
             self.stdout.write(f"Master key file {path} already exists; left as it is.")
             return
@@ -28,4 +41,8 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot create {path}: {exc.strerror}") from None
         with os.fdopen(fd, "wb") as handle:
             handle.write(key + b"\n")
-        self.stdout.write(f"Created master key file {path} (mode 0600). Back it up: without it no key can be read.")
+        key_id = MasterKey.from_text(key, str(path)).key_id
+        self.stdout.write(
+            f"Created master key file {path} (mode 0600, master key {key_id}). "
+            "Back it up: without it no private key can be read."
+        )

@@ -1,0 +1,191 @@
+"""Backups and key downloads: the only ways a private key leaves the keystore, each one audited.
+
+- ``export_keystore``: every entry of a tenant (expired ones included) in one PKCS#12 file;
+- ``export_private_key_pem``: one key as PKCS#8 PEM, in the clear ("private.pem") or encrypted;
+- ``import_pkcs12``: restore a PKCS#12 file (ours, keytool's, OpenSSL's), all or nothing.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.db import transaction
+from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
+
+from portal.audit.log import record
+
+from . import pfx
+from .api import MAX_ALIAS_LENGTH, open_private_key, store_private_key, tenant_data_key
+from .keyfiles import MIN_RSA_BITS, spki_sha256
+from .models import KeystoreEntry, certificate_fingerprint
+
+MIN_EXPORT_PASSWORD_LENGTH = 12
+
+
+class ImportFileError(ValueError):
+    """The file cannot be restored (wrong password, damaged, unsupported); nothing was imported."""
+
+
+@dataclass
+class ImportReport:
+    imported: list[str] = field(default_factory=list)  # aliases as stored
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (alias in the file, reason)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (alias in the file, alias as stored)
+
+    @property
+    def summary(self) -> str:
+        parts = [f"Imported {len(self.imported)} {'key' if len(self.imported) == 1 else 'keys'}"]
+        if self.renamed:
+            parts.append(f"{len(self.renamed)} under a new alias because the alias was taken")
+        if self.skipped:
+            parts.append(f"skipped {len(self.skipped)}")
+        return "; ".join(parts) + "."
+
+
+def _check_export_password(password: str) -> None:
+    if len(password) < MIN_EXPORT_PASSWORD_LENGTH:
+        raise ValueError(f"The password must be at least {MIN_EXPORT_PASSWORD_LENGTH} characters long.")
+
+
+@sensitive_variables("password", "entries", "data_key")
+def export_keystore(
+    tenant: Any, password: str, *, request: HttpRequest | None = None, actor: Any = None, via: str = "web"
+) -> tuple[bytes, int]:
+    """The tenant's whole keystore as one PKCS#12 file, and the number of entries in it."""
+    _check_export_password(password)
+    stored = list(KeystoreEntry.objects.of_tenant(tenant).select_related("tenant").order_by("created", "alias"))
+    data_key = tenant_data_key(tenant) if stored else b""
+    entries = [
+        pfx.PfxEntry(entry.alias, bytes(entry.certificate_der), open_private_key(entry, data_key=data_key))
+        for entry in stored
+    ]
+    data = pfx.build_pfx(entries, password)
+    with transaction.atomic():
+        record(
+            "keystore-exported",
+            request=request,
+            actor=actor,
+            tenant=tenant,
+            details={"entries": len(entries), "format": "PKCS#12", "via": via},
+        )
+    return data, len(entries)
+
+
+@sensitive_variables("password", "private_key")
+def export_private_key_pem(entry: KeystoreEntry, password: str | None, *, request: HttpRequest | None = None) -> bytes:
+    """One private key as PKCS#8 PEM: unencrypted when ``password`` is None, else encrypted with it."""
+    if password is not None:
+        _check_export_password(password)
+    private_key = open_private_key(entry)
+    if password is None:
+        data = private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    else:
+        data = pfx.encrypted_pkcs8_pem(private_key, password)
+    with transaction.atomic():
+        record(
+            "private-key-downloaded",
+            request=request,
+            tenant=entry.tenant,
+            obj=entry,
+            details={"alias": entry.alias, "format": "PKCS#8" if password is None else "encrypted PKCS#8"},
+        )
+    return data
+
+
+def _free_alias(tenant: Any, wanted: str, taken: set[str]) -> str:
+    """``wanted`` or, when an entry already uses it (ignoring case), ``wanted-2``, ``wanted-3``…"""
+    existing = {a.lower() for a in KeystoreEntry.objects.of_tenant(tenant).values_list("alias", flat=True)} | taken
+    base = wanted[:MAX_ALIAS_LENGTH].strip() or "key"
+    candidate, number = base, 1
+    while candidate.lower() in existing:
+        number += 1
+        suffix = f"-{number}"
+        candidate = base[: MAX_ALIAS_LENGTH - len(suffix)] + suffix
+    return candidate
+
+
+def _unusable(key: pfx.PfxKey) -> str | None:
+    """Why this key cannot become a recording key, or None when it can."""
+    if not isinstance(key.private_key, rsa.RSAPrivateKey):
+        return f"not an RSA key ({type(key.private_key).__name__.replace('PrivateKey', '')})"
+    if key.private_key.key_size < MIN_RSA_BITS:
+        return f"RSA key of {key.private_key.key_size} bits; at least {MIN_RSA_BITS} are required"
+    if key.certificate_der is None:
+        return "no certificate for this key in the file"
+    public = x509.load_der_x509_certificate(key.certificate_der).public_key()
+    if not isinstance(public, rsa.RSAPublicKey) or spki_sha256(public) != spki_sha256(key.private_key.public_key()):
+        return "the key does not belong to its certificate"
+    return None
+
+
+@sensitive_variables("password", "contents")
+def import_pkcs12(
+    tenant: Any,
+    data: bytes,
+    password: str,
+    *,
+    on_entry: Callable[[KeystoreEntry], None],
+    request: HttpRequest | None = None,
+    actor: Any = None,
+) -> ImportReport:
+    """Restore every key of a PKCS#12 file with its certificate, in one transaction.
+
+    Entries whose certificate is already in the tenant's keystore are skipped; an alias already in use gets a
+    numbered one. ``on_entry`` is called with each stored entry (the certificates app records its certificate);
+    if it raises, nothing is imported and its exception propagates. A file that cannot be read raises
+    ``ImportFileError`` with a message for the user.
+    """
+    if not password:
+        raise ImportFileError("Enter the keystore password.")
+    try:
+        contents = pfx.read_pfx(data, password)
+    except pfx.PfxError as exc:
+        raise ImportFileError(str(exc)) from None
+    report = ImportReport()
+    with transaction.atomic():
+        seen: set[str] = set()
+        taken: set[str] = set()
+        for key in contents.keys:
+            reason = _unusable(key)
+            if reason:
+                report.skipped.append((key.alias, reason))
+                continue
+            assert key.certificate_der is not None and isinstance(key.private_key, rsa.RSAPrivateKey)
+            fingerprint = certificate_fingerprint(key.certificate_der)
+            if (
+                fingerprint in seen
+                or KeystoreEntry.objects.of_tenant(tenant).with_certificate(key.certificate_der).exists()
+            ):
+                report.skipped.append((key.alias, "already in the keystore"))
+                continue
+            seen.add(fingerprint)
+            alias = _free_alias(tenant, key.alias, taken)
+            taken.add(alias.lower())
+            entry = store_private_key(
+                tenant, alias=alias, certificate_der=key.certificate_der, private_key=key.private_key
+            )
+            on_entry(entry)
+            report.imported.append(alias)
+            if alias != key.alias:
+                report.renamed.append((key.alias, alias))
+        for name, _ in contents.certificates_without_key:
+            report.skipped.append((name, "certificate without a private key (a CA or chain certificate?)"))
+        if report.imported:
+            record(
+                "keystore-imported",
+                request=request,
+                actor=actor,
+                tenant=tenant,
+                details={
+                    "imported": report.imported,
+                    "renamed": [list(pair) for pair in report.renamed],
+                    "skipped": [list(pair) for pair in report.skipped],
+                },
+            )
+    return report

@@ -1,0 +1,59 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from keystore.masterkey import MasterKeyError, current_master_key, previous_master_key
+from keystore.rotation import pending_tenant_keys, rotate, wrapped_key_counts
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-wrap every tenant key under the current master key (PORTAL_MASTER_KEY / PORTAL_MASTER_KEY_FILE), "
+        "opening the others with PORTAL_PREVIOUS_MASTER_KEY / PORTAL_PREVIOUS_MASTER_KEY_FILE. One transaction per "
+        "tenant: safe to interrupt and to run again."
+    )
+    # It must run while the start-up check still reports the rotation as unfinished.
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            current = current_master_key()
+            previous = previous_master_key()
+        except MasterKeyError as exc:
+            raise CommandError(f"Master key: {exc}.") from None
+        pending = pending_tenant_keys(current)
+        if not pending:
+            self.stdout.write(f"All tenant keys are wrapped with the current master key {current.key_id}.")
+            self._advise(previous)
+            return
+        self.stdout.write(
+            f"Re-wrapping {len(pending)} tenant keys under master key {current.key_id}"
+            + (f" (previous key {previous.key_id})." if previous else " (no previous key is configured).")
+        )
+        with tqdm(total=len(pending), unit="key", disable=options["no_progress"], file=self.stderr._out) as bar:
+            result = rotate(pending, on_step=lambda: bar.update(1))
+        self.stdout.write(
+            f"Re-wrapped {result.rewrapped}; {result.already_current} were already under the current key."
+        )
+        if result.failed:
+            for message in result.failed[:20]:
+                self.stderr.write(f"  {message}")
+            left = wrapped_key_counts() or {}
+            raise CommandError(
+                f"{len(result.failed)} tenant keys could not be re-wrapped (nothing was changed for them). "
+                f"Keys by master key now: {left}. Configure the missing key as PORTAL_PREVIOUS_MASTER_KEY(_FILE) "
+                "and run this command again."
+            )
+        self._advise(previous)
+
+    def _advise(self, previous: Any) -> None:
+        if previous is not None:
+            self.stdout.write(
+                f"The previous master key {previous.key_id} is no longer needed: unset PORTAL_PREVIOUS_MASTER_KEY / "
+                "PORTAL_PREVIOUS_MASTER_KEY_FILE, restart the portal, then destroy the old key. Keep a backup of "
+                "the current master key: without it no private key can be read."
+            )

@@ -1,0 +1,167 @@
+"""Keystore pages for tenant administrators: backup of the whole keystore and download of one private key, each
+after re-entering their password."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+
+from portal.accounts.access import Cap, scoped_get, tenant_view
+from portal.accounts.models import Tenant
+from portal.audit.log import record
+
+from .api import KeystoreError
+from .backup import export_keystore, export_private_key_pem
+from .forms import BackupForm, KeyDownloadForm, ReauthForm
+from .models import KeystoreEntry
+
+logger = logging.getLogger(__name__)
+
+# Wrong passwords in a row before the session is ended: a borrowed or stolen session must not be a way to guess.
+REAUTH_LIMIT = 5
+_FAILURES = "keystore_reauth_failures"
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    id: uuid.UUID
+    alias: str
+    subject_name: str
+    serial_number: str
+    not_valid_after: datetime
+    expired: bool
+
+
+def _entry(tenant: Tenant, entry_id: uuid.UUID) -> KeystoreEntry:
+    return scoped_get(KeystoreEntry.objects.select_related("tenant"), tenant, pk=entry_id)
+
+
+def _rows(tenant: Tenant) -> list[EntryRow]:
+    now = timezone.now()
+    rows = []
+    for entry in KeystoreEntry.objects.of_tenant(tenant):
+        certificate = x509.load_der_x509_certificate(bytes(entry.certificate_der))
+        names = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        rows.append(
+            EntryRow(
+                id=entry.id,
+                alias=entry.alias,
+                subject_name=str(names[0].value) if names else certificate.subject.rfc4514_string(),
+                serial_number=format(certificate.serial_number, "X"),
+                not_valid_after=certificate.not_valid_after_utc,
+                expired=certificate.not_valid_after_utc < now,
+            )
+        )
+    return rows
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store, private"
+    response["Pragma"] = "no-cache"
+    return response
+
+
+def _reauth_failed(request: HttpRequest, tenant: Tenant, form: ReauthForm) -> HttpResponse | None:
+    """Count a wrong re-entered password; at the limit, end the session and send the user to sign in again."""
+    if not form.reauth_failed:
+        return None
+    failures = int(request.session.get(_FAILURES, 0)) + 1
+    request.session[_FAILURES] = failures
+    logger.warning(
+        "keystore: wrong password re-entered by %s for tenant %s (%d of %d)",
+        request.user.get_username(),
+        tenant.slug,
+        failures,
+        REAUTH_LIMIT,
+    )
+    if failures < REAUTH_LIMIT:
+        return None
+    with transaction.atomic():
+        record("keystore-reauth-limit", request=request, tenant=tenant, details={"failures": failures})
+    logout(request)
+    messages.error(request, "Your password was entered wrongly too many times; you have been signed out.")
+    return redirect("login")
+
+
+def _reauth_passed(request: HttpRequest) -> None:
+    request.session.pop(_FAILURES, None)
+
+
+def _home(request: HttpRequest, tenant: Tenant, form: BackupForm, status: int = 200) -> HttpResponse:
+    rows = _rows(tenant)
+    context = {
+        "tenant": tenant,
+        "rows": rows,
+        "expired_count": sum(row.expired for row in rows),
+        "form": form,
+    }
+    return _no_store(render(request, "keystore/home.html", context, status=status))
+
+
+@tenant_view(Cap.MANAGE_KEYS)
+def home(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    return _home(request, tenant, BackupForm(user=request.user))
+
+
+@sensitive_post_parameters("your_password", "backup_password", "backup_password_confirm")
+@tenant_view(Cap.MANAGE_KEYS, methods=("POST",))
+@sensitive_variables("form", "password", "data")
+def backup(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    form = BackupForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _reauth_failed(request, tenant, form) or _home(request, tenant, form, status=400)
+    _reauth_passed(request)
+    password = form.cleaned_data["backup_password"]
+    try:
+        data, count = export_keystore(tenant, password, request=request)
+    except KeystoreError as exc:
+        logger.error("keystore: backup of tenant %s failed: %s", tenant.slug, exc)
+        messages.error(
+            request, "The keystore could not be read; the administrators have been told. Nothing was exported."
+        )
+        return redirect("keystore-home", tenant=tenant.slug)
+    filename = f"{tenant.slug}-keystore-{timezone.now():%Y%m%d}.p12"
+    response = HttpResponse(data, content_type="application/x-pkcs12")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _no_store(response)
+
+
+@sensitive_post_parameters("your_password", "key_password", "key_password_confirm")
+@tenant_view(Cap.MANAGE_KEYS, methods=("GET", "POST"))
+@sensitive_variables("form", "password", "data")
+def key_download(request: HttpRequest, tenant: Tenant, entry: uuid.UUID) -> HttpResponse:
+    item = _entry(tenant, entry)
+    row = next(r for r in _rows(tenant) if r.id == item.id)
+    if request.method == "POST":
+        form = KeyDownloadForm(request.POST, user=request.user)
+        if form.is_valid():
+            _reauth_passed(request)
+            encrypted = form.cleaned_data["key_format"] == KeyDownloadForm.ENCRYPTED
+            password = form.cleaned_data["key_password"] if encrypted else None
+            try:
+                data = export_private_key_pem(item, password, request=request)
+            except KeystoreError as exc:
+                logger.error("keystore: key download of %s in tenant %s failed: %s", item.pk, tenant.slug, exc)
+                messages.error(request, "The private key could not be read; the administrators have been told.")
+                return redirect("keystore-home", tenant=tenant.slug)
+            response = HttpResponse(data, content_type="application/x-pem-file")
+            response["Content-Disposition"] = 'attachment; filename="private.pem"'
+            return _no_store(response)
+        locked_out = _reauth_failed(request, tenant, form)
+        if locked_out:
+            return locked_out
+        status = 400
+    else:
+        form = KeyDownloadForm(user=request.user)
+        status = 200
+    context = {"tenant": tenant, "entry": item, "row": row, "form": form}
+    return _no_store(render(request, "keystore/key_download.html", context, status=status))

@@ -1,0 +1,89 @@
+"""Keys, certificates and stored entries for the keystore tests, made at test time."""
+
+import base64
+import subprocess
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from keystore.api import store_private_key
+
+PASSWORD_FOR_FILES = "file password 1234"
+
+
+@cache
+def rsa_key(index: int = 0, bits: int = 2048) -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
+
+
+def certificate(key: rsa.RSAPrivateKey, cn: str = "Genesys Recording", *, days: int = 365, expired: bool = False):
+    now = datetime.now(UTC)
+    start = now - timedelta(days=days + 30) if expired else now - timedelta(minutes=1)
+    name = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Genesys")]
+    )
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=days))
+        .sign(key, hashes.SHA256())
+    )
+
+
+def der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def store(tenant, alias: str, index: int = 0, *, expired: bool = False):
+    """A stored entry with a fresh certificate for key ``index``; returns (entry, key, certificate)."""
+    key = rsa_key(index)
+    cert = certificate(key, f"{alias} recording", expired=expired)
+    entry = store_private_key(tenant, alias=alias, certificate_der=der(cert), private_key=key)
+    return entry, key, cert
+
+
+def pkcs8_der(key: rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def secret_forms(key: rsa.RSAPrivateKey) -> dict[str, bytes]:
+    """Every spelling of a private key we scan for: DER (PKCS#1 and PKCS#8), base64 and hex of it, the private
+    exponent and primes in hex and decimal, and PEM."""
+    numbers = key.private_numbers()
+    pkcs1 = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
+    pkcs8 = pkcs8_der(key)
+    forms = {
+        "pkcs8 der": pkcs8,
+        "pkcs1 der": pkcs1,
+        "pkcs8 base64": base64.b64encode(pkcs8)[100:200],
+        "pkcs1 base64": base64.b64encode(pkcs1)[100:200],
+        "pkcs8 hex": pkcs8.hex().encode()[200:400],
+        "d hex": format(numbers.d, "x").encode()[:64],
+        "d HEX": format(numbers.d, "X").encode()[:64],
+        "d decimal": str(numbers.d).encode()[:64],
+        "p decimal": str(numbers.p).encode()[:64],
+        "d bytes": numbers.d.to_bytes(256, "big")[8:40],
+        "p bytes": numbers.p.to_bytes(128, "big")[8:40],
+    }
+    return forms
+
+
+def openssl(*args: str, input: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["openssl", *args], input=input, capture_output=True, cwd=cwd, timeout=120)
+
+
+def keytool(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["keytool", *args], capture_output=True, timeout=120)
