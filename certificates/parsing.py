@@ -1,0 +1,624 @@
+"""Read an uploaded recording certificate (or root CA) and describe it in the words the UI shows.
+
+Plain functions over ``cryptography``, no Django. The contract: any input bytes produce either a
+``ParsedCertificate`` or a ``CertificateError`` whose message says, in one sentence, what the file is instead.
+Nothing technical (ASN.1 offsets, library messages) ever reaches that message.
+
+Distinguished names are written in the order the RDNs appear in the certificate, comma separated, values escaped
+as RFC 4514 does, e.g. ``CN=Genesys Recording,C=US,ST=California,O=Genesys`` (the seed's format). For the standard
+attributes this is exactly ``openssl x509 -noout -subject -nameopt RFC2253,-dn_rev,-esc_msb``; for plain names it
+is also openssl's default ``-subject`` output with ``" = "`` and ``", "`` closed up to ``"="`` and ``","``.
+
+``ChainResult`` and ``verify_chain`` live in ``chain`` and are re-exported here.
+"""
+
+import base64
+import binascii
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from cryptography.x509.oid import (
+    AuthorityInformationAccessOID,
+    ExtendedKeyUsageOID,
+    ExtensionOID,
+    NameOID,
+    PublicKeyAlgorithmOID,
+    SignatureAlgorithmOID,
+)
+
+from .chain import ChainResult, verify_chain
+
+__all__ = [
+    "CertificateError",
+    "CertificateStatus",
+    "ChainResult",
+    "ParsedCertificate",
+    "parse_certificate",
+    "parse_root_ca",
+    "spki_sha256",
+    "status_at",
+    "verify_chain",
+]
+
+MIN_RSA_BITS = 2048
+DEFAULT_MAX_BYTES = 256 * 1024
+
+# Everything cryptography raises on hostile input, eagerly or from a lazy property.
+_CRYPTO_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion)
+
+
+class CertificateError(ValueError):
+    """The file cannot be used; ``str(exc)`` is one user-facing sentence."""
+
+
+@dataclass(frozen=True)
+class ParsedCertificate:
+    der: bytes
+    pem: str
+    subject_name: str  # the first CN, else the subject DN
+    serial_number: int
+    subject_dn: str
+    issuer_dn: str
+    not_valid_before: datetime  # aware, UTC
+    not_valid_after: datetime  # aware, UTC
+    sha256_fingerprint: str  # "AB:CD:..."
+    key_type: str  # always "RSA" today: other key types are refused
+    key_size: int
+    signature_algorithm: str  # openssl's name, e.g. "sha256WithRSAEncryption", else the dotted OID
+    public_key_spki_sha256: str  # see spki_sha256()
+    is_self_signed: bool  # subject == issuer and the signature verifies with the certificate's own key
+    extensions: tuple[tuple[str, str], ...]  # (name, value) in words, in certificate order
+    suggested_alias: str
+    serial_hex: str  # upper-case hex as ``openssl x509 -noout -serial`` prints it, e.g. "7E7ED21C...", "01"
+
+
+MSG_EMPTY = "The file is empty."
+MSG_NEITHER = "The file is not a certificate: it is neither PEM nor DER."
+MSG_DAMAGED = "The certificate is damaged or truncated; export it again and upload the new file."
+MSG_BAD_BASE64 = "The certificate's PEM block is damaged: its base64 text is invalid."
+MSG_INCOMPLETE_PEM = "The certificate's PEM block is incomplete: the -----END CERTIFICATE----- line is missing."
+MSG_PRIVATE_KEY = "This is a private key, not a certificate. Choose it under Key File."
+MSG_KEY_AND_CERT = (
+    "The file holds a private key as well as a certificate; upload the certificate alone and choose the key "
+    "under Key File."
+)
+MSG_CSR = (
+    "This is a certificate signing request (CSR), not a certificate. Have it signed or create a self-signed "
+    "certificate with `openssl req -new -x509`."
+)
+MSG_CRL = "This is a certificate revocation list (CRL), not a certificate."
+MSG_PKCS7 = (
+    "This is a PKCS#7 bundle, not a single certificate. Extract the recording certificate with "
+    "`openssl pkcs7 -print_certs` and upload it alone."
+)
+MSG_PKCS12 = (
+    "This is a PKCS#12 (.pfx/.p12) bundle, not a certificate. Extract the certificate with "
+    "`openssl pkcs12 -nokeys -clcerts` and upload it alone."
+)
+MSG_PUBLIC_KEY = (
+    "This is a bare public key, not a certificate. Create a self-signed certificate with `openssl req -new -x509`."
+)
+MSG_SSH_KEY = "This is an SSH key, not an X.509 certificate. Create one with `openssl req -new -x509`."
+MSG_TRUSTED_CERT = (
+    "This is an OpenSSL TRUSTED CERTIFICATE; convert it with `openssl x509 -in FILE -out tenant.pem` and upload "
+    "the result."
+)
+MSG_OTHER_DATA = "The file holds other data besides the certificate; upload the certificate alone."
+MSG_BAD_SERIAL = "The certificate's serial number is zero or negative, which X.509 forbids; create a new certificate."
+MSG_BAD_EXTENSIONS = "The certificate has a malformed or repeated extension; create a new certificate."
+MSG_UNREADABLE = "The certificate uses an encoding this portal cannot read; create a new certificate."
+
+_CERT_LABELS = frozenset({"CERTIFICATE", "X509 CERTIFICATE"})
+_LABEL_MESSAGES = {
+    "CERTIFICATE REQUEST": MSG_CSR,
+    "NEW CERTIFICATE REQUEST": MSG_CSR,
+    "X509 CRL": MSG_CRL,
+    "PKCS7": MSG_PKCS7,
+    "CMS": MSG_PKCS7,
+    "PUBLIC KEY": MSG_PUBLIC_KEY,
+    "RSA PUBLIC KEY": MSG_PUBLIC_KEY,
+    "TRUSTED CERTIFICATE": MSG_TRUSTED_CERT,
+}
+_PEM_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,40})-----")
+_SSH_PREFIXES = (b"ssh-", b"ecdsa-sha2-", b"sk-ssh-", b"sk-ecdsa-", b"---- BEGIN SSH2 ")
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+_PKCS7_OID_PREFIX = bytes.fromhex("2a864886f70d0107")  # 1.2.840.113549.1.7 (data, signedData, ...)
+
+_SIGNATURE_NAMES = {
+    SignatureAlgorithmOID.RSA_WITH_MD5: "md5WithRSAEncryption",
+    SignatureAlgorithmOID.RSA_WITH_SHA1: "sha1WithRSAEncryption",
+    SignatureAlgorithmOID.RSA_WITH_SHA224: "sha224WithRSAEncryption",
+    SignatureAlgorithmOID.RSA_WITH_SHA256: "sha256WithRSAEncryption",
+    SignatureAlgorithmOID.RSA_WITH_SHA384: "sha384WithRSAEncryption",
+    SignatureAlgorithmOID.RSA_WITH_SHA512: "sha512WithRSAEncryption",
+    SignatureAlgorithmOID.RSASSA_PSS: "rsassaPss",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA256: "ecdsa-with-SHA256",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA384: "ecdsa-with-SHA384",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA512: "ecdsa-with-SHA512",
+    SignatureAlgorithmOID.ED25519: "ED25519",
+    SignatureAlgorithmOID.ED448: "ED448",
+}
+_CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+
+# openssl's short names where cryptography would fall back to the dotted OID or spell it differently.
+_DN_NAMES = {
+    NameOID.EMAIL_ADDRESS: "emailAddress",
+    NameOID.SERIAL_NUMBER: "serialNumber",
+    NameOID.TITLE: "title",
+    NameOID.GIVEN_NAME: "GN",
+    NameOID.SURNAME: "SN",
+    NameOID.INITIALS: "initials",
+    NameOID.GENERATION_QUALIFIER: "generationQualifier",
+    NameOID.STREET_ADDRESS: "street",
+    NameOID.POSTAL_CODE: "postalCode",
+    NameOID.PSEUDONYM: "pseudonym",
+    NameOID.DN_QUALIFIER: "dnQualifier",
+    NameOID.BUSINESS_CATEGORY: "businessCategory",
+    NameOID.JURISDICTION_COUNTRY_NAME: "jurisdictionC",
+    NameOID.JURISDICTION_STATE_OR_PROVINCE_NAME: "jurisdictionST",
+    NameOID.JURISDICTION_LOCALITY_NAME: "jurisdictionL",
+    NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier",
+    NameOID.UNSTRUCTURED_NAME: "unstructuredName",
+}
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_EXTENSION_NAMES = {
+    ExtensionOID.BASIC_CONSTRAINTS: "Basic Constraints",
+    ExtensionOID.KEY_USAGE: "Key Usage",
+    ExtensionOID.EXTENDED_KEY_USAGE: "Extended Key Usage",
+    ExtensionOID.SUBJECT_ALTERNATIVE_NAME: "Subject Alternative Name",
+    ExtensionOID.ISSUER_ALTERNATIVE_NAME: "Issuer Alternative Name",
+    ExtensionOID.SUBJECT_KEY_IDENTIFIER: "Subject Key Identifier",
+    ExtensionOID.AUTHORITY_KEY_IDENTIFIER: "Authority Key Identifier",
+    ExtensionOID.CRL_DISTRIBUTION_POINTS: "CRL Distribution Points",
+    ExtensionOID.AUTHORITY_INFORMATION_ACCESS: "Authority Information Access",
+    ExtensionOID.CERTIFICATE_POLICIES: "Certificate Policies",
+    ExtensionOID.NAME_CONSTRAINTS: "Name Constraints",
+    ExtensionOID.POLICY_CONSTRAINTS: "Policy Constraints",
+    ExtensionOID.INHIBIT_ANY_POLICY: "Inhibit anyPolicy",
+    ExtensionOID.PRECERT_SIGNED_CERTIFICATE_TIMESTAMPS: "CT Precertificate SCTs",
+}
+_EXTENDED_KEY_USAGES = {
+    ExtendedKeyUsageOID.SERVER_AUTH: "Server Authentication",
+    ExtendedKeyUsageOID.CLIENT_AUTH: "Client Authentication",
+    ExtendedKeyUsageOID.CODE_SIGNING: "Code Signing",
+    ExtendedKeyUsageOID.EMAIL_PROTECTION: "Email Protection",
+    ExtendedKeyUsageOID.TIME_STAMPING: "Time Stamping",
+    ExtendedKeyUsageOID.OCSP_SIGNING: "OCSP Signing",
+    ExtendedKeyUsageOID.SMARTCARD_LOGON: "Smart Card Logon",
+    ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "Any Extended Key Usage",
+}
+_KEY_USAGES = (
+    ("digital_signature", "Digital Signature"),
+    ("content_commitment", "Non Repudiation"),
+    ("key_encipherment", "Key Encipherment"),
+    ("data_encipherment", "Data Encipherment"),
+    ("key_agreement", "Key Agreement"),
+    ("key_cert_sign", "Certificate Sign"),
+    ("crl_sign", "CRL Sign"),
+)
+_ACCESS_METHODS = {AuthorityInformationAccessOID.OCSP: "OCSP", AuthorityInformationAccessOID.CA_ISSUERS: "CA Issuers"}
+_UNKNOWN_VALUE_BYTES = 32  # an undecoded extension is shown as hex, cut short to keep the page readable
+
+CertificateStatus = Literal["not-yet-valid", "expired", "valid"]
+
+
+def parse_certificate(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedCertificate:
+    """Read one X.509 recording certificate from PEM (leading text, CRLF, BOM, UTF-16 tolerated) or DER.
+
+    The key must be RSA of at least 2048 bits. Raises ``CertificateError`` for anything else.
+    """
+    return _describe(_load(data, max_bytes))
+
+
+def parse_root_ca(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedCertificate:
+    """Like ``parse_certificate``, and the certificate must be a CA: Basic Constraints CA:true, or a self-signed v1
+    certificate (v1 predates extensions, so such roots cannot say so)."""
+    certificate = _load(data, max_bytes)
+    parsed = _describe(certificate)
+    try:
+        is_ca = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = certificate.version == x509.Version.v1 and parsed.is_self_signed
+    if not is_ca:
+        raise CertificateError(
+            f"'{parsed.subject_name}' is not a CA certificate (its Basic Constraints do not say CA: true); "
+            "upload the root CA that issues the recording certificates."
+        )
+    return parsed
+
+
+def status_at(cert: ParsedCertificate, now: datetime) -> CertificateStatus:
+    """Validity at ``now`` (aware), bounds inclusive as in X.509."""
+    if now < cert.not_valid_before:
+        return "not-yet-valid"
+    if now > cert.not_valid_after:
+        return "expired"
+    return "valid"
+
+
+def spki_sha256(key: PublicKeyTypes) -> str:
+    """Hex SHA-256 of the key's SubjectPublicKeyInfo DER: the same value for a certificate and its private key
+    (pass ``private_key.public_key()``), so the two can be matched without comparing key material."""
+    spki = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(spki).hexdigest()
+
+
+# --- Recognising the file -------------------------------------------------------------------------------------------
+
+
+def _load(data: bytes, max_bytes: int) -> x509.Certificate:
+    if len(data) > max_bytes:
+        raise CertificateError(f"The file is larger than {max_bytes // 1024} KB; a certificate is a few KB.")
+    data = _as_utf8(data)
+    if not data.strip():
+        raise CertificateError(MSG_EMPTY)
+    if b"-----BEGIN " in data:
+        return _load_pem(data)
+    if data.lstrip().startswith(_SSH_PREFIXES):
+        raise CertificateError(MSG_SSH_KEY)
+    if data.startswith(b"PuTTY-User-Key-File-"):
+        raise CertificateError(MSG_PRIVATE_KEY)
+    return _load_der(data, unknown=MSG_NEITHER)
+
+
+def _as_utf8(data: bytes) -> bytes:
+    # Windows editors save "Unicode" text as UTF-16 and prefix UTF-8 with a BOM; DER never starts with either.
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return data
+    return data.removeprefix(_UTF8_BOM)
+
+
+def _load_pem(data: bytes) -> x509.Certificate:
+    begins = [(match, match.group(1).decode("ascii")) for match in _PEM_BEGIN.finditer(data)]
+    labels = [label for _, label in begins]
+    count = sum(label in _CERT_LABELS for label in labels)
+    if any("PRIVATE KEY" in label for label in labels):
+        raise CertificateError(MSG_KEY_AND_CERT if count else MSG_PRIVATE_KEY)
+    if count > 1:
+        raise CertificateError(_too_many(count))
+    if not count:
+        if not labels:
+            raise CertificateError(MSG_NEITHER)
+        raise CertificateError(
+            _LABEL_MESSAGES.get(labels[0], f"The file holds a PEM '{labels[0]}' block, not a certificate.")
+        )
+    begin, label = next((match, label) for match, label in begins if label in _CERT_LABELS)
+    # A plain find, not a regex spanning the block: linear time whatever the upload holds.
+    end = data.find(b"-----END " + label.encode("ascii") + b"-----", begin.end())
+    if end < 0:
+        raise CertificateError(MSG_INCOMPLETE_PEM)
+    try:
+        der = base64.b64decode(b"".join(data[begin.end() : end].split()), validate=True)
+    except binascii.Error as exc:
+        raise CertificateError(MSG_BAD_BASE64) from exc
+    return _load_der(der, unknown=MSG_DAMAGED)
+
+
+def _load_der(data: bytes, *, unknown: str) -> x509.Certificate:
+    elements = _split_der(data)
+    if not elements:
+        raise CertificateError(MSG_DAMAGED if _serial_content(data) is not None else unknown)
+    certificates = [cert for cert in map(_certificate_or_none, elements) if cert is not None]
+    if len(certificates) > 1:
+        raise CertificateError(_too_many(len(certificates)))
+    if certificates:
+        if len(elements) > 1:
+            raise CertificateError(MSG_OTHER_DATA)
+        return certificates[0]
+    raise CertificateError(_what_der_is(elements[0], unknown))
+
+
+def _too_many(count: int) -> str:
+    return f"The file holds {count} certificates; upload only the recording certificate (chains are not accepted)."
+
+
+def _certificate_or_none(element: bytes) -> x509.Certificate | None:
+    serial = _serial_content(element)
+    if serial is None:
+        return None
+    # Checked before loading: cryptography warns on such serials today and will refuse them in a later release.
+    if serial and (serial[0] & 0x80 or not any(serial)):
+        raise CertificateError(MSG_BAD_SERIAL)
+    try:
+        return x509.load_der_x509_certificate(element)
+    except (ValueError, x509.InvalidVersion):
+        return None
+
+
+def _what_der_is(element: bytes, unknown: str) -> str:
+    if _looks_like_pkcs12(element):
+        return MSG_PKCS12
+    if _looks_like_pkcs7(element):
+        return MSG_PKCS7
+    if _loads(x509.load_der_x509_csr, element):
+        return MSG_CSR
+    if _loads(x509.load_der_x509_crl, element):
+        return MSG_CRL
+    if _is_private_key(element):
+        return MSG_PRIVATE_KEY
+    if _loads(serialization.load_der_public_key, element):
+        return MSG_PUBLIC_KEY
+    if _serial_content(element) is not None:
+        return MSG_DAMAGED
+    return unknown
+
+
+def _loads(loader: Callable[[bytes], object], data: bytes) -> bool:
+    try:
+        loader(data)
+    except _CRYPTO_ERRORS:
+        return False
+    return True
+
+
+def _is_private_key(data: bytes) -> bool:
+    try:
+        serialization.load_der_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
+    except TypeError:
+        return True  # an encrypted key: cryptography asks for the password
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+# --- A minimal DER reader: just enough to split a file and sniff shapes before handing it to cryptography ---------
+
+_Header = tuple[int, int, int]  # (tag, content start, content end); the end may lie past the data if truncated
+
+
+def _header(data: bytes, pos: int) -> _Header | None:
+    if pos + 2 > len(data):
+        return None
+    tag, first = data[pos], data[pos + 1]
+    if first < 0x80:
+        return tag, pos + 2, pos + 2 + first
+    count = first & 0x7F
+    # 0x80 is BER's indefinite length and more than 4 length bytes is beyond any file we accept.
+    if count == 0 or count > 4 or pos + 2 + count > len(data):
+        return None
+    length = int.from_bytes(data[pos + 2 : pos + 2 + count], "big")
+    return tag, pos + 2 + count, pos + 2 + count + length
+
+
+def _split_der(data: bytes) -> list[bytes] | None:
+    """The top-level SEQUENCEs; trailing NULs or whitespace (padding some tools add) are ignored."""
+    elements: list[bytes] = []
+    pos = 0
+    while pos < len(data):
+        header = _header(data, pos)
+        if header is None or header[0] != 0x30 or header[2] > len(data):
+            if elements and not data[pos:].strip(b"\x00 \t\r\n"):
+                break
+            return None
+        elements.append(data[pos : header[2]])
+        pos = header[2]
+    return elements
+
+
+def _serial_content(data: bytes) -> bytes | None:
+    """The serial number octets if ``data`` is shaped like a certificate, even a truncated one, else None.
+
+    Shape: SEQUENCE { SEQUENCE { [0] version?, INTEGER serial, SEQUENCE { OID ... } ... } ... }. The OID after the
+    serial tells a certificate from a CSR, whose INTEGER version is followed by a Name (a SEQUENCE of SETs).
+    """
+    outer = _header(data, 0)
+    tbs = _header(data, outer[1]) if outer and outer[0] == 0x30 else None
+    serial = _header(data, tbs[1]) if tbs and tbs[0] == 0x30 else None
+    if serial and serial[0] == 0xA0:
+        serial = _header(data, serial[2])
+    if not serial or serial[0] != 0x02:
+        return None
+    algorithm = _header(data, serial[2])
+    if not algorithm or algorithm[0] != 0x30 or data[algorithm[1] : algorithm[1] + 1] != b"\x06":
+        return None
+    return data[serial[1] : serial[2]]
+
+
+def _looks_like_pkcs7(data: bytes) -> bool:
+    # ContentInfo: SEQUENCE { OID 1.2.840.113549.1.7.x, ... }
+    outer = _header(data, 0)
+    oid = _header(data, outer[1]) if outer and outer[0] == 0x30 else None
+    return bool(oid and oid[0] == 0x06 and data[oid[1] : oid[2]].startswith(_PKCS7_OID_PREFIX))
+
+
+def _looks_like_pkcs12(data: bytes) -> bool:
+    # PFX: SEQUENCE { INTEGER 3, ContentInfo, ... }
+    outer = _header(data, 0)
+    version = _header(data, outer[1]) if outer and outer[0] == 0x30 else None
+    if not version or version[0] != 0x02 or data[version[1] : version[2]] != b"\x03":
+        return False
+    return _looks_like_pkcs7(data[version[2] :])
+
+
+# --- Describing a loaded certificate ---------------------------------------------------------------------------------
+
+
+def _describe(cert: x509.Certificate) -> ParsedCertificate:
+    try:
+        return _describe_fields(cert)
+    except CertificateError:
+        raise
+    except _CRYPTO_ERRORS as exc:
+        # cryptography parses some fields lazily; one it cannot read makes the certificate unusable here.
+        raise CertificateError(MSG_UNREADABLE) from exc
+
+
+def _describe_fields(cert: x509.Certificate) -> ParsedCertificate:
+    key = _check_key(cert)
+    try:
+        extensions = cert.extensions
+    except ValueError as exc:
+        raise CertificateError(MSG_BAD_EXTENSIONS) from exc
+    common_names = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    common_name = next((value for value in common_names if isinstance(value, str)), "")
+    subject_dn = _dn(cert.subject)
+    signature_oid = cert.signature_algorithm_oid
+    return ParsedCertificate(
+        der=cert.public_bytes(serialization.Encoding.DER),
+        pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+        subject_name=_escape_controls(common_name) or subject_dn or "(no subject)",
+        serial_number=cert.serial_number,
+        subject_dn=subject_dn,
+        issuer_dn=_dn(cert.issuer),
+        not_valid_before=cert.not_valid_before_utc,
+        not_valid_after=cert.not_valid_after_utc,
+        sha256_fingerprint=_colon_hex(cert.fingerprint(hashes.SHA256())),
+        key_type="RSA",
+        key_size=key.key_size,
+        signature_algorithm=_SIGNATURE_NAMES.get(signature_oid, signature_oid.dotted_string),
+        public_key_spki_sha256=spki_sha256(key),
+        is_self_signed=_verifies(cert, cert),
+        extensions=tuple(_describe_extension(extension) for extension in extensions),
+        suggested_alias=_alias(common_name),
+        serial_hex=_serial_hex(cert.serial_number),
+    )
+
+
+def _check_key(cert: x509.Certificate) -> rsa.RSAPublicKey:
+    algorithm = cert.public_key_algorithm_oid
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise CertificateError(_wrong_key(f"of an unsupported type ({algorithm.dotted_string})")) from exc
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise CertificateError(_wrong_key(_key_words(key)))
+    if algorithm == PublicKeyAlgorithmOID.RSASSA_PSS:
+        # An RSA-PSS key is restricted to signing; recordings are encrypted to this key.
+        raise CertificateError(_wrong_key("RSA-PSS, which may only sign"))
+    if key.key_size < MIN_RSA_BITS:
+        raise CertificateError(
+            f"The certificate's RSA key is {key.key_size} bits; at least {MIN_RSA_BITS} are required."
+        )
+    return key
+
+
+def _wrong_key(words: str) -> str:
+    return f"The certificate's key is {words}; recording certificates must be RSA, {MIN_RSA_BITS} bits or more."
+
+
+def _key_words(key: PublicKeyTypes) -> str:
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return f"EC ({_CURVE_NAMES.get(key.curve.name, key.curve.name)})"
+    if isinstance(key, dsa.DSAPublicKey):
+        return f"DSA ({key.key_size} bits)"
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "Ed25519"
+    if isinstance(key, ed448.Ed448PublicKey):
+        return "Ed448"
+    return type(key).__name__.removesuffix("PublicKey")  # X25519, X448 and whatever cryptography adds
+
+
+def _verifies(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (InvalidSignature, *_CRYPTO_ERRORS):
+        return False
+    return True
+
+
+def _dn(name: x509.Name) -> str:
+    return _escape_controls(",".join(rdn.rfc4514_string(_DN_NAMES) for rdn in name.rdns))
+
+
+def _escape_controls(text: str) -> str:
+    # As openssl's esc_ctrl does; keeps line breaks and terminal escapes out of pages and logs.
+    return _CONTROL_CHARS.sub(lambda match: f"\\{ord(match.group()):02X}", text)
+
+
+def _alias(common_name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", common_name).encode("ascii", "ignore").decode("ascii").lower()
+    alias = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9._-]", "", re.sub(r"\s+", "-", ascii_name))).strip("-._")
+    return alias[:64].rstrip("-._") or "certificate"
+
+
+def _colon_hex(data: bytes) -> str:
+    return data.hex(":").upper()
+
+
+def _serial_hex(number: int) -> str:
+    digits = f"{abs(number):X}"
+    return ("-" if number < 0 else "") + digits.zfill(len(digits) + len(digits) % 2)
+
+
+def _describe_extension(extension: x509.Extension[x509.ExtensionType]) -> tuple[str, str]:
+    name = _EXTENSION_NAMES.get(extension.oid, extension.oid.dotted_string)
+    words = _escape_controls(_extension_words(extension.value))
+    return name, f"{words} (critical)" if extension.critical else words
+
+
+def _extension_words(value: x509.ExtensionType) -> str:
+    if isinstance(value, x509.BasicConstraints):
+        words = f"CA: {'true' if value.ca else 'false'}"
+        return words if value.path_length is None else f"{words}, path length: {value.path_length}"
+    if isinstance(value, x509.KeyUsage):
+        usages = [label for attribute, label in _KEY_USAGES if getattr(value, attribute)]
+        # encipher_only and decipher_only are only defined (and readable) together with key_agreement.
+        if value.key_agreement:
+            usages += [
+                label
+                for flag, label in ((value.encipher_only, "Encipher Only"), (value.decipher_only, "Decipher Only"))
+                if flag
+            ]
+        return ", ".join(usages)
+    if isinstance(value, x509.ExtendedKeyUsage):
+        return ", ".join(_EXTENDED_KEY_USAGES.get(oid, oid.dotted_string) for oid in value)
+    if isinstance(value, x509.SubjectAlternativeName | x509.IssuerAlternativeName):
+        return _general_names(value)
+    if isinstance(value, x509.SubjectKeyIdentifier):
+        return _colon_hex(value.digest)
+    if isinstance(value, x509.AuthorityKeyIdentifier):
+        parts = [_colon_hex(value.key_identifier)] if value.key_identifier else []
+        if value.authority_cert_issuer:
+            parts.append(f"issuer: {_general_names(value.authority_cert_issuer)}")
+        if value.authority_cert_serial_number is not None:
+            parts.append(f"serial: {_serial_hex(value.authority_cert_serial_number)}")
+        return ", ".join(parts)
+    if isinstance(value, x509.CRLDistributionPoints):
+        return ", ".join(_general_names(point.full_name) for point in value if point.full_name)
+    if isinstance(value, x509.AuthorityInformationAccess):
+        methods = _ACCESS_METHODS
+        return ", ".join(
+            f"{methods.get(d.access_method, d.access_method.dotted_string)} - {_general_name(d.access_location)}"
+            for d in value
+        )
+    if isinstance(value, x509.CertificatePolicies):
+        return ", ".join(policy.policy_identifier.dotted_string for policy in value)
+    raw = value.public_bytes()
+    return _colon_hex(raw[:_UNKNOWN_VALUE_BYTES]) + ("…" if len(raw) > _UNKNOWN_VALUE_BYTES else "")
+
+
+def _general_names(names: Iterable[x509.GeneralName]) -> str:
+    return ", ".join(_general_name(name) for name in names)
+
+
+def _general_name(name: x509.GeneralName) -> str:
+    # openssl's spelling, as in `openssl x509 -text`.
+    if isinstance(name, x509.DNSName):
+        return f"DNS:{name.value}"
+    if isinstance(name, x509.RFC822Name):
+        return f"email:{name.value}"
+    if isinstance(name, x509.UniformResourceIdentifier):
+        return f"URI:{name.value}"
+    if isinstance(name, x509.IPAddress):
+        return f"IP Address:{name.value}"
+    if isinstance(name, x509.DirectoryName):
+        return f"DirName:{_dn(name.value)}"
+    if isinstance(name, x509.RegisteredID):
+        return f"Registered ID:{name.value.dotted_string}"
+    if isinstance(name, x509.OtherName):
+        return f"othername:{name.type_id.dotted_string}"
+    return str(name.value)

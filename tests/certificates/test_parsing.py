@@ -1,0 +1,765 @@
+"""certificates.parsing and certificates.chain: pure tests, no database.
+
+The seed's own openssl commands produce the reference files; what the parser reports is compared with what
+openssl prints for the same file.
+"""
+
+import base64
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from certificates import parsing
+from certificates.parsing import (
+    CertificateError,
+    ChainResult,
+    ParsedCertificate,
+    parse_certificate,
+    parse_root_ca,
+    spki_sha256,
+    status_at,
+    verify_chain,
+)
+
+from . import pki
+
+OPENSSL = shutil.which("openssl")
+needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="openssl is not installed")
+SHA256_WITH_RSA = bytes.fromhex("2a864886f70d01010b")  # the OID's content octets, in both AlgorithmIdentifiers
+RSA_ENCRYPTION = bytes.fromhex("2a864886f70d010101")
+
+
+def openssl(*args: str, cwd: Path) -> str:
+    # Only the final newline goes: a DN can end in an escaped space.
+    return subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.rstrip("\n")
+
+
+def rejected(data: bytes, **kwargs: int) -> str:
+    with pytest.raises(CertificateError) as caught:
+        parse_certificate(data, **kwargs)
+    return str(caught.value)
+
+
+def closed_up(openssl_dn: str) -> str:
+    """openssl's default ``-subject`` ("CN = a, C = US") in this module's format ("CN=a,C=US")."""
+    return openssl_dn.replace(" = ", "=").replace(", ", ",")
+
+
+# --- The seed's files, made by the seed's commands ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if OPENSSL is None:
+        pytest.skip("openssl is not installed")
+    cwd = tmp_path_factory.mktemp("seed")
+    openssl("genrsa", "-out", "tenant.key", "2048", cwd=cwd)
+    openssl(
+        "req", "-new", "-x509", "-key", "tenant.key", "-out", "tenant.pem", "-days", "3650",
+        "-subj", "/CN=Genesys Recording/C=US/ST=California/O=Genesys",
+        cwd=cwd,
+    )  # fmt: skip
+    openssl(
+        "pkcs8", "-topk8", "-inform", "pem", "-in", "tenant.key", "-outform", "pem", "-nocrypt", "-out", "private.pem",
+        cwd=cwd,
+    )  # fmt: skip
+    openssl("x509", "-in", "tenant.pem", "-outform", "der", "-out", "tenant.der", cwd=cwd)
+    return cwd
+
+
+def test_seed_certificate_matches_what_openssl_prints(seed: Path) -> None:
+    parsed = parse_certificate((seed / "tenant.pem").read_bytes())
+
+    subject = openssl("x509", "-in", "tenant.pem", "-noout", "-subject", cwd=seed).removeprefix("subject=")
+    issuer = openssl("x509", "-in", "tenant.pem", "-noout", "-issuer", cwd=seed).removeprefix("issuer=")
+    serial = openssl("x509", "-in", "tenant.pem", "-noout", "-serial", cwd=seed).removeprefix("serial=")
+    fingerprint = openssl("x509", "-in", "tenant.pem", "-noout", "-fingerprint", "-sha256", cwd=seed)
+    assert parsed.subject_dn == closed_up(subject) == pki.SEED_SUBJECT_DN
+    assert parsed.issuer_dn == closed_up(issuer) == pki.SEED_SUBJECT_DN
+    for option in ("-subject", "-issuer"):
+        exact = openssl("x509", "-in", "tenant.pem", "-noout", option, "-nameopt", "RFC2253,-dn_rev,-esc_msb", cwd=seed)
+        assert exact.split("=", 1)[1] == pki.SEED_SUBJECT_DN
+    assert parsed.serial_number == int(serial, 16)
+    assert parsed.serial_hex == serial
+    assert parsed.sha256_fingerprint == fingerprint.split("=", 1)[1]
+    assert parsed.subject_name == "Genesys Recording"
+    assert parsed.suggested_alias == "genesys-recording"
+    assert (parsed.key_type, parsed.key_size) == ("RSA", 2048)
+    assert parsed.signature_algorithm == "sha256WithRSAEncryption"
+    assert parsed.is_self_signed
+
+
+def test_seed_certificate_dates_and_extensions_match_openssl(seed: Path) -> None:
+    parsed = parse_certificate((seed / "tenant.pem").read_bytes())
+
+    dates = dict(
+        line.split("=", 1) for line in openssl("x509", "-in", "tenant.pem", "-noout", "-dates", cwd=seed).splitlines()
+    )
+    assert parsed.not_valid_before == datetime.strptime(dates["notBefore"], "%b %d %H:%M:%S %Y GMT").replace(tzinfo=UTC)
+    assert parsed.not_valid_after == datetime.strptime(dates["notAfter"], "%b %d %H:%M:%S %Y GMT").replace(tzinfo=UTC)
+    assert parsed.not_valid_after - parsed.not_valid_before == timedelta(days=3650)
+    text = openssl("x509", "-in", "tenant.pem", "-noout", "-text", cwd=seed)
+    for name, value in parsed.extensions:
+        assert f"X509v3 {name}:" in text
+        if name in ("Subject Key Identifier", "Authority Key Identifier"):
+            assert value in text
+    assert ("Basic Constraints", "CA: true (critical)") in parsed.extensions  # openssl req -x509's default v3_ca
+
+
+def test_seed_certificate_der_and_text_dump_read_the_same(seed: Path) -> None:
+    from_pem = parse_certificate((seed / "tenant.pem").read_bytes())
+    dumped = subprocess.run(
+        ["openssl", "x509", "-in", "tenant.pem", "-text"], cwd=seed, check=True, capture_output=True
+    ).stdout
+
+    assert dumped.startswith(b"Certificate:")
+    assert parse_certificate((seed / "tenant.der").read_bytes()) == from_pem
+    assert parse_certificate(dumped) == from_pem
+    assert from_pem.der == (seed / "tenant.der").read_bytes()
+    assert from_pem.pem.encode() == (seed / "tenant.pem").read_bytes()
+
+
+@pytest.mark.parametrize("name", ["tenant.key", "private.pem"])
+def test_seed_key_files_are_refused_as_private_keys(seed: Path, name: str) -> None:
+    assert rejected((seed / name).read_bytes()) == parsing.MSG_PRIVATE_KEY
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["rsa", "-in", "tenant.key", "-outform", "der"],
+        ["pkcs8", "-topk8", "-in", "tenant.key", "-outform", "der", "-nocrypt"],
+        ["pkcs8", "-topk8", "-in", "tenant.key", "-outform", "der", "-v2", "aes-256-cbc", "-passout", "pass:secret"],
+    ],
+    ids=["traditional", "pkcs8", "pkcs8-encrypted"],
+)
+def test_der_private_keys_are_recognised(seed: Path, command: list[str]) -> None:
+    data = subprocess.run(["openssl", *command], cwd=seed, check=True, capture_output=True).stdout
+    assert rejected(data) == parsing.MSG_PRIVATE_KEY
+
+
+def test_seed_certificate_is_its_own_root(seed: Path) -> None:
+    data = (seed / "tenant.pem").read_bytes()
+    parsed = parse_certificate(data)
+
+    assert parse_root_ca(data) == parsed
+    assert verify_chain(parsed, [], at=datetime.now(UTC)) == ChainResult(
+        True, "Self-signed certificate; signature verified."
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["req", "-new", "-key", "tenant.key", "-subj", "/CN=x"], parsing.MSG_CSR),
+        (["req", "-new", "-key", "tenant.key", "-subj", "/CN=x", "-outform", "der"], parsing.MSG_CSR),
+        (["crl2pkcs7", "-nocrl", "-certfile", "tenant.pem"], parsing.MSG_PKCS7),
+        (["crl2pkcs7", "-nocrl", "-certfile", "tenant.pem", "-outform", "der"], parsing.MSG_PKCS7),
+        (
+            ["pkcs12", "-export", "-in", "tenant.pem", "-inkey", "tenant.key", "-passout", "pass:secret"],
+            parsing.MSG_PKCS12,
+        ),
+        (["rsa", "-in", "tenant.key", "-pubout"], parsing.MSG_PUBLIC_KEY),
+        (["x509", "-in", "tenant.pem", "-trustout", "-addtrust", "clientAuth"], parsing.MSG_TRUSTED_CERT),
+    ],
+    ids=["csr", "csr-der", "p7b", "p7b-der", "p12", "public-key", "trusted-certificate"],
+)
+def test_other_openssl_outputs_are_named(seed: Path, command: list[str], message: str) -> None:
+    data = subprocess.run(["openssl", *command], cwd=seed, check=True, capture_output=True).stdout
+    assert rejected(data) == message
+
+
+def test_rsa_pss_key_is_refused(seed: Path) -> None:
+    openssl("genpkey", "-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "pss.key", cwd=seed)
+    openssl("req", "-new", "-x509", "-key", "pss.key", "-out", "pss.pem", "-days", "30", "-subj", "/CN=pss", cwd=seed)
+    assert rejected((seed / "pss.pem").read_bytes()) == (
+        "The certificate's key is RSA-PSS, which may only sign; recording certificates must be RSA, 2048 bits or more."
+    )
+
+
+def test_v1_self_signed_root_is_a_ca(seed: Path) -> None:
+    # `openssl x509 -req -signkey` writes a version 1 certificate: no extensions, so no Basic Constraints.
+    openssl("req", "-new", "-key", "tenant.key", "-subj", "/CN=Old Root", "-out", "v1.csr", cwd=seed)
+    openssl("x509", "-req", "-in", "v1.csr", "-signkey", "tenant.key", "-days", "30", "-out", "v1.pem", cwd=seed)
+    parsed = parse_root_ca((seed / "v1.pem").read_bytes())
+    assert parsed.subject_name == "Old Root"
+    assert parsed.extensions == ()
+
+
+@needs_openssl
+@pytest.mark.parametrize("serial", [1, 0x0ABC, 0x80, 2**158 + 12345])
+def test_serial_hex_is_what_openssl_prints(tmp_path: Path, serial: int) -> None:
+    cert, _ = pki.make_self_signed(serial=serial)
+    (tmp_path / "c.pem").write_bytes(pki.pem(cert))
+    printed = openssl("x509", "-in", "c.pem", "-noout", "-serial", cwd=tmp_path).removeprefix("serial=")
+    parsed = parse_certificate(pki.pem(cert))
+    assert parsed.serial_hex == printed
+    assert parsed.serial_number == serial
+
+
+@needs_openssl
+def test_awkward_names_match_openssl_rfc2253_in_certificate_order(tmp_path: Path) -> None:
+    subject = x509.Name(
+        [
+            x509.RelativeDistinguishedName(
+                [
+                    x509.NameAttribute(NameOID.COMMON_NAME, "A, B"),
+                    x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, 'x"y'),
+                ]
+            ),
+            x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.EMAIL_ADDRESS, "ops@example.com")]),
+            x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Zürich;<>+ #1")]),
+            x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.SERIAL_NUMBER, "12")]),
+            x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.LOCALITY_NAME, " lead\nline")]),
+            x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.STREET_ADDRESS, "#1 Main St ")]),
+        ]
+    )
+    cert, _ = pki.make_self_signed(subject=subject)
+    (tmp_path / "c.pem").write_bytes(pki.pem(cert))
+    printed = openssl(
+        "x509", "-in", "c.pem", "-noout", "-subject", "-nameopt", "RFC2253,-dn_rev,-esc_msb", cwd=tmp_path
+    )
+
+    parsed = parse_certificate(pki.pem(cert))
+    assert parsed.subject_dn == printed.removeprefix("subject=")
+    assert "\n" not in parsed.subject_dn
+    assert parsed.subject_name == "A, B"
+
+
+# --- What is accepted ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def recording() -> tuple[x509.Certificate, ParsedCertificate]:
+    cert, _ = pki.make_self_signed()
+    return cert, parse_certificate(pki.pem(cert))
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        lambda pem: pem.replace(b"\n", b"\r\n"),
+        lambda pem: b"\xef\xbb\xbf" + pem,
+        lambda pem: b"Subject: CN=Genesys Recording\nIssuer: whoever\n\n" + pem,
+        lambda pem: pem + b"  \n\n\t",
+        lambda pem: b"\xef\xbb\xbf" + pem.replace(b"\n", b"\r\n") + b"\r\n\r\n",
+        lambda pem: pem.decode().encode("utf-16"),  # Notepad's "Unicode"
+        lambda pem: pem.replace(b"CERTIFICATE-----", b"X509 CERTIFICATE-----"),
+        lambda pem: pem.replace(b"\n", b"").replace(b"-----MII", b"-----\nMII"),  # base64 on one long line
+    ],
+    ids=["crlf", "bom", "leading-text", "trailing-space", "bom-crlf", "utf16", "x509-label", "one-line"],
+)
+def test_pem_variants_are_accepted(
+    recording: tuple[x509.Certificate, ParsedCertificate], variant: Callable[[bytes], bytes]
+) -> None:
+    cert, expected = recording
+    assert parse_certificate(variant(pki.pem(cert))) == expected
+
+
+@pytest.mark.parametrize("suffix", [b"", b"\n", b"\r\n", b"\x00\x00"], ids=["exact", "lf", "crlf", "nul-padding"])
+def test_der_is_accepted(recording: tuple[x509.Certificate, ParsedCertificate], suffix: bytes) -> None:
+    cert, expected = recording
+    assert parse_certificate(pki.der(cert) + suffix) == expected
+
+
+def test_parsed_fields(recording: tuple[x509.Certificate, ParsedCertificate]) -> None:
+    cert, parsed = recording
+    assert parsed.der == pki.der(cert)
+    assert parsed.pem == pki.pem(cert).decode()
+    assert parsed.subject_dn == parsed.issuer_dn == pki.SEED_SUBJECT_DN
+    assert parsed.not_valid_before.tzinfo is not None
+    assert parsed.not_valid_before.utcoffset() == timedelta(0)
+    assert parsed.public_key_spki_sha256 == spki_sha256(pki.make_key(2048, 0).public_key())
+    assert re.fullmatch(r"[0-9a-f]{64}", parsed.public_key_spki_sha256)
+    assert re.fullmatch(r"([0-9A-F]{2}:){31}[0-9A-F]{2}", parsed.sha256_fingerprint)
+    assert parsed.extensions == ()
+
+
+def test_larger_rsa_keys_are_accepted() -> None:
+    cert, _ = pki.make_self_signed(key=pki.make_key(3072))
+    assert parse_certificate(pki.der(cert)).key_size == 3072
+
+
+# --- What is refused, and what the user is told -------------------------------------------------------------------
+
+
+@cache
+def _ca() -> tuple[x509.Certificate, pki.CertificateIssuerPrivateKeyTypes]:
+    return pki.make_ca()
+
+
+def _cert() -> x509.Certificate:
+    return pki.make_self_signed()[0]
+
+
+def _other_cert() -> x509.Certificate:
+    return pki.make_self_signed(key=pki.make_key(2048, 3), cn="Other")[0]
+
+
+def _csr_der() -> bytes:
+    return x509.load_pem_x509_csr(pki.make_csr()).public_bytes(serialization.Encoding.DER)
+
+
+def _crl_der() -> bytes:
+    return x509.load_pem_x509_crl(pki.make_crl(*_ca())).public_bytes(serialization.Encoding.DER)
+
+
+def _spki_der() -> bytes:
+    public_format = serialization.PublicFormat.SubjectPublicKeyInfo
+    return pki.make_key().public_key().public_bytes(serialization.Encoding.DER, public_format)
+
+
+def _pem_block(label: str, der: bytes) -> bytes:
+    return f"-----BEGIN {label}-----\n".encode() + base64.encodebytes(der) + f"-----END {label}-----\n".encode()
+
+
+def _holds(count: int) -> str:
+    return f"The file holds {count} certificates; upload only the recording certificate (chains are not accepted)."
+
+
+SSH2_PUBLIC_KEY = b'---- BEGIN SSH2 PUBLIC KEY ----\nComment: "x"\nAAAA\n---- END SSH2 PUBLIC KEY ----\n'
+REFUSALS: dict[str, tuple[Callable[[], bytes], str]] = {
+    "empty": (lambda: b"", parsing.MSG_EMPTY),
+    "blank": (lambda: b" \r\n\t\n", parsing.MSG_EMPTY),
+    "bom-only": (lambda: b"\xef\xbb\xbf", parsing.MSG_EMPTY),
+    "too-large": (lambda: b"A" * (256 * 1024 + 1), "The file is larger than 256 KB; a certificate is a few KB."),
+    "key-traditional": (lambda: pki.key_pem_traditional(pki.make_key()), parsing.MSG_PRIVATE_KEY),
+    "key-pkcs8": (lambda: pki.key_pem_pkcs8(pki.make_key()), parsing.MSG_PRIVATE_KEY),
+    "key-pkcs8-encrypted": (lambda: pki.key_pem_pkcs8_encrypted(pki.make_key(), "secret"), parsing.MSG_PRIVATE_KEY),
+    "key-ec": (lambda: pki.key_pem_traditional(pki.make_ec_key()), parsing.MSG_PRIVATE_KEY),
+    "key-openssh": (lambda: pki.ssh_private_key(pki.make_key()), parsing.MSG_PRIVATE_KEY),
+    "key-pkcs8-der": (lambda: pki.key_der_pkcs8(pki.make_key()), parsing.MSG_PRIVATE_KEY),
+    "key-pkcs8-der-encrypted": (lambda: pki.key_der_pkcs8(pki.make_key(), b"secret"), parsing.MSG_PRIVATE_KEY),
+    "key-traditional-der": (lambda: pki.key_der_traditional(pki.make_key()), parsing.MSG_PRIVATE_KEY),
+    "key-ec-der": (lambda: pki.key_der_pkcs8(pki.make_ec_key()), parsing.MSG_PRIVATE_KEY),
+    "putty": (lambda: b"PuTTY-User-Key-File-3: ssh-rsa\nEncryption: none\n", parsing.MSG_PRIVATE_KEY),
+    "key-after-cert": (lambda: pki.pem(_cert()) + pki.key_pem_pkcs8(pki.make_key()), parsing.MSG_KEY_AND_CERT),
+    "key-before-cert": (lambda: pki.key_pem_traditional(pki.make_key()) + pki.pem(_cert()), parsing.MSG_KEY_AND_CERT),
+    "csr": (pki.make_csr, parsing.MSG_CSR),
+    "csr-der": (_csr_der, parsing.MSG_CSR),
+    "crl": (lambda: pki.make_crl(*_ca(), revoked=[5]), parsing.MSG_CRL),
+    "crl-der": (_crl_der, parsing.MSG_CRL),
+    "p7b": (lambda: pki.make_p7b([_cert()]), parsing.MSG_PKCS7),
+    "p7b-der": (lambda: pki.make_p7b([_cert()], encoding=serialization.Encoding.DER), parsing.MSG_PKCS7),
+    "p12": (lambda: pki.make_p12(pki.make_key(), _cert()), parsing.MSG_PKCS12),
+    "p12-encrypted": (lambda: pki.make_p12(pki.make_key(), _cert(), b"secret"), parsing.MSG_PKCS12),
+    "public-key": (lambda: pki.public_key_pem(pki.make_key()), parsing.MSG_PUBLIC_KEY),
+    "public-key-pkcs1": (lambda: pki.public_key_pem(pki.make_key(), pkcs1=True), parsing.MSG_PUBLIC_KEY),
+    "public-key-der": (_spki_der, parsing.MSG_PUBLIC_KEY),
+    "ssh-rsa": (lambda: pki.ssh_public_key(pki.make_key()), parsing.MSG_SSH_KEY),
+    "ssh-ed25519": (lambda: pki.ssh_public_key(ed25519.Ed25519PrivateKey.generate()), parsing.MSG_SSH_KEY),
+    "ssh2-public": (lambda: SSH2_PUBLIC_KEY, parsing.MSG_SSH_KEY),
+    "plain-text": (lambda: b"Hello, this is the recording certificate you asked for.\n", parsing.MSG_NEITHER),
+    "random-binary": (lambda: bytes(range(256)) * 4, parsing.MSG_NEITHER),
+    "zip": (lambda: b"PK\x03\x04" + bytes(100), parsing.MSG_NEITHER),
+    "pem-lowercase": (lambda: pki.pem(_cert()).replace(b"CERTIFICATE", b"certificate"), parsing.MSG_NEITHER),
+    "unknown-label": (
+        lambda: _pem_block("FOO BAR", b"\x30\x00"),
+        "The file holds a PEM 'FOO BAR' block, not a certificate.",
+    ),
+    "two-pem": (lambda: pki.pem(_cert()) + pki.pem(_other_cert()), _holds(2)),
+    "three-pem": (lambda: pki.pem(_cert()) + pki.pem(_other_cert()) + pki.pem(_cert()), _holds(3)),
+    "two-der": (lambda: pki.der(_cert()) + pki.der(_other_cert()), _holds(2)),
+    "two-in-one-block": (lambda: _pem_block("CERTIFICATE", pki.der(_cert()) + pki.der(_other_cert())), _holds(2)),
+    "cert-then-csr-der": (lambda: pki.der(_cert()) + _csr_der(), parsing.MSG_OTHER_DATA),
+    "missing-end": (lambda: pki.pem(_cert()).split(b"-----END")[0], parsing.MSG_INCOMPLETE_PEM),
+    "bad-base64": (lambda: pki.pem(_cert()).replace(b"\n", b"\n!", 3), parsing.MSG_BAD_BASE64),
+    "pem-headers": (
+        lambda: pki.pem(_cert()).replace(b"-----\n", b"-----\nProc-Type: 4,ENCRYPTED\n\n", 1),
+        parsing.MSG_BAD_BASE64,
+    ),
+    "truncated-pem-body": (lambda: _pem_block("CERTIFICATE", pki.der(_cert())[:300]), parsing.MSG_DAMAGED),
+    "empty-pem-body": (lambda: _pem_block("CERTIFICATE", b""), parsing.MSG_DAMAGED),
+    "key-in-cert-block": (
+        lambda: _pem_block("CERTIFICATE", pki.key_der_pkcs8(pki.make_key())),
+        parsing.MSG_PRIVATE_KEY,
+    ),
+    "truncated-der": (lambda: pki.der(_cert())[:-10], parsing.MSG_DAMAGED),
+    "der-header-only": (lambda: pki.der(_cert())[:40], parsing.MSG_DAMAGED),
+    "der-trailing-garbage": (lambda: pki.der(_cert()) + b"garbage", parsing.MSG_DAMAGED),
+}
+
+
+@pytest.mark.parametrize(("make", "message"), REFUSALS.values(), ids=REFUSALS.keys())
+def test_refusals_name_what_the_file_is(make: Callable[[], bytes], message: str) -> None:
+    assert rejected(make()) == message
+
+
+def test_size_limit_is_configurable() -> None:
+    cert, _ = pki.make_self_signed()
+    assert rejected(pki.pem(cert), max_bytes=1024) == "The file is larger than 1 KB; a certificate is a few KB."
+    assert parse_certificate(pki.pem(cert), max_bytes=len(pki.pem(cert))).subject_name == "Genesys Recording"
+
+
+@pytest.mark.parametrize(
+    ("key", "words"),
+    [
+        (lambda: pki.make_ec_key(ec.SECP256R1()), "EC (P-256)"),
+        (lambda: pki.make_ec_key(ec.SECP384R1()), "EC (P-384)"),
+        (lambda: pki.make_ec_key(ec.SECP256K1()), "EC (secp256k1)"),
+        (ed25519.Ed25519PrivateKey.generate, "Ed25519"),
+        (ed448.Ed448PrivateKey.generate, "Ed448"),
+        (lambda: dsa.generate_private_key(1024), "DSA (1024 bits)"),
+    ],
+    ids=["p256", "p384", "secp256k1", "ed25519", "ed448", "dsa"],
+)
+def test_non_rsa_keys_are_refused(key: Callable[[], pki.CertificateIssuerPrivateKeyTypes], words: str) -> None:
+    cert, _ = pki.make_self_signed(key=key())
+    assert rejected(pki.pem(cert)) == (
+        f"The certificate's key is {words}; recording certificates must be RSA, 2048 bits or more."
+    )
+
+
+def test_short_rsa_key_is_refused() -> None:
+    cert, _ = pki.make_self_signed(key=pki.make_key(1024))
+    assert rejected(pki.pem(cert)) == "The certificate's RSA key is 1024 bits; at least 2048 are required."
+
+
+@pytest.mark.parametrize("serial_octet", [b"\xfb", b"\x00"], ids=["negative", "zero"])
+def test_non_positive_serial_is_refused_without_cryptography_warning(
+    serial_octet: bytes, recwarn: pytest.WarningsRecorder
+) -> None:
+    cert, _ = pki.make_self_signed(serial=5)
+    data = pki.replace_once(pki.der(cert), b"\x02\x01\x05", b"\x02\x01" + serial_octet)
+    assert rejected(data) == parsing.MSG_BAD_SERIAL
+    assert not recwarn.list
+
+
+def test_malformed_extension_is_refused() -> None:
+    broken = x509.UnrecognizedExtension(x509.oid.ExtensionOID.BASIC_CONSTRAINTS, b"\x01\x02")
+    cert, _ = pki.make_self_signed(extensions=[(broken, False)])
+    assert rejected(pki.der(cert)) == parsing.MSG_BAD_EXTENSIONS
+
+
+def test_invalid_version_is_refused() -> None:
+    cert, _ = pki.make_self_signed()
+    assert (
+        rejected(pki.replace_once(pki.der(cert), b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x05"))
+        == parsing.MSG_DAMAGED
+    )
+
+
+def test_unknown_key_algorithm_is_refused() -> None:
+    cert, _ = pki.make_self_signed()
+    data = pki.replace_once(pki.der(cert), RSA_ENCRYPTION, RSA_ENCRYPTION[:-1] + b"\x7e")
+    assert rejected(data) == (
+        "The certificate's key is of an unsupported type (1.2.840.113549.1.1.126); "
+        "recording certificates must be RSA, 2048 bits or more."
+    )
+
+
+def test_unknown_signature_algorithm_reads_but_does_not_verify() -> None:
+    cert, _ = pki.make_self_signed()
+    data = pki.der(cert).replace(SHA256_WITH_RSA, SHA256_WITH_RSA[:-1] + b"\x7f")  # both AlgorithmIdentifiers
+
+    parsed = parse_certificate(data)
+    assert parsed.signature_algorithm == "1.2.840.113549.1.1.127"
+    assert not parsed.is_self_signed
+    assert verify_chain(parsed, [], at=datetime.now(UTC)) == ChainResult(
+        False,
+        "The certificate's signature algorithm (1.2.840.113549.1.1.127) is not supported, "
+        "so its signature cannot be verified.",
+    )
+
+
+def test_lazy_field_failures_become_a_certificate_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # cryptography reads some fields only when asked; whatever it raises then must still reach the user as one sentence.
+    def unreadable(name: x509.Name) -> str:
+        raise ValueError("error parsing asn1 value: ParseError { kind: InvalidValue }")
+
+    monkeypatch.setattr(parsing, "_dn", unreadable)
+    assert rejected(pki.pem(pki.make_self_signed()[0])) == parsing.MSG_UNREADABLE
+
+
+def test_out_of_spec_name_still_reads() -> None:
+    with pytest.warns(UserWarning, match="length"):
+        subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "USA", _validate=False)])
+    cert, _ = pki.make_self_signed(subject=subject)
+    with pytest.warns(UserWarning, match="length"):  # cryptography's, on reading the three-letter country
+        assert parse_certificate(pki.der(cert)).subject_dn == "C=USA"
+
+
+# --- Describing a certificate ---------------------------------------------------------------------------------------
+
+
+def test_extensions_in_words() -> None:
+    ca_cert, ca_key = _ca()
+    leaf_key = pki.make_key(2048, 2)
+    extensions = [
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (pki.key_usage(digital_signature=True, key_encipherment=True), True),
+        (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH, x509.ObjectIdentifier("1.2.3.4.5")]), False),
+        (
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName("a.example.com"),
+                    x509.IPAddress(__import__("ipaddress").ip_address("192.0.2.7")),
+                    x509.RFC822Name("ops@example.com"),
+                    x509.UniformResourceIdentifier("https://example.com/r"),
+                ]
+            ),
+            False,
+        ),
+        (x509.SubjectKeyIdentifier(bytes.fromhex("abcdef01")), False),
+        (x509.AuthorityKeyIdentifier(bytes.fromhex("0102"), None, None), False),
+        (
+            x509.CRLDistributionPoints(
+                [
+                    x509.DistributionPoint(
+                        [x509.UniformResourceIdentifier("http://crl.example.com/a.crl")], None, None, None
+                    )
+                ]
+            ),
+            False,
+        ),
+        (
+            x509.AuthorityInformationAccess(
+                [
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier("http://ocsp.example.com")
+                    )
+                ]
+            ),
+            False,
+        ),
+        (x509.CertificatePolicies([x509.PolicyInformation(x509.ObjectIdentifier("2.5.29.32.0"), None)]), False),
+        (x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.99999.1"), b"\x04\x02hi"), False),
+        (x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.99999.2"), bytes(40)), False),
+    ]
+    cert, _ = pki.issue(ca_cert, ca_key, key=leaf_key, extensions=extensions)
+
+    assert parse_certificate(pki.pem(cert)).extensions == (
+        ("Basic Constraints", "CA: false (critical)"),
+        ("Key Usage", "Digital Signature, Key Encipherment (critical)"),
+        ("Extended Key Usage", "Client Authentication, 1.2.3.4.5"),
+        (
+            "Subject Alternative Name",
+            "DNS:a.example.com, IP Address:192.0.2.7, email:ops@example.com, URI:https://example.com/r",
+        ),
+        ("Subject Key Identifier", "AB:CD:EF:01"),
+        ("Authority Key Identifier", "01:02"),
+        ("CRL Distribution Points", "URI:http://crl.example.com/a.crl"),
+        ("Authority Information Access", "OCSP - URI:http://ocsp.example.com"),
+        ("Certificate Policies", "2.5.29.32.0"),
+        ("1.3.6.1.4.1.99999.1", "04:02:68:69"),
+        ("1.3.6.1.4.1.99999.2", ":".join(["00"] * 32) + "…"),
+    )
+
+
+def test_ca_extensions_in_words() -> None:
+    usage = pki.key_usage(key_cert_sign=True, crl_sign=True, key_agreement=True, encipher_only=True)
+    extensions = [(x509.BasicConstraints(ca=True, path_length=0), True), (usage, False)]
+    cert, _ = pki.make_self_signed(extensions=extensions)
+    assert parse_certificate(pki.pem(cert)).extensions == (
+        ("Basic Constraints", "CA: true, path length: 0 (critical)"),
+        ("Key Usage", "Key Agreement, Certificate Sign, CRL Sign, Encipher Only"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("cn", "alias"),
+    [
+        ("Genesys Recording", "genesys-recording"),
+        ("  Zürich Ops / Main!  ", "zurich-ops-main"),
+        ("rec_2025.v2", "rec_2025.v2"),
+        ("录音", "certificate"),
+        ("ⅷ" * 21, "viii" * 16),  # NFKD makes 21 characters 84: the alias stops at 64
+        (None, "certificate"),
+    ],
+)
+def test_suggested_alias(cn: str | None, alias: str) -> None:
+    cert, _ = pki.make_self_signed(cn=cn)
+    assert parse_certificate(pki.pem(cert)).suggested_alias == alias
+
+
+def test_subject_name_falls_back_to_the_dn() -> None:
+    cert, _ = pki.make_self_signed(cn=None)
+    assert parse_certificate(pki.pem(cert)).subject_name == "C=US,ST=California,O=Genesys"
+    empty, _ = pki.make_self_signed(subject=x509.Name([]))
+    parsed = parse_certificate(pki.pem(empty))
+    assert (parsed.subject_name, parsed.subject_dn) == ("(no subject)", "")
+
+
+def test_control_characters_are_escaped() -> None:
+    cert, _ = pki.make_self_signed(cn="Evil\nLine\x1b[31m")
+    parsed = parse_certificate(pki.pem(cert))
+    assert parsed.subject_name == "Evil\\0ALine\\1B[31m"
+    assert parsed.subject_dn.startswith("CN=Evil\\0ALine\\1B[31m,")
+
+
+# --- Root CAs ------------------------------------------------------------------------------------------------------
+
+
+def test_root_ca_is_accepted() -> None:
+    ca_cert, _ = _ca()
+    parsed = parse_root_ca(pki.pem(ca_cert))
+    assert parsed.subject_name == "Acme Root CA"
+    assert ("Basic Constraints", "CA: true (critical)") in parsed.extensions
+
+
+@pytest.mark.parametrize("leaf", ["issued", "no-basic-constraints"])
+def test_non_ca_is_refused_as_root(leaf: str) -> None:
+    cert = pki.issue(*_ca())[0] if leaf == "issued" else pki.make_self_signed()[0]
+    with pytest.raises(CertificateError, match="^'Genesys Recording' is not a CA certificate"):
+        parse_root_ca(pki.pem(cert))
+
+
+def test_root_ca_parser_refuses_what_the_certificate_parser_refuses() -> None:
+    with pytest.raises(CertificateError, match="private key"):
+        parse_root_ca(pki.key_pem_pkcs8(pki.make_key()))
+
+
+# --- Chain ---------------------------------------------------------------------------------------------------------
+
+NOW = datetime.now(UTC)
+
+
+def test_self_signed_needs_no_roots(recording: tuple[x509.Certificate, ParsedCertificate]) -> None:
+    _, parsed = recording
+    assert verify_chain(parsed, [], at=NOW) == ChainResult(True, "Self-signed certificate; signature verified.")
+
+
+@pytest.mark.parametrize("encode", [pki.pem, pki.der], ids=["pem-root", "der-root"])
+def test_issued_by_a_trusted_root(encode: Callable[[x509.Certificate], bytes]) -> None:
+    ca_cert, ca_key = _ca()
+    parsed = parse_certificate(pki.pem(pki.issue(ca_cert, ca_key)[0]))
+    assert not parsed.is_self_signed
+    assert parsed.issuer_dn == "CN=Acme Root CA,O=Acme"
+    roots = [b"not a certificate", pki.pem(pki.make_self_signed()[0]), encode(ca_cert)]
+    assert verify_chain(parsed, roots, at=NOW) == ChainResult(True, "Issued by trusted root CA 'Acme Root CA'.")
+
+
+def test_issued_by_an_untrusted_ca() -> None:
+    ca_cert, ca_key = _ca()
+    other_root, _ = pki.make_ca(cn="Other Root", key=pki.make_key(2048, 3))
+    parsed = parse_certificate(pki.pem(pki.issue(ca_cert, ca_key)[0]))
+    assert verify_chain(parsed, [pki.pem(other_root)], at=NOW) == ChainResult(
+        False, "Issuer 'CN=Acme Root CA,O=Acme' is not one of this tenant's trusted root CAs."
+    )
+    assert not verify_chain(parsed, [], at=NOW).ok
+
+
+def test_same_name_root_with_another_key() -> None:
+    ca_cert, ca_key = _ca()
+    impostor, _ = pki.make_ca(key=pki.make_key(2048, 3))  # same name "Acme Root CA", different key
+    parsed = parse_certificate(pki.pem(pki.issue(ca_cert, ca_key)[0]))
+    assert verify_chain(parsed, [pki.pem(impostor)], at=NOW) == ChainResult(
+        False, "The certificate's signature does not verify with the root CA 'Acme Root CA' key."
+    )
+    assert verify_chain(parsed, [pki.pem(impostor), pki.pem(ca_cert)], at=NOW).ok
+
+
+def test_tampered_signature_is_refused() -> None:
+    ca_cert, ca_key = _ca()
+    issued = parse_certificate(pki.tamper_signature(pki.issue(ca_cert, ca_key)[0]))
+    assert verify_chain(issued, [pki.pem(ca_cert)], at=NOW) == ChainResult(
+        False, "The certificate's signature does not verify with the root CA 'Acme Root CA' key."
+    )
+    self_signed = parse_certificate(pki.tamper_signature(pki.make_self_signed()[0]))
+    assert not self_signed.is_self_signed
+    assert verify_chain(self_signed, [], at=NOW) == ChainResult(
+        False, "The certificate's signature does not verify with its own key."
+    )
+
+
+def test_root_validity_is_checked() -> None:
+    start = datetime(2015, 1, 1, tzinfo=UTC)
+    old_root, old_key = pki.make_ca(not_before=start, not_after=datetime(2025, 1, 1, tzinfo=UTC))
+    parsed = parse_certificate(pki.pem(pki.issue(old_root, old_key, not_before=start, days=3650)[0]))
+
+    assert verify_chain(parsed, [pki.pem(old_root)], at=datetime(2026, 6, 1, tzinfo=UTC)) == ChainResult(
+        False, "Root CA 'Acme Root CA' expired on 2025-01-01."
+    )
+    assert verify_chain(parsed, [pki.pem(old_root)], at=datetime(2014, 6, 1, tzinfo=UTC)) == ChainResult(
+        False, "Root CA 'Acme Root CA' is not valid until 2015-01-01."
+    )
+    assert verify_chain(parsed, [pki.pem(old_root)], at=datetime(2020, 6, 1, tzinfo=UTC)).ok
+
+
+def test_root_without_certificate_sign_is_refused() -> None:
+    root, root_key = pki.make_ca(usage=pki.key_usage(crl_sign=True))
+    parsed = parse_certificate(pki.pem(pki.issue(root, root_key)[0]))
+    assert verify_chain(parsed, [pki.pem(root)], at=NOW) == ChainResult(
+        False, "Root CA 'Acme Root CA' may not sign certificates: its Key Usage lacks Certificate Sign."
+    )
+
+
+# --- Validity -------------------------------------------------------------------------------------------------------
+
+
+def test_status_boundaries_are_inclusive() -> None:
+    start = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+    end = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+    parsed = parse_certificate(pki.pem(pki.make_self_signed(not_before=start, not_after=end)[0]))
+    second = timedelta(seconds=1)
+
+    assert status_at(parsed, start - second) == "not-yet-valid"
+    assert status_at(parsed, start) == "valid"
+    assert status_at(parsed, end) == "valid"
+    assert status_at(parsed, end + second) == "expired"
+
+
+# --- Nothing but CertificateError, whatever the bytes ---------------------------------------------------------------
+
+
+@cache
+def _samples() -> tuple[bytes, ...]:
+    ca_cert, ca_key = _ca()
+    cert, _ = pki.make_self_signed()
+    issued, _ = pki.issue(ca_cert, ca_key)
+    return (pki.pem(cert), pki.der(cert), pki.der(issued), pki.pem(ca_cert), pki.key_der_pkcs8(pki.make_key()))
+
+
+def _mutate(data: bytes, draw: st.DrawFn) -> bytes:
+    buffer = bytearray(data)
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["flip", "truncate", "splice", "delete", "insert"]))
+        at = draw(st.integers(0, max(len(buffer) - 1, 0)))
+        if kind == "flip" and buffer:
+            buffer[at] ^= 1 << draw(st.integers(0, 7))
+        elif kind == "truncate":
+            del buffer[at:]
+        elif kind == "splice":
+            other = draw(st.sampled_from(_samples()))
+            start = draw(st.integers(0, len(other)))
+            buffer[at:at] = other[start : start + draw(st.integers(0, 400))]
+        elif kind == "delete":
+            del buffer[at : at + draw(st.integers(1, 64))]
+        else:
+            buffer[at:at] = draw(st.binary(min_size=1, max_size=16))
+    return bytes(buffer)
+
+
+@st.composite
+def hostile_bytes(draw: st.DrawFn) -> bytes:
+    if draw(st.integers(0, 3)) == 0:  # mostly mutations: random bytes rarely get past the first check
+        return draw(st.binary(max_size=2048))
+    return _mutate(draw(st.sampled_from(_samples())), draw)
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hostile_bytes())
+def test_any_bytes_give_a_certificate_or_a_certificate_error(data: bytes) -> None:
+    for parse in (parse_certificate, parse_root_ca):
+        try:
+            parsed = parse(data)
+        except CertificateError as error:
+            message = str(error)
+            assert message and "\n" not in message
+            assert not re.search(r"ParseError|asn1|Traceback|0x[0-9a-f]", message, re.IGNORECASE)
+            continue
+        assert status_at(parsed, NOW) in ("valid", "expired", "not-yet-valid")
+        assert verify_chain(parsed, list(_samples()), at=NOW).reason
+        assert parse_certificate(parsed.pem.encode()) == parsed
