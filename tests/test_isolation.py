@@ -17,13 +17,16 @@ from tests.foreign_objects import FACTORIES
 SELF_SERVICE = {"login", "logout", "password-change"}
 
 
-def _patterns(resolver: URLResolver, namespace: str = "") -> Iterator[tuple[str, list[str]]]:
+def _patterns(
+    resolver: URLResolver, namespace: str = "", outer: tuple[str, ...] = ()
+) -> Iterator[tuple[str, list[str]]]:
+    # Keywords of an include()'s prefix (e.g. <slug:tenant>) belong to every pattern inside it.
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
             inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _patterns(entry, inner)
+            yield from _patterns(entry, inner, outer + tuple(entry.pattern.regex.groupindex))
         elif isinstance(entry, URLPattern) and entry.name:
-            yield f"{namespace}{entry.name}", list(entry.pattern.regex.groupindex)
+            yield f"{namespace}{entry.name}", [*outer, *entry.pattern.regex.groupindex]
 
 
 ALL_PATTERNS = sorted(set((name, tuple(kw)) for name, kw in _patterns(get_resolver())))
