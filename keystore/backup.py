@@ -20,7 +20,7 @@ from portal.audit.log import record
 
 from . import pfx
 from .api import MAX_ALIAS_LENGTH, open_private_key, store_private_key, tenant_data_key
-from .keyfiles import MIN_RSA_BITS, spki_sha256
+from .keyfiles import MIN_RSA_BITS, key_type_name, spki_sha256
 from .models import KeystoreEntry, certificate_fingerprint
 
 MIN_EXPORT_PASSWORD_LENGTH = 12
@@ -113,7 +113,7 @@ def _free_alias(tenant: Any, wanted: str, taken: set[str]) -> str:
 def _unusable(key: pfx.PfxKey) -> str | None:
     """Why this key cannot become a recording key, or None when it can."""
     if not isinstance(key.private_key, rsa.RSAPrivateKey):
-        return f"not an RSA key ({type(key.private_key).__name__.replace('PrivateKey', '')})"
+        return f"not an RSA key ({key_type_name(key.private_key)})"
     if key.private_key.key_size < MIN_RSA_BITS:
         return f"RSA key of {key.private_key.key_size} bits; at least {MIN_RSA_BITS} are required"
     if key.certificate_der is None:

@@ -126,19 +126,23 @@ def _classify(data: bytes) -> tuple[str, bool, bytes, bool]:
     raise KeyFileError("The key file is not a private key: it is neither PEM nor DER.")
 
 
-def _check_rsa(key: object) -> rsa.RSAPrivateKey:
-    if isinstance(key, rsa.RSAPrivateKey):
-        if key.key_size < MIN_RSA_BITS:
-            raise KeyFileError(f"The RSA key is {key.key_size} bits; at least {MIN_RSA_BITS} are required.")
-        return key
+def key_type_name(key: object) -> str:
     names = {
+        rsa.RSAPrivateKey: "RSA",
         ec.EllipticCurvePrivateKey: "EC",
         ed25519.Ed25519PrivateKey: "Ed25519",
         ed448.Ed448PrivateKey: "Ed448",
         dsa.DSAPrivateKey: "DSA",
     }
-    name = next((n for cls, n in names.items() if isinstance(key, cls)), type(key).__name__)
-    raise KeyFileError(f"The key is {name}; recording keys must be RSA, {MIN_RSA_BITS} bits or more.")
+    return next((n for cls, n in names.items() if isinstance(key, cls)), type(key).__name__)
+
+
+def _check_rsa(key: object) -> rsa.RSAPrivateKey:
+    if isinstance(key, rsa.RSAPrivateKey):
+        if key.key_size < MIN_RSA_BITS:
+            raise KeyFileError(f"The RSA key is {key.key_size} bits; at least {MIN_RSA_BITS} are required.")
+        return key
+    raise KeyFileError(f"The key is {key_type_name(key)}; recording keys must be RSA, {MIN_RSA_BITS} bits or more.")
 
 
 def describe_key_file(data: bytes) -> KeyFileInfo:

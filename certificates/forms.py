@@ -1,0 +1,42 @@
+"""The upload, root CA and restore forms. They only carry input: every check is in ``services``."""
+
+from django import forms
+
+from .services import ALIAS_MAX
+
+
+class UploadForm(forms.Form):
+    certificate_file = forms.FileField(label="Certificate File", required=False, allow_empty_file=True)
+    # The certificate read by "Read file" without JavaScript, carried so that only the key has to be chosen again.
+    # It is public data and goes through the same parser again on Save.
+    certificate_pem = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64 * 1024)
+    key_file = forms.FileField(label="Key File", required=False, allow_empty_file=True)
+    key_password = forms.CharField(
+        label="Private Key Password",
+        required=False,
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Needed only for an encrypted key.",
+    )
+    alias = forms.CharField(
+        label="Alias",
+        required=False,
+        max_length=ALIAS_MAX,
+        help_text="Proposed from the certificate; unique in this tenant.",
+    )
+
+
+class RootCAForm(forms.Form):
+    certificate_file = forms.FileField(label="Certificate File", required=False, allow_empty_file=True)
+
+
+class RestoreForm(forms.Form):
+    backup_file = forms.FileField(label="Keystore Backup File", required=False, allow_empty_file=True)
+    password = forms.CharField(
+        label="Backup Password",
+        required=False,
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )

@@ -1,0 +1,80 @@
+"""Import one recording certificate and its private key from files, with the checks of the upload screen."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.views.decorators.debug import sensitive_variables
+
+from certificates import services
+from portal.accounts.models import Tenant
+
+PASSWORD_VARIABLE = "PORTAL_KEY_PASSWORD"
+FIELD_NAMES = {
+    services.CERTIFICATE_FILE: "Certificate File",
+    services.KEY_FILE: "Key File",
+    services.KEY_PASSWORD: "Private Key Password",
+    services.ALIAS: "Alias",
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "Upload a recording certificate (PEM or DER) and its private key into a tenant, with the same parser and "
+        f"checks as the Upload Certificate screen. An encrypted key's password is read from ${PASSWORD_VARIABLE}."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--tenant", required=True, help="the tenant's identifier (slug)")
+        parser.add_argument("--alias", default="", help="the keystore alias (default: proposed from the certificate)")
+        parser.add_argument("certificate_file", type=Path)
+        parser.add_argument("key_file", type=Path)
+
+    def _read(self, path: Path, field: str, what: str) -> bytes:
+        try:
+            if path.stat().st_size > settings.PORTAL_MAX_UPLOAD_BYTES:
+                raise CommandError(f"{FIELD_NAMES[field]}: {services.too_large_message(what)}")
+            return path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"{FIELD_NAMES[field]}: cannot read {path}: {error.strerror}.") from None
+
+    @sensitive_variables("key_data", "password")
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            tenant = Tenant.objects.get(slug=options["tenant"])
+        except Tenant.DoesNotExist:
+            raise CommandError(f"No tenant with the identifier '{options['tenant']}'.") from None
+        certificate_data = self._read(options["certificate_file"], services.CERTIFICATE_FILE, "certificate file")
+        key_data = self._read(options["key_file"], services.KEY_FILE, "key file")
+        password = os.environ.get(PASSWORD_VARIABLE) or None
+        try:
+            validated = services.validate_upload(
+                tenant,
+                certificate_data=certificate_data,
+                key_data=key_data,
+                password=password,
+                alias=options["alias"] or None,
+            )
+            parsed = validated.certificate.parsed
+            self.stdout.write(f"Subject Name:  {parsed.subject_name}")
+            self.stdout.write(f"Serial Number: {parsed.serial_number} (hex {parsed.serial_hex})")
+            self.stdout.write(f"Subject DN:    {parsed.subject_dn}")
+            self.stdout.write(f"Issuer DN:     {parsed.issuer_dn}")
+            validity = f"{parsed.not_valid_before:%Y-%m-%d %H:%M} to {parsed.not_valid_after:%Y-%m-%d %H:%M} UTC"
+            self.stdout.write(f"Valid:         {validity}")
+            self.stdout.write(f"Fingerprint:   {parsed.sha256_fingerprint}")
+            self.stdout.write(f"Key Details:   {validated.key.description}")
+            self.stdout.write(f"Chain:         {validated.certificate.chain.reason}")
+            self.stdout.write(f"Status:        {validated.certificate.status_label}")
+            certificate = services.save_upload(
+                tenant, validated, key_data=key_data, password=password, action="certificate-imported"
+            )
+        except services.UploadInvalid as invalid:
+            raise CommandError(
+                "\n".join(f"{FIELD_NAMES.get(p.field, p.field)}: {p.message}" for p in invalid.problems)
+            ) from None
+        for warning in validated.warnings:
+            self.stderr.write(self.style.WARNING(warning))
+        self.stdout.write(self.style.SUCCESS(f"Imported '{certificate.alias}' into tenant {tenant.slug}."))

@@ -1,0 +1,184 @@
+"""The Recording Certificates list, a certificate's details, and its download as PEM or DER.
+
+Nothing here is cached: every request reads the database, so a change made in one browser session shows in any
+other on reload.
+"""
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Length, Lower
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.cache import never_cache
+
+from portal.accounts.access import Cap, can, tenant_view
+from portal.accounts.models import Tenant
+
+from .lookups import get_certificate
+from .models import Certificate, expiring_window_days
+from .parsing import CertificateError, parse_certificate
+from .usage import labels_for
+
+PAGE_SIZE = 25
+MAX_QUERY = 200
+DEFAULT_SORT = "alias"
+
+# Sortable columns: the ?sort= value, the heading, and what the database orders by.
+COLUMNS: list[tuple[str, str]] = [
+    ("alias", "Alias"),
+    ("subject", "Subject Name"),
+    ("serial", "Serial Number"),
+    ("issuer", "Issuer"),
+    ("valid_from", "Valid from"),
+    ("valid_until", "Valid until"),
+    ("status", "Status"),
+]
+
+
+def _order_expressions(key: str) -> list[Any]:
+    now = timezone.now()
+    status_rank = Case(
+        When(not_valid_after__lt=now, then=Value(0)),
+        When(not_valid_before__gt=now, then=Value(3)),
+        When(not_valid_after__lte=now + timedelta(days=expiring_window_days()), then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    orderings: dict[str, list[Any]] = {
+        "alias": [Lower("entry__alias")],
+        "subject": [Lower("subject_name")],
+        # Decimal text: shorter is smaller, then digit by digit.
+        "serial": [Length("serial_number"), "serial_number"],
+        "issuer": [Lower("issuer_dn")],
+        "valid_from": ["not_valid_before"],
+        "valid_until": ["not_valid_after"],
+        "status": [status_rank, "not_valid_after"],
+    }
+    return orderings[key]
+
+
+def parse_sort(value: str) -> tuple[str, bool]:
+    """(column, descending) from ?sort=; anything not in the whitelist falls back to the default."""
+    descending = value.startswith("-")
+    key = value.removeprefix("-")
+    if key not in dict(COLUMNS):
+        return DEFAULT_SORT, False
+    return key, descending
+
+
+def sorted_certificates(queryset: QuerySet[Certificate], key: str, descending: bool) -> QuerySet[Certificate]:
+    ordering = []
+    for expression in _order_expressions(key):
+        if isinstance(expression, str):
+            ordering.append(f"-{expression}" if descending else expression)
+        else:
+            ordering.append(expression.desc() if descending else expression.asc())
+    return queryset.order_by(*ordering, "pk")
+
+
+def search(queryset: QuerySet[Certificate], query: str) -> QuerySet[Certificate]:
+    """Over alias, subject, serial (decimal, or hex with or without colons) and issuer."""
+    if not query:
+        return queryset
+    hex_query = query.replace(":", "").replace(" ", "").upper()
+    condition = (
+        Q(entry__alias__icontains=query)
+        | Q(subject_name__icontains=query)
+        | Q(subject_dn__icontains=query)
+        | Q(serial_number__icontains=query)
+        | Q(issuer_dn__icontains=query)
+    )
+    if hex_query:
+        condition |= Q(serial_hex__icontains=hex_query)
+    return queryset.filter(condition)
+
+
+@tenant_view(Cap.VIEW_CERTIFICATES)
+@never_cache
+def certificate_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:MAX_QUERY]
+    sort_key, descending = parse_sort(request.GET.get("sort", DEFAULT_SORT))
+    certificates = search(Certificate.objects.filter(tenant=tenant).active().select_related("entry"), query)
+    page = Paginator(sorted_certificates(certificates, sort_key, descending), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    assigned = labels_for([cert.pk for cert in page])  # one query per provider, whatever the page size
+    for cert in page:
+        cert.assigned = assigned.get(cert.pk, [])  # type: ignore[attr-defined]
+    columns = [
+        {
+            "key": key,
+            "label": label,
+            "active": key == sort_key,
+            "descending": key == sort_key and descending,
+            # A click on the current column reverses it; on another, sorts ascending.
+            "next": f"-{key}" if key == sort_key and not descending else key,
+        }
+        for key, label in COLUMNS
+    ]
+    current_sort = f"-{sort_key}" if descending else sort_key
+    return render(
+        request,
+        "certificates/list.html",
+        {
+            "tenant": tenant,
+            "page": page,
+            "columns": columns,
+            "query": query,
+            "sort": current_sort,
+            "can_upload": can(request.user, Cap.MANAGE_CERTIFICATES),
+        },
+    )
+
+
+@tenant_view(Cap.VIEW_CERTIFICATES)
+@never_cache
+def certificate_detail(request: HttpRequest, tenant: Tenant, certificate: uuid.UUID) -> HttpResponse:
+    cert = get_certificate(tenant, certificate)
+    now = timezone.now()
+    try:
+        parsed = parse_certificate(cert.certificate_der)
+    except CertificateError:  # stored by this portal, so readable; the page still shows what the row knows
+        parsed = None
+    chain = cert.revalidate(now) if parsed is not None else None
+    return render(
+        request,
+        "certificates/detail.html",
+        {
+            "tenant": tenant,
+            "cert": cert,
+            "parsed": parsed,
+            "chain": chain,
+            "status": cert.status(now),
+            "status_label": cert.status_label(now),
+            "show_key_details": can(request.user, Cap.VIEW_KEY_DETAILS),
+        },
+    )
+
+
+def download_name(cert: Certificate, extension: str) -> str:
+    return f"{slugify(cert.alias) or 'certificate'}.{extension}"
+
+
+@tenant_view(Cap.VIEW_CERTIFICATES)
+def certificate_download(request: HttpRequest, tenant: Tenant, certificate: uuid.UUID) -> HttpResponse:
+    """The certificate (public data) as PEM (default, the seeds' format) or DER (?format=der)."""
+    cert = get_certificate(tenant, certificate)
+    fmt = request.GET.get("format", "pem").lower()
+    if fmt == "pem":
+        parsed = parse_certificate(cert.certificate_der)
+        response = HttpResponse(parsed.pem.encode("ascii"), content_type="application/x-pem-file")
+        name = download_name(cert, "pem")
+    elif fmt == "der":
+        response = HttpResponse(cert.certificate_der, content_type="application/pkix-cert")
+        name = download_name(cert, "der")
+    else:
+        return HttpResponseBadRequest("Choose the PEM or DER format.", content_type="text/plain")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
