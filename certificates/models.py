@@ -173,3 +173,6 @@ class RootCA(models.Model):
 
     def __str__(self) -> str:
         return self.subject_name
+
+
+from .ivr_models import AssignmentRequest, IvrAssignment, IvrProfile  # noqa: E402,F401

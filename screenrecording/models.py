@@ -1,0 +1,47 @@
+"""The Screen Recording Certificates list: which of the tenant's recording certificates encrypt screen recordings.
+
+Interaction Recording Web Services encrypts each new screen recording with every certificate on the list; an empty
+list turns screen-recording encryption off. ``ScreenRecordingSettings.version`` counts saves, so a Save based on an
+older version is refused instead of overwriting someone else's change.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class ScreenRecordingSettings(models.Model):
+    tenant = models.OneToOneField("accounts.Tenant", on_delete=models.PROTECT, related_name="screen_recording")
+    version = models.PositiveIntegerField(default=0)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "screen recording settings"
+        verbose_name_plural = "screen recording settings"
+
+    def __str__(self) -> str:
+        return f"screen recording of {self.tenant_id} (version {self.version})"
+
+
+class ScreenRecordingCertificate(models.Model):
+    """A certificate on the list. PROTECT: a certificate in use cannot be purged, whatever the code above does."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    certificate = models.OneToOneField(
+        "certificates.Certificate", on_delete=models.PROTECT, related_name="screen_recording"
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added"]
+
+    def __str__(self) -> str:
+        return f"certificate {self.certificate_id} for screen recording"
