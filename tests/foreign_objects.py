@@ -23,6 +23,21 @@ def register(keyword: str) -> Callable[[Factory], Factory]:
     return add
 
 
+@register("certificate")
+def _foreign_certificate(w: World) -> str:
+    from tests.certificates.uploads import save_certificate
+
+    return str(save_certificate(w.globex).pk)
+
+
+@register("rootca")
+def _foreign_root_ca(w: World) -> str:
+    from tests.certificates import pki
+    from tests.certificates.uploads import add_root
+
+    return str(add_root(w.globex, pki.make_ca("Globex Root CA")[0]).pk)
+
+
 @register("entry")
 def _foreign_keystore_entry(w: World) -> str:
     from tests.keystore.helpers import store

@@ -1,0 +1,241 @@
+"""The Recording Certificates list and a certificate's details and downloads."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography import x509
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from certificates.models import Certificate
+from tests.certificates import pki
+from tests.certificates.uploads import add_root, post_upload, save_certificate, seed_files
+
+
+def aliases_in(response) -> list[str]:
+    """The aliases of the table's rows, in the order shown."""
+    return re.findall(r'<td><a href="/t/[^/]+/certificates/[0-9a-f-]+/">([^<]+)</a></td>', response.content.decode())
+
+
+def make(tenant, cn: str, *, key_index: int = 0, alias: str | None = None, **validity) -> Certificate:
+    cert, key = pki.make_self_signed(pki.make_key(2048, key_index), cn, **validity)
+    return save_certificate(tenant, cert, key, alias=alias)
+
+
+def list_url(slug: str = "acme", **query) -> str:
+    url = reverse("certificate-list", args=[slug])
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+# --- The list ---------------------------------------------------------------------------------------------------------
+
+
+def test_list_columns_and_statuses(world, client_for):
+    now = datetime.now(UTC)
+    make(world.acme, "Valid One", alias="valid-one")
+    make(world.acme, "Soon", alias="soon", not_before=now - timedelta(days=300), not_after=now + timedelta(days=10))
+    make(world.acme, "Old", alias="old", not_before=now - timedelta(days=800), not_after=now - timedelta(days=1))
+    future = (now + timedelta(days=5)).replace(microsecond=0)
+    make(world.acme, "Later", alias="later", not_before=future)
+    make(world.globex, "Globex Only", alias="globex-only")
+    text = client_for(world.alice).get(list_url()).content.decode()
+    for heading in (
+        "Alias",
+        "Subject Name",
+        "Serial Number",
+        "Issuer",
+        "Valid from",
+        "Valid until",
+        "Status",
+        "Assigned",
+    ):
+        assert f">{heading}</" in text, heading
+    assert '<span class="badge valid">Valid</span>' in text
+    assert '<span class="badge expiring">Expiring soon</span>' in text
+    assert '<span class="badge expired">Expired — playback only</span>' in text
+    assert f"Not yet valid — unusable for recording until {future:%Y-%m-%d %H:%M} UTC" in text
+    assert "globex-only" not in text
+    assert "4 certificates" in text
+
+
+def test_upload_button_only_for_tenant_administrators(world, client_for):
+    upload = reverse("certificate-upload", args=["acme"])
+    assert upload in client_for(world.alice).get(list_url()).content.decode()
+    for reader in (world.pat, world.sam):
+        response = client_for(reader).get(list_url())
+        assert response.status_code == 200
+        assert upload not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "sort,expected",
+    [
+        ("alias", ["alpha", "bravo", "charlie"]),
+        ("-alias", ["charlie", "bravo", "alpha"]),
+        ("subject", ["charlie", "alpha", "bravo"]),  # Aaron, Mike, Zed
+        ("valid_until", ["bravo", "charlie", "alpha"]),
+        ("-valid_until", ["alpha", "charlie", "bravo"]),
+        ("valid_from", ["alpha", "bravo", "charlie"]),
+        ("status", ["bravo", "charlie", "alpha"]),  # expired, expiring, valid
+        ("serial", ["charlie", "alpha", "bravo"]),  # 9 < 10 < 200: numbers, not text
+        ("nonsense", ["alpha", "bravo", "charlie"]),
+    ],
+)
+def test_sort_by_any_column(world, client_for, sort, expected):
+    now = datetime.now(UTC)
+    for alias, cn, serial, start, end in (
+        ("alpha", "Mike", 10, now - timedelta(days=30), now + timedelta(days=900)),
+        ("bravo", "Zed", 200, now - timedelta(days=20), now - timedelta(days=1)),
+        ("charlie", "Aaron", 9, now - timedelta(days=10), now + timedelta(days=20)),
+    ):
+        cert, key = pki.make_self_signed(cn=cn, serial=serial, not_before=start, not_after=end)
+        save_certificate(world.acme, cert, key, alias=alias)
+    assert aliases_in(client_for(world.alice).get(list_url(sort=sort))) == expected
+
+
+def test_search_over_alias_subject_serial_and_issuer(world, client_for):
+    ca, ca_key = pki.make_ca("Contoso Issuing Root")
+    add_root(world.acme, ca)
+    issued, issued_key = pki.issue(ca, ca_key, "Screen Recording", serial=0xA1B2C3D4E5)
+    save_certificate(world.acme, issued, issued_key, alias="screen")
+    cert, key = pki.make_self_signed(cn="Voice Recording", serial=123456789)
+    save_certificate(world.acme, cert, key, alias="voice-2025")
+    client = client_for(world.alice)
+    for query, expected in (
+        ("voice-20", ["voice-2025"]),
+        ("screen rec", ["screen"]),
+        ("123456789", ["voice-2025"]),
+        ("A1:B2:C3:D4:E5", ["screen"]),
+        ("a1b2c3", ["screen"]),
+        ("Contoso", ["screen"]),
+        ("", ["screen", "voice-2025"]),
+    ):
+        assert aliases_in(client.get(list_url(), {"q": query})) == expected, query
+    nothing = client.get(list_url(), {"q": "no such thing"}).content.decode()
+    assert "No certificate matches “no such thing”" in nothing
+
+
+def test_pagination_25_per_page(world, client_for):
+    for number in range(27):
+        make(world.acme, f"Recording {number:02d}", alias=f"rec-{number:02d}")
+    client = client_for(world.alice)
+    first = client.get(list_url())
+    assert len(aliases_in(first)) == 25 and "Page 1 of 2" in first.content.decode()
+    second = client.get(list_url(), {"page": 2, "sort": "alias"})
+    assert aliases_in(second) == ["rec-25", "rec-26"]
+    assert len(aliases_in(client.get(list_url(), {"page": "x"}))) == 25
+
+
+def test_query_count_does_not_grow_with_the_page(world, client_for):
+    client = client_for(world.alice)
+    make(world.acme, "One", alias="one")
+    with CaptureQueriesContext(connection) as one:
+        client.get(list_url())
+    for number in range(12):
+        make(world.acme, f"More {number}", alias=f"more-{number}")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(list_url())
+    assert len(aliases_in(response)) == 13
+    assert len(many.captured_queries) == len(one.captured_queries)
+
+
+def test_a_change_in_one_session_shows_in_another_on_reload(world, client_for):
+    first_session = client_for(world.alice)
+    second_session = client_for(world.alice)
+    assert aliases_in(first_session.get(list_url())) == []
+    cert, key = seed_files()
+    assert post_upload(second_session, "acme", cert, key, alias="from-session-two").status_code == 302
+    reloaded = first_session.get(list_url())
+    assert aliases_in(reloaded) == ["from-session-two"]
+    assert "no-cache" in reloaded["Cache-Control"] or "no-store" in reloaded["Cache-Control"]
+    # An archived certificate leaves every session's list at once.
+    Certificate.objects.update(archived_at=timezone.now())
+    assert aliases_in(first_session.get(list_url())) == []
+
+
+def test_list_requires_a_tenant_in_reach(world, client_for):
+    assert client_for(world.charlie).get(list_url()).status_code == 404
+    assert client_for(world.bob).get(list_url()).status_code == 404
+    assert client_for(world.sam).get(list_url()).status_code == 200
+
+
+# --- Details ----------------------------------------------------------------------------------------------------------
+
+
+def test_details_show_everything_about_the_certificate(world, client_for):
+    ca, ca_key = pki.make_ca("Acme Root CA")
+    add_root(world.acme, ca)
+    cert, key = pki.issue(ca, ca_key, "Voice Recording", serial=0x1F2E3D4C5B6A)
+    saved = save_certificate(world.acme, cert, key, alias="voice")
+    text = client_for(world.alice).get(reverse("certificate-detail", args=["acme", saved.pk])).content.decode()
+    assert "CN=Voice Recording,C=US,ST=California,O=Genesys" in text
+    assert "CN=Acme Root CA,O=Acme" in text
+    assert str(0x1F2E3D4C5B6A) in text and "1F2E3D4C5B6A" in text
+    assert saved.sha256_fingerprint in text
+    assert "RSA, 2048 bits" in text
+    assert "sha256WithRSAEncryption" in text
+    assert "Digital Signature, Key Encipherment (critical)" in text  # Key Usage, in words
+    assert "CA: false (critical)" in text
+    assert "Trusted: Issued by trusted root CA &#x27;Acme Root CA&#x27;." in text
+
+
+def test_details_recheck_the_chain_against_current_root_cas(world, client_for):
+    ca, ca_key = pki.make_ca("Acme Root CA")
+    root = add_root(world.acme, ca)
+    cert, key = pki.issue(ca, ca_key)
+    saved = save_certificate(world.acme, cert, key)
+    root.delete()
+    text = client_for(world.alice).get(reverse("certificate-detail", args=["acme", saved.pk])).content.decode()
+    assert (
+        "Not trusted: Issuer &#x27;CN=Acme Root CA,O=Acme&#x27; is not one of this tenant&#x27;s trusted root CAs."
+        in text
+    )
+
+
+def test_key_details_hidden_from_professionals(world, client_for):
+    saved = make(world.acme, "Genesys Recording", alias="voice")
+    url = reverse("certificate-detail", args=["acme", saved.pk])
+    for user, shown in ((world.alice, True), (world.sam, True), (world.pat, False)):
+        text = client_for(user).get(url).content.decode()
+        assert ("Private key</h2>" in text) is shown, user
+        assert ("Keystore alias" in text) is shown, user
+
+
+def test_download_pem_and_der(world, client_for):
+    cert, key = pki.make_self_signed()
+    saved = save_certificate(world.acme, cert, key, alias="Voice 2025")
+    url = reverse("certificate-download", args=["acme", saved.pk])
+    client = client_for(world.pat)  # public data: every reader may download it
+    as_pem = client.get(url)
+    assert as_pem["Content-Disposition"] == 'attachment; filename="voice-2025.pem"'
+    assert x509.load_pem_x509_certificate(as_pem.content) == cert
+    as_der = client.get(url, {"format": "der"})
+    assert as_der["Content-Disposition"] == 'attachment; filename="voice-2025.der"'
+    assert as_der.content == pki.der(cert)
+    assert client.get(url, {"format": "p12"}).status_code == 400
+
+
+def test_details_and_download_check_ownership(world, client_for):
+    foreign = make(world.globex, "Globex", alias="globex")
+    client = client_for(world.alice)
+    assert client.get(reverse("certificate-detail", args=["acme", foreign.pk])).status_code == 404
+    assert client.get(reverse("certificate-download", args=["acme", foreign.pk])).status_code == 404
+    assert client.get(reverse("certificate-detail", args=["globex", foreign.pk])).status_code == 404
+
+
+def test_archived_certificates_are_not_shown(world, client_for):
+    saved = make(world.acme, "Old", alias="old")
+    Certificate.objects.filter(pk=saved.pk).update(archived_at=timezone.now(), archived_by=world.alice)
+    client = client_for(world.alice)
+    assert aliases_in(client.get(list_url())) == []
+    assert client.get(reverse("certificate-detail", args=["acme", saved.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["certificate-list", "certificate-detail", "certificate-download"])
+def test_read_only_views_reject_post(world, client_for, name):
+    saved = make(world.acme, "Genesys Recording")
+    args = ["acme"] if name == "certificate-list" else ["acme", saved.pk]
+    assert client_for(world.alice).post(reverse(name, args=args)).status_code == 405
