@@ -1,0 +1,112 @@
+"""Key files in every format the seeds accept, made by openssl as the seeds make them, and the ones refused."""
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from keystore.keyfiles import KeyFileError, describe_key_file, inspect_key_file, load_private_key, spki_sha256
+from tests.keystore.helpers import certificate, rsa_key
+
+PASS = "key file pass 99"
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """tenant.key as the seeds make it, and its conversions."""
+    from tests.keystore.helpers import openssl
+
+    folder = tmp_path_factory.mktemp("keys")
+
+    def run(*args):
+        result = openssl(*args, cwd=folder)
+        assert result.returncode == 0, result.stderr
+        return result
+
+    run("genrsa", "-out", "tenant.key", "2048")
+    run("rsa", "-in", "tenant.key", "-traditional", "-out", "traditional.pem")
+    run("pkcs8", "-topk8", "-inform", "pem", "-in", "tenant.key", "-outform", "pem", "-nocrypt", "-out", "private.pem")
+    run("pkcs8", "-topk8", "-in", "tenant.key", "-v2", "aes-256-cbc", "-passout", f"pass:{PASS}", "-out", "enc.pem")
+    run("rsa", "-in", "tenant.key", "-aes256", "-traditional", "-passout", f"pass:{PASS}", "-out", "legacy.pem")
+    run("rsa", "-in", "tenant.key", "-traditional", "-outform", "DER", "-out", "traditional.der")
+    run("pkcs8", "-topk8", "-in", "tenant.key", "-nocrypt", "-outform", "DER", "-out", "private.der")
+    run("pkcs8", "-topk8", "-in", "tenant.key", "-v2", "aes-256-cbc", "-passout", f"pass:{PASS}", "-outform", "DER",
+        "-out", "enc.der")  # fmt: skip
+    run("genrsa", "-out", "small.key", "1024")
+    run("rsa", "-in", "tenant.key", "-pubout", "-out", "public.pem")
+    run(
+        "req", "-new", "-x509", "-key", "tenant.key", "-out", "cert.pem", "-subj", "/CN=Genesys Recording", "-days", "2"
+    )
+    run("pkcs12", "-export", "-in", "cert.pem", "-inkey", "tenant.key", "-passout", f"pass:{PASS}", "-out", "k.p12")
+    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    files["expected_spki"] = spki_sha256(serialization.load_pem_private_key(files["tenant.key"], None).public_key())
+    return files
+
+
+@pytest.mark.parametrize(
+    "name,kind,encrypted",
+    [
+        ("traditional.pem", "OpenSSL RSA private key", False),
+        ("private.pem", "PKCS#8 private key", False),
+        ("enc.pem", "Encrypted PKCS#8 private key", True),
+        ("legacy.pem", "Legacy encrypted OpenSSL RSA private key (DEK-Info)", True),
+        ("traditional.der", "OpenSSL RSA private key (DER)", False),
+        ("private.der", "PKCS#8 private key (DER)", False),
+        ("enc.der", "Encrypted PKCS#8 private key (DER)", True),
+    ],
+)
+def test_each_accepted_format_is_described_and_opened(made, name, kind, encrypted):
+    data = made[name]
+    described = describe_key_file(data)
+    assert (described.kind, described.encrypted) == (kind, encrypted)
+    assert described.key_size == (None if encrypted else 2048)
+    info = inspect_key_file(data, PASS if encrypted else None)
+    assert info.key_size == 2048 and info.public_key_spki_sha256 == made["expected_spki"]
+    assert spki_sha256(load_private_key(data, PASS if encrypted else None).public_key()) == made["expected_spki"]
+
+
+@pytest.mark.parametrize("name", ["enc.pem", "legacy.pem", "enc.der"])
+def test_encrypted_key_with_wrong_or_missing_password(made, name):
+    with pytest.raises(KeyFileError, match="The Private Key Password is wrong, or the key file is damaged."):
+        load_private_key(made[name], "wrong password")
+    with pytest.raises(KeyFileError, match="This key is encrypted: enter its Private Key Password."):
+        load_private_key(made[name], None)
+
+
+def _pem(key):
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+@pytest.mark.parametrize(
+    "source,message",
+    [
+        ("small.key", "The RSA key is 1024 bits; at least 2048 are required."),
+        ("public.pem", "This is a public key; the Key File must be the private key."),
+        ("cert.pem", "This is a certificate, not a private key. Choose it under Certificate File."),
+        ("k.p12", "This is a PKCS#12 (.p12/.pfx) file; restore it as a keystore backup instead."),
+        ("ec", "The key is EC; recording keys must be RSA, 2048 bits or more."),
+        ("ed25519", "The key is Ed25519; recording keys must be RSA, 2048 bits or more."),
+        ("ec-traditional", "The key file holds an EC key; recording keys must be RSA PEM or DER."),
+        ("empty", "The key file is empty."),
+        ("garbage", "The key file is not a private key: it is neither PEM nor DER."),
+        ("cert-der", "This looks like a certificate, not a private key. Choose it under Certificate File."),
+        ("truncated", "The key file is damaged: it could not be read as a private key."),
+    ],
+)
+def test_refused_files_get_one_user_facing_message(made, source, message):
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    data = {
+        "ec": _pem(ec_key),
+        "ed25519": _pem(ed25519.Ed25519PrivateKey.generate()),
+        "ec-traditional": ec_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        ),
+        "empty": b"  \n",
+        "garbage": b"\x01\x02 hello",
+        "cert-der": certificate(rsa_key(0)).public_bytes(serialization.Encoding.DER),
+        "truncated": made["private.der"][:300],
+    }.get(source) or made[source]
+    with pytest.raises(KeyFileError) as excinfo:
+        load_private_key(data, PASS)
+    assert str(excinfo.value) == message
