@@ -1,0 +1,80 @@
+"""The audit trail's filters: a GET form, so a filtered page and its CSV export share one link."""
+
+from datetime import date, datetime, time, timedelta
+from typing import Any, cast
+
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+
+NO_TENANT = "-"  # entries not tied to a tenant: sign-ins, password changes
+PAGE_SIZES = (25, 50)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class AuditFilterForm(forms.Form):
+    tenant = forms.ChoiceField(required=False, label="Tenant")
+    user = forms.CharField(required=False, max_length=150, label="User")
+    action = forms.CharField(required=False, max_length=64, label="Action")
+    date_from = forms.DateField(required=False, label="From", widget=DateInput)
+    date_to = forms.DateField(required=False, label="To", widget=DateInput)
+    per_page = forms.TypedChoiceField(
+        required=False,
+        label="Per page",
+        choices=[(str(n), str(n)) for n in PAGE_SIZES],
+        coerce=int,
+        empty_value=None,
+    )
+
+    def __init__(self, data: Any, *, tenants: list[tuple[Any, str, str]] | None, actions: list[str]) -> None:
+        """``tenants``: (id, slug, name) of the tenants this user may filter on, or None on a one-tenant page."""
+        super().__init__(data)
+        self.tenant_ids = {slug: pk for pk, slug, _ in tenants or []}
+        if tenants is None:
+            del self.fields["tenant"]
+        else:
+            cast(forms.ChoiceField, self.fields["tenant"]).choices = [
+                ("", "All tenants"),
+                (NO_TENANT, "No tenant (sign-ins, accounts)"),
+                *((slug, f"{name} ({slug})") for _, slug, name in tenants),
+            ]
+        self.fields["action"].widget.attrs["list"] = "audit-actions"
+        self.actions = actions
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+    def filter_q(self) -> Q:
+        """The valid filters as one condition; a field with an error is left out (and shown with its message)."""
+        data = self.cleaned_data if self.is_bound else {}
+        q = Q()
+        tenant = data.get("tenant")
+        if tenant == NO_TENANT:
+            q &= Q(tenant__isnull=True)
+        elif tenant:
+            q &= Q(tenant_id=self.tenant_ids[tenant])
+        if data.get("user"):
+            q &= Q(actor_username=data["user"].strip())
+        if data.get("action"):
+            q &= Q(action=data["action"].strip())
+        if data.get("date_from"):
+            q &= Q(created__gte=_day_start(data["date_from"]))
+        if data.get("date_to"):
+            q &= Q(created__lt=_day_start(data["date_to"] + timedelta(days=1)))
+        return q
+
+    @property
+    def page_size(self) -> int:
+        value = self.cleaned_data.get("per_page") if self.is_bound else None
+        return value if value in PAGE_SIZES else PAGE_SIZES[0]
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())

@@ -1,0 +1,173 @@
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from portal.audit.log import record
+from portal.audit.models import AuditEntry
+from tests.conftest import World
+
+
+@pytest.fixture
+def entries(world: World) -> None:
+    """Entries over three days in both tenants, and one tied to no tenant."""
+    with time_machine.travel(datetime(2027, 1, 10, 8, 0, tzinfo=UTC), tick=False):
+        record("certificate-uploaded", actor=world.alice, tenant=world.acme, details={"alias": "rec-1"})
+        record("certificate-uploaded", actor=world.bob, tenant=world.globex, details={"alias": "gx-1"})
+    with time_machine.travel(datetime(2027, 1, 11, 23, 59, 59, tzinfo=UTC), tick=False):
+        record("ivr-assigned", actor=world.pat, tenant=world.acme, details={"profile": "record"})
+        record("sign-in", actor=world.sam)
+    with time_machine.travel(datetime(2027, 1, 12, 0, 0, tzinfo=UTC), tick=False):
+        record("certificate-archived", actor=world.alice, tenant=world.acme, details={"alias": "rec-1"})
+
+
+def actions(response) -> list[tuple[str, str, str]]:
+    return [(e.action, e.actor_username, e.tenant_slug) for e in response.context["page"]]
+
+
+def created_by_test(response) -> list[tuple[str, str, str]]:
+    """The rows the fixture made, in 2027 (signing the test client in records a sign-in of today)."""
+    return [(e.action, e.actor_username, e.tenant_slug) for e in response.context["page"] if e.created.year == 2027]
+
+
+def test_support_sees_every_tenant_newest_first(world: World, client_for, entries) -> None:
+    response = client_for(world.sam).get(reverse("audit-log"))
+    assert response.status_code == 200
+    assert created_by_test(response) == [
+        ("certificate-archived", "alice", "acme"),
+        ("sign-in", "sam", ""),
+        ("ivr-assigned", "pat", "acme"),
+        ("certificate-uploaded", "bob", "globex"),
+        ("certificate-uploaded", "alice", "acme"),
+    ]
+    assert "profile: record" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ({"tenant": "globex"}, [("certificate-uploaded", "bob", "globex")]),
+        ({"tenant": "-"}, [("sign-in", "sam", "")]),
+        ({"user": "alice"}, [("certificate-archived", "alice", "acme"), ("certificate-uploaded", "alice", "acme")]),
+        (
+            {"action": "certificate-uploaded"},
+            [("certificate-uploaded", "bob", "globex"), ("certificate-uploaded", "alice", "acme")],
+        ),
+        (
+            {"date_from": "2027-01-11", "date_to": "2027-01-11"},
+            [("sign-in", "sam", ""), ("ivr-assigned", "pat", "acme")],
+        ),
+        ({"date_from": "2027-01-12"}, [("certificate-archived", "alice", "acme")]),
+        ({"tenant": "acme", "user": "alice", "date_to": "2027-01-10"}, [("certificate-uploaded", "alice", "acme")]),
+    ],
+)
+def test_filters(world: World, client_for, entries, query, expected) -> None:
+    response = client_for(world.sam).get(reverse("audit-log"), query)
+    assert created_by_test(response) == expected
+
+
+def test_a_tenant_administrator_sees_only_their_tenant(world: World, client_for, entries) -> None:
+    response = client_for(world.alice).get(reverse("audit-tenant", args=["acme"]))
+    assert response.status_code == 200
+    assert created_by_test(response) == [
+        ("certificate-archived", "alice", "acme"),
+        ("ivr-assigned", "pat", "acme"),
+        ("certificate-uploaded", "alice", "acme"),
+    ]
+    assert all(e.tenant_slug == "acme" for e in response.context["page"])
+    assert 'name="tenant"' not in response.content.decode()  # no tenant filter on a tenant's own page
+
+
+def test_bad_filters_are_explained_where_they_are(world: World, client_for, entries) -> None:
+    client = client_for(world.sam)
+    html = client.get(reverse("audit-log"), {"date_from": "2027-01-12", "date_to": "2027-01-10"}).content.decode()
+    assert "The end date is before the start date." in html
+    response = client.get(reverse("audit-log"), {"date_from": "yesterday", "tenant": "initech"})
+    html = response.content.decode()
+    assert response.status_code == 200 and "Enter a valid date." in html and "Select a valid choice" in html
+
+
+def test_pages_of_25_or_50(world: World, client_for) -> None:
+    for i in range(60):
+        record(f"bulk-{i:02d}", tenant=world.acme)
+    client = client_for(world.alice)
+    url = reverse("audit-tenant", args=["acme"])
+    first = client.get(url, {"action": "bulk-59"})
+    assert len(first.context["page"]) == 1
+    page = client.get(url).context["page"]
+    assert len(page) == 25 and page.paginator.num_pages == 3
+    page = client.get(url, {"per_page": "50", "page": "2"}).context["page"]
+    assert page.number == 2 and len(page) == 10
+    assert page[0].action == "bulk-09"
+    assert client.get(url, {"per_page": "1000"}).context["page"].paginator.per_page == 25
+    assert client.get(url, {"page": "9999"}).context["page"].number == 3  # past the end: the last page
+
+
+def test_csv_export_has_the_filtered_entries(world: World, client_for, entries) -> None:
+    response = client_for(world.sam).get(reverse("audit-log-csv"), {"action": "certificate-uploaded"})
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="audit-all-tenants-')
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(r["User"], r["Tenant"], r["Details"]) for r in rows] == [
+        ("bob", "globex", '{"alias": "gx-1"}'),
+        ("alice", "acme", '{"alias": "rec-1"}'),
+    ]
+    assert rows[0]["Time (UTC)"] == "2027-01-10T08:00:00+00:00"
+
+
+def test_tenant_csv_export_stays_in_the_tenant(world: World, client_for, entries) -> None:
+    response = client_for(world.alice).get(reverse("audit-tenant-csv", args=["acme"]))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows and {r["Tenant"] for r in rows} == {"acme"}
+    assert AuditEntry.objects.filter(tenant=world.acme).count() == len(rows)
+
+
+def test_csv_export_refuses_bad_filters(world: World, client_for) -> None:
+    response = client_for(world.sam).get(reverse("audit-log-csv"), {"date_to": "soon"})
+    assert response.status_code == 400 and "To: Enter a valid date." in response.content.decode()
+
+
+def test_csv_cells_cannot_run_as_formulas(world: World, client_for) -> None:
+    record("note", tenant=world.acme, details={"alias": "=1+2"})
+    record("@SUM(A1)", tenant=world.acme)
+    response = client_for(world.alice).get(reverse("audit-tenant-csv", args=["acme"]), {"user": ""})
+    body = b"".join(response.streaming_content).decode()
+    rows = {r["Action"]: r for r in csv.DictReader(io.StringIO(body))}
+    assert "'@SUM(A1)" in rows and rows["note"]["Details"] == '{"alias": "=1+2"}'  # starts with "{": inert
+
+
+def test_cross_tenant_pages_require_support(world: World, client_for) -> None:
+    for user in (world.alice, world.bob, world.pat, world.charlie):
+        client = client_for(user)
+        assert client.get(reverse("audit-log")).status_code == 403
+        assert client.get(reverse("audit-log-csv")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "who,tenant,status",
+    [
+        ("alice", "acme", 200),
+        ("bob", "globex", 200),
+        ("sam", "globex", 200),
+        ("alice", "globex", 404),
+        ("charlie", "acme", 404),
+        ("pat", "acme", 403),  # a professional does not read the audit trail
+    ],
+)
+def test_tenant_pages_check_ownership_and_role(world: World, client_for, who, tenant, status) -> None:
+    client = client_for(getattr(world, who))
+    assert client.get(reverse("audit-tenant", args=[tenant])).status_code == status
+    assert client.get(reverse("audit-tenant-csv", args=[tenant])).status_code == status
+
+
+def test_pages_reject_post(world: World, client_for) -> None:
+    sam, alice = client_for(world.sam), client_for(world.alice)
+    before = AuditEntry.objects.count()
+    assert sam.post(reverse("audit-log")).status_code == 405
+    assert sam.post(reverse("audit-log-csv")).status_code == 405
+    assert alice.post(reverse("audit-tenant", args=["acme"])).status_code == 405
+    assert alice.post(reverse("audit-tenant-csv", args=["acme"])).status_code == 405
+    assert AuditEntry.objects.count() == before
