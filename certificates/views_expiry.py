@@ -1,0 +1,241 @@
+"""Certificate expiry: across tenants for support, under /t/<tenant>/expiry/ for the tenant's own users.
+
+A page costs the same queries whatever the number of certificates: the status breakdown (one aggregate), the
+monthly histogram (one grouped query), the page count and rows (rows carry their keystore entry and tenant), where
+the page's certificates are assigned (one query per usage provider) and, across tenants, the tenant choices.
+"""
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any, cast
+
+from django import forms
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from portal.accounts.access import Cap, check, tenant_view, tenants_for, user_view
+from portal.accounts.models import Tenant
+from portal.audit.export import csv_response, filter_errors_response
+
+from . import expiry
+from .chart import histogram_svg
+from .models import Certificate, CertificateQuerySet, status_label
+from .usage import labels_for
+
+PAGE_SIZE = 50
+CSV_BATCH = 1000
+CSV_HEADER = [
+    "Tenant",
+    "Alias",
+    "Subject Name",
+    "Serial Number",
+    "Issuer DN",
+    "Not valid before (UTC)",
+    "Not valid after (UTC)",
+    "Days left",
+    "Status",
+    "Assigned",
+]
+
+
+class ExpiryFilterForm(forms.Form):
+    tenant = forms.ChoiceField(required=False, label="Tenant")
+    status = forms.ChoiceField(required=False, label="Status")
+    assigned = forms.ChoiceField(
+        required=False,
+        label="Assigned",
+        choices=[
+            ("", "Assigned or not"),
+            ("yes", "Assigned (IVR profile or screen recording)"),
+            ("no", "Not assigned"),
+        ],
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        label="Sort by expiry",
+        choices=[("expiry", "Soonest first"), ("-expiry", "Latest first")],
+    )
+    month = forms.CharField(required=False, max_length=7, widget=forms.HiddenInput)
+
+    def __init__(self, data: Any, *, tenants: list[tuple[Any, str, str]] | None) -> None:
+        """``tenants``: (id, slug, name) of the tenants this user may filter on, or None on a one-tenant page."""
+        super().__init__(data)
+        self.tenant_ids = {slug: pk for pk, slug, _ in tenants or []}
+        if tenants is None:
+            del self.fields["tenant"]
+        else:
+            tenant_field = cast(forms.ChoiceField, self.fields["tenant"])
+            tenant_field.choices = [("", "All tenants"), *((s, f"{n} ({s})") for _, s, n in tenants)]
+        cast(forms.ChoiceField, self.fields["status"]).choices = [("", "Any status"), *expiry.status_choices()]
+
+    def clean_month(self) -> date | None:
+        value = self.cleaned_data.get("month") or ""
+        if not value:
+            return None
+        try:
+            return datetime.strptime(value, "%Y-%m").date()
+        except ValueError:
+            raise forms.ValidationError("Give the month as YYYY-MM.") from None
+
+    def value(self, name: str) -> Any:
+        """A filter's cleaned value, or its empty value when it was invalid (its error is shown on the page)."""
+        if name == "month":
+            return self.cleaned_data.get("month") or None
+        return self.cleaned_data.get(name, "")
+
+
+def _form(request: HttpRequest, tenant: Tenant | None) -> ExpiryFilterForm:
+    choices = None if tenant else list(tenants_for(request.user).values_list("pk", "slug", "name"))
+    form = ExpiryFilterForm(request.GET, tenants=choices)
+    form.is_valid()
+    return form
+
+
+def _scope(request: HttpRequest, tenant: Tenant | None, form: ExpiryFilterForm) -> CertificateQuerySet:
+    """Active certificates this page may show, narrowed by tenant and assignment (the counts and the chart follow
+    these two filters; status and month narrow the list only)."""
+    certificates = Certificate.objects.active()
+    if tenant is not None:
+        certificates = certificates.filter(tenant=tenant)
+    elif form.value("tenant"):
+        certificates = certificates.filter(tenant_id=form.tenant_ids[form.value("tenant")])
+    else:
+        certificates = certificates.for_tenants(tenants_for(request.user))
+    return expiry.with_assignment(certificates, form.value("assigned"))
+
+
+def _listing(scope: CertificateQuerySet, form: ExpiryFilterForm, now: datetime) -> CertificateQuerySet:
+    return expiry.filtered(
+        scope,
+        now,
+        status=form.value("status"),
+        month=form.value("month"),
+        descending=form.value("sort") == "-expiry",
+    )
+
+
+def days_left(not_valid_after: datetime, now: datetime) -> int:
+    """Whole days until the end (negative once expired): 0 on the last day."""
+    return (not_valid_after - now).days
+
+
+def days_text(not_valid_after: datetime, now: datetime) -> str:
+    if not_valid_after < now:
+        ago = (now - not_valid_after).days
+        return "expired today" if ago == 0 else f"expired {ago} day{'' if ago == 1 else 's'} ago"
+    left = days_left(not_valid_after, now)
+    return "less than a day" if left == 0 else str(left)
+
+
+def _annotate_rows(certificates: list[Certificate], now: datetime) -> None:
+    assigned = labels_for([cert.pk for cert in certificates])  # one query per provider for the whole page
+    for cert in certificates:
+        status = cert.status(now)
+        cert.row_status = status  # type: ignore[attr-defined]
+        cert.row_status_label = status_label(status, cert.not_valid_before)  # type: ignore[attr-defined]
+        cert.row_days = days_text(cert.not_valid_after, now)  # type: ignore[attr-defined]
+        cert.row_assigned = assigned.get(cert.pk, [])  # type: ignore[attr-defined]
+        cert.row_urgent = status == expiry.EXPIRED and bool(cert.row_assigned)  # type: ignore[attr-defined]
+
+
+def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
+    now = timezone.now()
+    form = _form(request, tenant)
+    scope = _scope(request, tenant, form)
+    page = Paginator(_listing(scope, form, now), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page)
+    _annotate_rows(rows, now)
+    here = request.path
+
+    def month_link(month: date) -> str:
+        query = request.GET.copy()
+        query["month"] = f"{month:%Y-%m}"
+        query.pop("page", None)
+        return f"{here}?{query.urlencode()}"
+
+    buckets = expiry.histogram(scope, now)
+    csv_url = reverse("expiry-tenant-csv", args=[tenant.slug]) if tenant else reverse("expiry-dashboard-csv")
+    return render(
+        request,
+        "certificates/expiry_dashboard.html",
+        {
+            "tenant": tenant,
+            "now": now,
+            "form": form,
+            "counts": expiry.counts(scope, now),
+            "chart": histogram_svg(buckets, link=month_link),
+            "buckets": buckets,
+            "page": page,
+            "rows": rows,
+            "month": form.value("month"),
+            "csv_url": csv_url,
+        },
+    )
+
+
+def _csv_rows(certificates: Any, now: datetime) -> Iterator[list[Any]]:
+    batch: list[Certificate] = []
+    for cert in certificates.iterator(chunk_size=CSV_BATCH):
+        batch.append(cert)
+        if len(batch) == CSV_BATCH:
+            yield from _csv_batch(batch, now)
+            batch = []
+    yield from _csv_batch(batch, now)
+
+
+def _csv_batch(batch: list[Certificate], now: datetime) -> Iterator[list[Any]]:
+    assigned = labels_for([cert.pk for cert in batch])
+    for cert in batch:
+        status = cert.status(now)
+        yield [
+            cert.tenant.slug,
+            cert.alias,
+            cert.subject_name,
+            cert.serial_number,
+            cert.issuer_dn,
+            cert.not_valid_before,
+            cert.not_valid_after,
+            days_left(cert.not_valid_after, now),
+            status_label(status, cert.not_valid_before),
+            "; ".join(assigned.get(cert.pk, [])),
+        ]
+
+
+def _export(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
+    now = timezone.now()
+    form = _form(request, tenant)
+    if form.errors:
+        return filter_errors_response(form)
+    name = f"expiry-{tenant.slug if tenant else 'all-tenants'}-{now:%Y%m%d}.csv"
+    response = csv_response(name, CSV_HEADER, _csv_rows(_listing(_scope(request, tenant, form), form, now), now))
+    return cast(HttpResponse, response)  # streamed; the access decorators only pass it through
+
+
+@user_view(Cap.VIEW_ALL_TENANTS)
+@never_cache
+def expiry_dashboard(request: HttpRequest) -> HttpResponse:
+    check(request.user, Cap.VIEW_EXPIRY)
+    return _page(request, None)
+
+
+@user_view(Cap.VIEW_ALL_TENANTS)
+@never_cache
+def expiry_dashboard_csv(request: HttpRequest) -> HttpResponse:
+    check(request.user, Cap.VIEW_EXPIRY)
+    return _export(request, None)
+
+
+@tenant_view(Cap.VIEW_EXPIRY)
+@never_cache
+def expiry_tenant(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    return _page(request, tenant)
+
+
+@tenant_view(Cap.VIEW_EXPIRY)
+@never_cache
+def expiry_tenant_csv(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    return _export(request, tenant)

@@ -1,0 +1,258 @@
+import csv
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from certificates.expiry import histogram
+from certificates.models import Certificate
+from portal.audit.models import AuditEntry
+from tests.conftest import World
+from tests.expiry.factories import assign_to_ivr, assign_to_screen_recording, make_certificate
+
+NOW = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield NOW
+
+
+@pytest.fixture
+def fleet(world: World, frozen):
+    """One acme certificate per status, an archived one, and two in globex."""
+    day = timedelta(days=1)
+    certs = {
+        "gone": make_certificate(world.acme, "gone", not_after=NOW - 3 * day),
+        "gone-assigned": make_certificate(world.acme, "gone-assigned", not_after=NOW - 40 * day),
+        "soon": make_certificate(world.acme, "soon", not_after=NOW + 10 * day),
+        "month2": make_certificate(world.acme, "month2", not_after=NOW + 45 * day),
+        "month3": make_certificate(world.acme, "month3", not_after=NOW + 80 * day),
+        "later": make_certificate(world.acme, "later", not_after=NOW + 400 * day),
+        "future": make_certificate(world.acme, "future", not_before=NOW + 5 * day, not_after=NOW + 500 * day),
+        "archived": make_certificate(world.acme, "archived", not_after=NOW - 5 * day, archived=True),
+        "globex-gone": make_certificate(world.globex, "globex-gone", not_after=NOW - 1 * day),
+        "globex-soon": make_certificate(world.globex, "globex-soon", not_after=NOW + 20 * day),
+    }
+    assign_to_ivr(certs["gone-assigned"])
+    assign_to_screen_recording(certs["soon"])
+    return certs
+
+
+def aliases(response) -> list[str]:
+    return [row.alias for row in response.context["rows"]]
+
+
+def tile_counts(response) -> dict[str, int]:
+    return {key: n for key, _, n in response.context["counts"].tiles()}
+
+
+def test_counts_every_status_and_window_for_the_tenant(world: World, client_for, fleet) -> None:
+    response = client_for(world.alice).get(reverse("expiry-tenant", args=["acme"]))
+    assert response.status_code == 200
+    assert tile_counts(response) == {
+        "urgent": 1,
+        "expired": 2,
+        "within-30": 1,
+        "within-60": 2,
+        "within-90": 3,
+        "not-yet-valid": 1,
+        "valid": 4,
+    }
+    assert response.context["counts"].total == 7  # the archived one is left out
+    assert "archived" not in aliases(response)
+    assert "globex-gone" not in aliases(response)
+
+
+def test_lists_soonest_expiry_first_and_can_reverse(world: World, client_for, fleet) -> None:
+    client = client_for(world.alice)
+    url = reverse("expiry-tenant", args=["acme"])
+    assert aliases(client.get(url)) == ["gone-assigned", "gone", "soon", "month2", "month3", "later", "future"]
+    assert aliases(client.get(url, {"sort": "-expiry"})) == [
+        "future",
+        "later",
+        "month3",
+        "month2",
+        "soon",
+        "gone",
+        "gone-assigned",
+    ]
+
+
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ({"status": "expired"}, ["gone-assigned", "gone"]),
+        ({"status": "urgent"}, ["gone-assigned"]),
+        ({"status": "within-30"}, ["soon"]),
+        ({"status": "within-60"}, ["soon", "month2"]),
+        ({"status": "within-90"}, ["soon", "month2", "month3"]),
+        ({"status": "not-yet-valid"}, ["future"]),
+        ({"status": "valid"}, ["soon", "month2", "month3", "later"]),
+        ({"assigned": "yes"}, ["gone-assigned", "soon"]),
+        ({"assigned": "no"}, ["gone", "month2", "month3", "later", "future"]),
+        ({"assigned": "no", "status": "expired"}, ["gone"]),
+        ({"month": "2027-06"}, ["month3"]),
+    ],
+)
+def test_filters(world: World, client_for, fleet, query, expected) -> None:
+    response = client_for(world.alice).get(reverse("expiry-tenant", args=["acme"]), query)
+    assert aliases(response) == expected
+
+
+def test_expired_certificates_still_assigned_stand_out(world: World, client_for, fleet) -> None:
+    response = client_for(world.alice).get(reverse("expiry-tenant", args=["acme"]))
+    html = response.content.decode()
+    assert "1 expired certificate still assigned" in html
+    row = re.search(r'<tr class="urgent">(.*?)</tr>', html, re.S)
+    assert row and "gone-assigned" in row.group(1) and "IVR profile &#x27;record&#x27;" in row.group(1)
+    assert html.count('<tr class="urgent">') == 1  # "gone" is expired but unassigned; "soon" assigned but valid
+
+
+def test_assignment_labels_show_where_each_certificate_is_used(world: World, client_for, fleet) -> None:
+    response = client_for(world.alice).get(reverse("expiry-tenant", args=["acme"]))
+    labels = {row.alias: row.row_assigned for row in response.context["rows"]}
+    assert labels["soon"] == ["Screen recording"]
+    assert labels["gone-assigned"][0].startswith("IVR profile 'record'")
+    assert labels["later"] == []
+
+
+def test_support_sees_every_tenant_and_filters_by_tenant(world: World, client_for, fleet) -> None:
+    client = client_for(world.sam)
+    everything = client.get(reverse("expiry-dashboard"))
+    assert everything.status_code == 200
+    assert {"gone", "globex-gone", "globex-soon"} <= set(aliases(everything))
+    assert tile_counts(everything)["expired"] == 3
+    globex = client.get(reverse("expiry-dashboard"), {"tenant": "globex"})
+    assert aliases(globex) == ["globex-gone", "globex-soon"]
+    assert tile_counts(globex)["expired"] == 1
+    options = re.findall(r'<option value="([^"]*)"', globex.content.decode())
+    assert {"acme", "globex"} <= set(options)
+
+
+def test_an_unknown_tenant_in_the_filter_is_refused_with_a_message(world: World, client_for, fleet) -> None:
+    response = client_for(world.sam).get(reverse("expiry-dashboard"), {"tenant": "initech", "status": "expired"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert set(aliases(response)) == {"gone", "gone-assigned", "globex-gone"}  # the valid filter still applies
+
+
+def test_a_bad_month_is_refused_with_a_message(world: World, client_for, fleet) -> None:
+    response = client_for(world.alice).get(reverse("expiry-tenant", args=["acme"]), {"month": "2027-13"})
+    assert response.status_code == 200
+    assert "Give the month as YYYY-MM." in response.content.decode()
+    assert len(aliases(response)) == 7
+
+
+def test_histogram_counts_the_next_24_months(world: World, fleet) -> None:
+    buckets = histogram(Certificate.objects.active().filter(tenant=world.acme), NOW)
+    assert len(buckets) == 24
+    assert buckets[0][0].isoformat() == "2027-03-01" and buckets[-1][0].isoformat() == "2029-02-01"
+    counts = {month.isoformat()[:7]: n for month, n in buckets if n}
+    # soon: 25 Mar; month2: 29 Apr; month3: 3 Jun; later: 18 Apr 2028; future (not yet valid): 27 Jul 2028.
+    assert counts == {"2027-03": 1, "2027-04": 1, "2027-06": 1, "2028-04": 1, "2028-07": 1}
+
+
+def test_histogram_edges_belong_to_their_month(world: World, frozen) -> None:
+    make_certificate(world.acme, "first-instant", not_after=datetime(2027, 4, 1, tzinfo=UTC))
+    make_certificate(world.acme, "last-second", not_after=datetime(2027, 3, 31, 23, 59, 59, tzinfo=UTC))
+    make_certificate(world.acme, "beyond", not_after=datetime(2029, 3, 1, tzinfo=UTC))
+    buckets = dict(histogram(Certificate.objects.all(), NOW))
+    assert [buckets[m] for m in sorted(buckets)][:2] == [1, 1]
+    assert sum(buckets.values()) == 2  # March 2029 is the 25th month
+
+
+def test_chart_is_inline_svg_without_inline_style_or_script(world: World, client_for, fleet) -> None:
+    html = client_for(world.alice).get(reverse("expiry-tenant", args=["acme"])).content.decode()
+    svg = re.search(r"<svg .*?</svg>", html, re.S).group(0)
+    assert svg.count('<rect class="bar"') == 5
+    assert "<title>March 2027: 1 certificate</title>" in svg
+    assert "?month=2027-06" in svg  # a bar leads to its month's certificates
+    assert "style=" not in html and "<script>" not in html and "onclick" not in html
+
+
+def test_csv_export_follows_the_filters(world: World, client_for, fleet) -> None:
+    response = client_for(world.alice).get(reverse("expiry-tenant-csv", args=["acme"]), {"status": "expired"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="expiry-acme-')
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["Alias"] for r in rows] == ["gone-assigned", "gone"]
+    assert rows[0]["Tenant"] == "acme"
+    assert rows[0]["Days left"] == "-40"
+    assert rows[0]["Status"] == "Expired — playback only"
+    assert rows[0]["Assigned"].startswith("IVR profile 'record'")
+    assert rows[0]["Not valid after (UTC)"] == "2027-02-03T12:00:00+00:00"
+
+
+def test_csv_export_across_tenants_follows_the_tenant_filter(world: World, client_for, fleet) -> None:
+    client = client_for(world.sam)
+    everything = client.get(reverse("expiry-dashboard-csv"))
+    rows = list(csv.DictReader(io.StringIO(b"".join(everything.streaming_content).decode())))
+    assert {r["Tenant"] for r in rows} == {"acme", "globex"} and len(rows) == 9
+    globex = client.get(reverse("expiry-dashboard-csv"), {"tenant": "globex", "sort": "-expiry"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(globex.streaming_content).decode())))
+    assert [r["Alias"] for r in rows] == ["globex-soon", "globex-gone"]
+
+
+def test_csv_export_refuses_bad_filters(world: World, client_for, fleet) -> None:
+    response = client_for(world.sam).get(reverse("expiry-dashboard-csv"), {"tenant": "initech"})
+    assert response.status_code == 400
+    assert "Tenant" in response.content.decode()
+
+
+def test_csv_cells_cannot_run_as_formulas(world: World, client_for, frozen) -> None:
+    make_certificate(world.acme, "formula", subject_name='=HYPERLINK("http://example.com","x")', days=5)
+    response = client_for(world.alice).get(reverse("expiry-tenant-csv", args=["acme"]))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0]["Subject Name"] == '\'=HYPERLINK("http://example.com","x")'
+    assert rows[0]["Days left"] == "5"
+
+
+def test_cross_tenant_pages_require_support(world: World, client_for, fleet) -> None:
+    for user in (world.alice, world.pat, world.charlie):
+        client = client_for(user)
+        assert client.get(reverse("expiry-dashboard")).status_code == 403
+        assert client.get(reverse("expiry-dashboard-csv")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "who,tenant,status",
+    [
+        ("alice", "acme", 200),
+        ("pat", "acme", 200),
+        ("sam", "acme", 200),
+        ("alice", "globex", 404),
+        ("pat", "globex", 404),
+        ("charlie", "acme", 404),
+    ],
+)
+def test_tenant_pages_check_ownership(world: World, client_for, fleet, who, tenant, status) -> None:
+    client = client_for(getattr(world, who))
+    assert client.get(reverse("expiry-tenant", args=[tenant])).status_code == status
+    assert client.get(reverse("expiry-tenant-csv", args=[tenant])).status_code == status
+
+
+def test_pages_are_read_only(world: World, client_for) -> None:
+    sam, alice = client_for(world.sam), client_for(world.alice)
+    before = AuditEntry.objects.count()
+    assert sam.post(reverse("expiry-dashboard")).status_code == 405
+    assert sam.post(reverse("expiry-dashboard-csv")).status_code == 405
+    assert alice.post(reverse("expiry-tenant", args=["acme"])).status_code == 405
+    assert alice.post(reverse("expiry-tenant-csv", args=["acme"])).status_code == 405
+    assert AuditEntry.objects.count() == before
+
+
+def test_anonymous_is_sent_to_sign_in(world: World, client) -> None:
+    response = client.get(reverse("expiry-dashboard"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_navigation_links_the_pages(world: World, client_for) -> None:
+    html = client_for(world.sam).get(reverse("expiry-tenant", args=["acme"])).content.decode()
+    assert f'href="{reverse("expiry-dashboard")}"' in html
+    assert f'href="{reverse("expiry-tenant", args=["acme"])}"' in html
