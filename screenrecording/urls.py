@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+"""Screen Recording Certificates, under /t/<tenant>/screen-recording/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.screenrecording, name="screenrecording"),
+    path("edit/", views.screenrecording_edit, name="screenrecording-edit"),
+]

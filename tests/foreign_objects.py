@@ -43,3 +43,24 @@ def _foreign_keystore_entry(w: World) -> str:
     from tests.keystore.helpers import store
 
     return str(store(w.globex, "globex-entry", index=7)[0].pk)
+
+
+@register("profile")
+def _foreign_ivr_profile(w: World) -> str:
+    from certificates.ivr_models import IvrProfile
+
+    return str(IvrProfile.objects.get(tenant=w.globex, name="record").pk)
+
+
+@register("assignment")
+def _foreign_ivr_assignment(w: World) -> str:
+    from tests.ivr.factories import assigned_to_record
+
+    return str(assigned_to_record(w.globex).pk)
+
+
+@register("assignment_request")
+def _foreign_assignment_request(w: World) -> str:
+    from tests.ivr.factories import open_request
+
+    return str(open_request(w.globex, w.bob).pk)
