@@ -88,6 +88,8 @@ def _page(request: HttpRequest, tenant: Tenant, form: UploadForm, preview: Uploa
             "certificate_pem": preview.parsed.pem if carried and preview.parsed else "",
         }
     )
+    if preview.alias:
+        shown.fields["alias"].widget.attrs["data-proposed"] = preview.alias
     for name in FIELDS:
         attrs = shown.fields[name].widget.attrs
         attrs["aria-describedby"] = f"{name}-errors"
@@ -151,8 +153,8 @@ def _failed(
             parsed = services.parse_recording_certificate(certificate)
         except UploadInvalid:
             parsed = None
-    preview = UploadPreview(parsed=parsed, problems=tuple(problems))
-    return _page(request, tenant, form, preview)
+    alias = services.propose_alias(tenant, parsed) if parsed is not None else ""
+    return _page(request, tenant, form, UploadPreview(parsed=parsed, alias=alias, problems=tuple(problems)))
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -13,12 +13,9 @@
   const aliasInput = form.elements.namedItem("alias");
   const carriedInput = form.elements.namedItem("certificate_pem");
   const fields = ["subject_name", "serial_number", "subject_dn", "issuer_dn"];
-  let aliasEdited = aliasInput.value !== "";
+  // The alias follows the chosen certificate until the user types one of their own.
+  let proposed = aliasInput.dataset.proposed || "";
   let latest = 0;
-
-  aliasInput.addEventListener("input", () => {
-    aliasEdited = aliasInput.value !== "";
-  });
 
   function setText(id, text) {
     const element = document.getElementById(id);
@@ -55,9 +52,10 @@
       const warning = document.getElementById("certificate-warning");
       warning.textContent = certificate ? certificate.warning : "";
       warning.hidden = !(certificate && certificate.warning);
-      if (!aliasEdited && result.alias) {
+      if (result.alias && (aliasInput.value === "" || aliasInput.value === proposed)) {
         aliasInput.value = result.alias;
       }
+      proposed = result.alias || proposed;
       showError("certificate_file", errors.certificate_file);
     }
     if (sent.key) {

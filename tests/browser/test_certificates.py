@@ -109,3 +109,20 @@ def test_without_javascript_read_file_fills_the_fields(browser, live_server, wor
         expect(page.get_by_role("row").filter(has_text="genesys-recording")).to_be_visible()
     finally:
         context.close()
+
+
+def test_alias_follows_the_certificate_until_typed(page: Page, live_server, world: World, tmp_path: Path):
+    from tests.certificates import pki
+
+    for name, cn, index in (("voice.pem", "Voice Recording", 0), ("screen.pem", "Screen Recording", 3)):
+        (tmp_path / name).write_bytes(pki.pem(pki.make_self_signed(pki.make_key(2048, index), cn)[0]))
+    open_upload(page, live_server.url)
+    alias = page.get_by_label("Alias")
+    page.get_by_label("Certificate File").set_input_files(str(tmp_path / "voice.pem"))
+    expect(alias).to_have_value("voice-recording")
+    page.get_by_label("Certificate File").set_input_files(str(tmp_path / "screen.pem"))
+    expect(alias).to_have_value("screen-recording")
+    alias.fill("my-own")
+    page.get_by_label("Certificate File").set_input_files(str(tmp_path / "voice.pem"))
+    expect(page.get_by_label("Subject Name")).to_have_value("Voice Recording")
+    expect(alias).to_have_value("my-own")
