@@ -1,8 +1,9 @@
 """Master-key rotation: re-wrap every tenant data key under the current master key.
 
-Each tenant key is re-wrapped in its own transaction, with its row locked, so a rotation killed at any point leaves
-every key either under the old master key or under the new one, never in between; running it again continues where
-it stopped. The private keys themselves are not touched: they are sealed with the tenant data keys, which do not change.
+Tenant keys are re-wrapped in batches, one transaction each with the rows locked, so a rotation killed at any point
+leaves every key either under the old master key or under the new one, never in between; running it again continues
+where it stopped (redoing at most the one batch that had not committed). The private keys themselves are not touched:
+they are sealed with the tenant data keys, which do not change.
 """
 
 from collections.abc import Callable, Iterable
@@ -43,49 +44,73 @@ def pending_tenant_keys(current: MasterKey) -> list[int]:
     return list(TenantKey.objects.exclude(master_key_id=current.key_id).order_by("pk").values_list("pk", flat=True))
 
 
+BATCH_SIZE = 100
+
+
 @sensitive_variables("data_key", "old", "current", "wrapped")
-def rewrap_tenant_key(pk: int, current: MasterKey) -> bool:
-    """Re-wrap one tenant key under ``current``; False when it already was (another run got there first)."""
+def _rewrapped(row: TenantKey, current: MasterKey) -> bytes:
+    """The row's data key wrapped under ``current``; KeystoreError when it cannot be opened."""
+    old = master_key_by_id(row.master_key_id)
+    slug = row.tenant.slug
+    if old is None:
+        raise KeystoreError(
+            f"tenant {slug}: its key is wrapped with master key {row.master_key_id}, which is not configured"
+        )
+    aad = tenant_aad(row.tenant_id)
+    try:
+        data_key = envelope.open_sealed(old.key, bytes(row.wrapped_key), aad)
+    except envelope.TamperedError:
+        raise KeystoreError(f"tenant {slug}: its key does not open with master key {old.key_id}") from None
+    wrapped = envelope.seal(current.key, data_key, aad)
+    if envelope.open_sealed(current.key, wrapped, aad) != data_key:  # never commit what would not open
+        raise KeystoreError(f"tenant {slug}: the re-wrapped key does not open")
+    return wrapped
+
+
+def rewrap_batch(pks: list[int], current: MasterKey, result: RotationResult) -> None:
+    """Re-wrap these tenant keys in one transaction, rows locked, with one audit entry.
+
+    Each key is either re-wrapped completely or left as it was; a batch bounds what an interruption loses (the next run
+    redoes it) while keeping commits, and audit-chain appends, to one per batch rather than one per tenant.
+    """
     with transaction.atomic():
-        row = TenantKey.objects.select_for_update().select_related("tenant").get(pk=pk)
-        if row.master_key_id == current.key_id:
-            return False
-        old = master_key_by_id(row.master_key_id)
-        slug = row.tenant.slug
-        if old is None:
-            raise KeystoreError(
-                f"tenant {slug}: its key is wrapped with master key {row.master_key_id}, which is not configured"
+        rows = list(TenantKey.objects.select_for_update().select_related("tenant").filter(pk__in=pks).order_by("pk"))
+        result.already_current += len(pks) - len(rows)
+        changed, previous_ids, now = [], set(), timezone.now()
+        for row in rows:
+            if row.master_key_id == current.key_id:  # another run got there first
+                result.already_current += 1
+                continue
+            try:
+                row.wrapped_key = _rewrapped(row, current)
+            except KeystoreError as exc:
+                result.failed.append(str(exc))
+                continue
+            previous_ids.add(row.master_key_id)
+            row.master_key_id, row.rewrapped = current.key_id, now
+            changed.append(row)
+        if changed:
+            TenantKey.objects.bulk_update(changed, ["wrapped_key", "master_key_id", "rewrapped"])
+            record(
+                "tenant-keys-rewrapped",
+                details={
+                    "from": sorted(previous_ids),
+                    "to": current.key_id,
+                    "tenants": [row.tenant.slug for row in changed],
+                },
             )
-        aad = tenant_aad(row.tenant_id)
-        try:
-            data_key = envelope.open_sealed(old.key, bytes(row.wrapped_key), aad)
-        except envelope.TamperedError:
-            raise KeystoreError(f"tenant {slug}: its key does not open with master key {old.key_id}") from None
-        wrapped = envelope.seal(current.key, data_key, aad)
-        if envelope.open_sealed(current.key, wrapped, aad) != data_key:  # never commit what would not open
-            raise KeystoreError(f"tenant {slug}: the re-wrapped key does not open")
-        previous_id = row.master_key_id
-        row.wrapped_key = wrapped
-        row.master_key_id = current.key_id
-        row.rewrapped = timezone.now()
-        row.save(update_fields=["wrapped_key", "master_key_id", "rewrapped"])
-        record("tenant-key-rewrapped", tenant=row.tenant, details={"from": previous_id, "to": current.key_id})
-    return True
+        result.rewrapped += len(changed)
 
 
-def rotate(pks: Iterable[int], *, on_step: Callable[[], None] = lambda: None) -> RotationResult:
-    """Re-wrap the given tenant keys under the current master key, one transaction each."""
+def rotate(
+    pks: Iterable[int], *, batch_size: int = BATCH_SIZE, on_step: Callable[[int], None] = lambda n: None
+) -> RotationResult:
+    """Re-wrap the given tenant keys under the current master key, ``batch_size`` per transaction."""
     current = current_master_key()
     result = RotationResult()
-    for pk in pks:
-        try:
-            if rewrap_tenant_key(pk, current):
-                result.rewrapped += 1
-            else:
-                result.already_current += 1
-        except TenantKey.DoesNotExist:
-            result.already_current += 1
-        except KeystoreError as exc:
-            result.failed.append(str(exc))
-        on_step()
+    pending = list(pks)
+    for start in range(0, len(pending), batch_size):
+        batch = pending[start : start + batch_size]
+        rewrap_batch(batch, current, result)
+        on_step(len(batch))
     return result

@@ -28,7 +28,7 @@ def protect_secrets(*post_parameters: str) -> Callable[[Callable[..., HttpRespon
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            request.exception_reporter_filter = _FILTER  # type: ignore[attr-defined]
+            request.exception_reporter_filter = _FILTER
             return view(request, *args, **kwargs)
 
         return sensitive_post_parameters(*post_parameters)(wrapper)

@@ -4,20 +4,23 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from keystore.masterkey import MasterKeyError, current_master_key, previous_master_key
-from keystore.rotation import pending_tenant_keys, rotate, wrapped_key_counts
+from keystore.rotation import BATCH_SIZE, pending_tenant_keys, rotate, wrapped_key_counts
 
 
 class Command(BaseCommand):
     help = (
         "Re-wrap every tenant key under the current master key (PORTAL_MASTER_KEY / PORTAL_MASTER_KEY_FILE), "
-        "opening the others with PORTAL_PREVIOUS_MASTER_KEY / PORTAL_PREVIOUS_MASTER_KEY_FILE. One transaction per "
-        "tenant: safe to interrupt and to run again."
+        "opening the others with PORTAL_PREVIOUS_MASTER_KEY / PORTAL_PREVIOUS_MASTER_KEY_FILE. Each key is re-wrapped "
+        "completely or not at all: safe to interrupt and to run again."
     )
     # It must run while the start-up check still reports the rotation as unfinished.
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
+        parser.add_argument(
+            "--batch-size", type=int, default=BATCH_SIZE, help=f"tenant keys per transaction (default {BATCH_SIZE})"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -35,7 +38,7 @@ class Command(BaseCommand):
             + (f" (previous key {previous.key_id})." if previous else " (no previous key is configured).")
         )
         with tqdm(total=len(pending), unit="key", disable=options["no_progress"], file=self.stderr._out) as bar:
-            result = rotate(pending, on_step=lambda: bar.update(1))
+            result = rotate(pending, batch_size=max(1, options["batch_size"]), on_step=bar.update)
         self.stdout.write(
             f"Re-wrapped {result.rewrapped}; {result.already_current} were already under the current key."
         )
