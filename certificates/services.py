@@ -1,6 +1,7 @@
 """Checking and saving a recording certificate with its private key: the one path used by the upload screen, the
 ``import_certificate`` command and the keystore restore. Every refusal is an ``UploadProblem`` that names the field
-it belongs to and says, in words, what is wrong.
+it belongs to and says, in words, what is wrong. What the panel shows before Save is in ``services_preview``; the
+keystore restore's hook in ``services_restore``.
 """
 
 import re
@@ -225,7 +226,8 @@ def check_alias(tenant: Any, alias: str) -> str:
     return alias
 
 
-def _collect(problems: list[UploadProblem], step: Callable[[], T]) -> T | None:
+def collect_problems(problems: list[UploadProblem], step: Callable[[], T]) -> T | None:
+    """``step()``, or None with its problems added to ``problems``: independent checks report together."""
     try:
         return step()
     except UploadInvalid as invalid:
@@ -247,15 +249,15 @@ def validate_upload(
     form with both wrong says both; the pair, then the alias, only when each side is fine on its own.
     An empty ``alias`` means: propose one from the certificate."""
     problems: list[UploadProblem] = []
-    checked = _collect(problems, lambda: check_certificate(tenant, certificate_data, at=at))
-    key = _collect(problems, lambda: check_key(key_data, password))
+    checked = collect_problems(problems, lambda: check_certificate(tenant, certificate_data, at=at))
+    key = collect_problems(problems, lambda: check_key(key_data, password))
     if checked is not None and key is not None:
         pair = (checked.parsed, key)
-        _collect(problems, lambda: check_pair(*pair))
+        collect_problems(problems, lambda: check_pair(*pair))
     final_alias: str | None = None
     if checked is not None:
         if alias:
-            final_alias = _collect(problems, lambda: check_alias(tenant, alias))
+            final_alias = collect_problems(problems, lambda: check_alias(tenant, alias))
         else:
             final_alias = propose_alias(tenant, checked.parsed)
     if problems:
@@ -353,90 +355,3 @@ def save_upload(
     except KeyFileError as error:  # checked already; only a key changed under us gets here
         raise refusal(KEY_FILE, str(error)) from None
     return certificate
-
-
-@dataclass(frozen=True)
-class UploadPreview:
-    """What the upload panel shows before Save: the parsed fields, the key's description and any problem."""
-
-    parsed: ParsedCertificate | None = None
-    checked: CheckedCertificate | None = None
-    key: KeyFileInfo | None = None
-    alias: str = ""
-    problems: tuple[UploadProblem, ...] = ()
-
-    def as_json(self) -> dict[str, Any]:
-        parsed, checked = self.parsed, self.checked
-        return {
-            "certificate": None
-            if parsed is None
-            else {
-                "subject_name": parsed.subject_name,
-                "serial_number": str(parsed.serial_number),
-                "subject_dn": parsed.subject_dn,
-                "issuer_dn": parsed.issuer_dn,
-                "status": checked.status_label if checked else "",
-                "chain": checked.chain.reason if checked else "",
-                "warning": (checked.warning or "") if checked else "",
-            },
-            "key_details": self.key.description if self.key else "",
-            "alias": self.alias,
-            "errors": {p.field: p.message for p in self.problems},
-        }
-
-
-@sensitive_variables("key_data", "password")
-def preview_upload(
-    tenant: Any,
-    *,
-    certificate_data: bytes | None,
-    key_data: bytes | None,
-    password: str | None,
-    at: datetime | None = None,
-) -> UploadPreview:
-    """The same checks as Save, on whatever has been chosen so far; the fields fill in even when the tenant's rules
-    (duplicate, chain) refuse the certificate, so the user sees which certificate was read."""
-    problems: list[UploadProblem] = []
-    parsed = checked = key = None
-    alias = ""
-    if certificate_data is not None:
-        parsed = _collect(problems, lambda: parse_recording_certificate(certificate_data))
-        if parsed is not None:
-            found = parsed
-            checked = _collect(problems, lambda: check_parsed_certificate(tenant, found, at=at))
-            alias = propose_alias(tenant, parsed)
-    if key_data is not None:
-        if password:
-            key = _collect(problems, lambda: check_key(key_data, password))
-        else:
-            key = _collect(problems, lambda: describe_key(key_data))
-    if parsed is not None and key is not None:
-        pair = (parsed, key)
-        _collect(problems, lambda: check_pair(*pair))
-    return UploadPreview(parsed, checked, key, alias, tuple(problems))
-
-
-class RestoreRefused(Exception):
-    """A certificate in a keystore backup breaks the upload rules; nothing of the backup is restored."""
-
-
-def restore_certificate_for(tenant: Any, *, request: Any = None, at: datetime | None = None) -> Callable[[Any], None]:
-    """The ``on_entry`` hook for the keystore's PKCS#12 import: each restored entry's certificate passes the same
-    parser and checks as an upload, and gets its Certificate row, inside the import's transaction."""
-    user = getattr(request, "user", None)
-
-    def on_entry(entry: KeystoreEntry) -> None:
-        try:
-            checked = check_certificate(tenant, bytes(entry.certificate_der), at=at)
-        except UploadInvalid as invalid:
-            raise RestoreRefused(f"'{entry.alias}': {invalid.first.message}") from None
-        certificate = create_certificate(tenant, entry, checked, user=user)
-        record(
-            "certificate-restored",
-            request=request,
-            tenant=tenant,
-            obj=certificate,
-            details={**audit_details(certificate), "status": checked.status},
-        )
-
-    return on_entry

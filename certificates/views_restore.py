@@ -12,7 +12,7 @@ from keystore.backup import ImportFileError, ImportReport, import_pkcs12
 from portal.accounts.access import Cap, tenant_view
 from portal.accounts.models import Tenant
 
-from . import services
+from . import services, services_restore
 from .forms import RestoreForm
 
 BACKUP_FIELD = "backup_file"
@@ -57,11 +57,11 @@ def _restore(request: HttpRequest, tenant: Tenant, form: RestoreForm) -> tuple[I
             tenant,
             data,
             password,
-            on_entry=services.restore_certificate_for(tenant, request=request),
+            on_entry=services_restore.restore_certificate_for(tenant, request=request),
             request=request,
         )
     except ImportFileError as error:
         return None, str(error)
-    except services.RestoreRefused as refused:
+    except services_restore.RestoreRefused as refused:
         return None, f"Nothing was restored. {refused}"
     return report, ""

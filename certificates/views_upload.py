@@ -17,9 +17,10 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from portal.accounts.access import Cap, tenant_view
 from portal.accounts.models import Tenant
 
-from . import services
+from . import services, services_preview
 from .forms import UploadForm
-from .services import CERTIFICATE_FILE, KEY_FILE, UploadInvalid, UploadPreview, UploadProblem
+from .services import CERTIFICATE_FILE, KEY_FILE, UploadInvalid, UploadProblem
+from .services_preview import UploadPreview
 
 CERTIFICATE_WORDS = "certificate file"
 KEY_WORDS = "key file"
@@ -66,7 +67,7 @@ def _preview(tenant: Tenant, form: UploadForm) -> UploadPreview:
         return UploadPreview(problems=tuple(_form_problems(form)))
     certificate, key, problems = _read_inputs(form)
     password = form.cleaned_data.get("key_password") or None
-    result = services.preview_upload(tenant, certificate_data=certificate, key_data=key, password=password)
+    result = services_preview.preview_upload(tenant, certificate_data=certificate, key_data=key, password=password)
     return UploadPreview(result.parsed, result.checked, result.key, result.alias, tuple(problems) + result.problems)
 
 
