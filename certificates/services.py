@@ -192,6 +192,10 @@ def alias_taken(tenant: Any, alias: str) -> bool:
     return KeystoreEntry.objects.filter(tenant=tenant, alias__iexact=alias).exists()
 
 
+def alias_taken_message(alias: str) -> str:
+    return f"The alias '{alias}' is already used in this tenant."
+
+
 def clean_alias_text(text: str) -> str:
     cleaned = re.sub(r"[^A-Za-z0-9 ._@-]+", "-", text).strip(" .-_@")
     cleaned = re.sub(r"\s+", " ", cleaned)
@@ -222,7 +226,7 @@ def check_alias(tenant: Any, alias: str) -> str:
     if not _ALIAS_RE.match(alias):
         raise refusal(ALIAS, "Use letters, digits, spaces and . _ @ - in the alias, starting with a letter or digit.")
     if alias_taken(tenant, alias):
-        raise refusal(ALIAS, f"The alias '{alias}' is already used in this tenant.")
+        raise refusal(ALIAS, alias_taken_message(alias))
     return alias
 
 
@@ -309,7 +313,7 @@ def create_certificate(
 def _race_problem(tenant: Any, checked: CheckedCertificate, alias: str) -> UploadInvalid:
     """A concurrent upload took the alias or the certificate between the checks and the insert."""
     if alias_taken(tenant, alias):
-        return refusal(ALIAS, f"The alias '{alias}' is already used in this tenant.")
+        return refusal(ALIAS, alias_taken_message(alias))
     try:
         check_certificate(tenant, checked.parsed.der)
     except UploadInvalid as invalid:
@@ -352,6 +356,9 @@ def save_upload(
             )
     except IntegrityError:
         raise _race_problem(tenant, checked, validated.alias) from None
-    except KeyFileError as error:  # checked already; only a key changed under us gets here
+    except KeyFileError as error:
+        # The key was checked already: the keystore refuses here only what changed since, an alias taken meanwhile.
+        if alias_taken(tenant, validated.alias):
+            raise refusal(ALIAS, alias_taken_message(validated.alias)) from None
         raise refusal(KEY_FILE, str(error)) from None
     return certificate

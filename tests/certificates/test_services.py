@@ -1,0 +1,98 @@
+"""The upload service itself: size refused before reading, all-or-nothing saving, and uploads racing each other."""
+
+from unittest import mock
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+
+from certificates import services
+from certificates.models import Certificate
+from keystore.models import KeystoreEntry
+from portal.audit.models import AuditEntry
+from tests.certificates import pki
+
+
+class UnreadableUpload(SimpleUploadedFile):
+    """An upload whose content must not be touched."""
+
+    def read(self, *args, **kwargs):
+        raise AssertionError("the file was read")
+
+
+@override_settings(PORTAL_MAX_UPLOAD_BYTES=1000)
+def test_size_is_refused_before_the_file_is_read():
+    upload = UnreadableUpload("big.pem", b"x" * 1001)
+    with pytest.raises(services.UploadInvalid) as refused:
+        services.read_upload(upload, field_name=services.CERTIFICATE_FILE, what="certificate file")
+    assert refused.value.first == services.UploadProblem(
+        services.CERTIFICATE_FILE,
+        "The certificate file is larger than 0 KB; a certificate file is a few KB. Choose the right file.",
+    )
+
+
+@override_settings(PORTAL_MAX_UPLOAD_BYTES=1000)
+def test_a_size_that_lies_is_caught_while_reading():
+    upload = SimpleUploadedFile("big.pem", b"x" * 5000)
+    upload.size = 10
+    with pytest.raises(services.UploadInvalid):
+        services.read_upload(upload, field_name=services.KEY_FILE, what="key file")
+
+
+def _validated(tenant, cert=None, key=None, alias=None):
+    if cert is None:
+        cert, key = pki.make_self_signed()
+    key_data = pki.key_pem_pkcs8(key)
+    validated = services.validate_upload(
+        tenant, certificate_data=pki.pem(cert), key_data=key_data, password=None, alias=alias
+    )
+    return validated, key_data
+
+
+def test_nothing_is_half_saved_when_a_later_step_fails(world):
+    validated, key_data = _validated(world.acme)
+    with (
+        mock.patch("certificates.services.record", side_effect=RuntimeError("audit unavailable")),
+        pytest.raises(RuntimeError),
+    ):
+        services.save_upload(world.acme, validated, key_data=key_data, password=None)
+    assert not KeystoreEntry.objects.exists()
+    assert not Certificate.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_alias_taken_between_check_and_save(world):
+    validated, key_data = _validated(world.acme, alias="voice")
+    other, other_key = _validated(world.acme, *pki.make_self_signed(pki.make_key(2048, 3)), alias="voice")
+    services.save_upload(world.acme, other, key_data=other_key, password=None)
+    with pytest.raises(services.UploadInvalid) as refused:
+        services.save_upload(world.acme, validated, key_data=key_data, password=None)
+    assert refused.value.first == services.UploadProblem("alias", "The alias 'voice' is already used in this tenant.")
+    assert Certificate.objects.count() == KeystoreEntry.objects.count() == 1
+
+
+def test_same_certificate_saved_twice_concurrently(world):
+    cert, key = pki.make_self_signed()
+    first, key_data = _validated(world.acme, cert, key, alias="first")
+    second, _ = _validated(world.acme, cert, key, alias="second")
+    services.save_upload(world.acme, first, key_data=key_data, password=None)
+    with pytest.raises(services.UploadInvalid) as refused:
+        services.save_upload(world.acme, second, key_data=key_data, password=None)
+    assert refused.value.first.message == "This certificate is already uploaded in this tenant as 'first'."
+    assert Certificate.objects.count() == KeystoreEntry.objects.count() == 1
+
+
+def test_expired_certificate_from_a_root_that_has_expired_since(world):
+    """Kept for playback: the root had to be valid while the certificate was, not today."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.certificates.uploads import add_root
+
+    start = datetime.now(UTC) - timedelta(days=900)
+    ca, ca_key = pki.make_ca(not_before=start, days=600)
+    cert, key = pki.issue(ca, ca_key, not_before=start + timedelta(days=1), days=365)
+    add_root(world.acme, ca)  # an expired root can still be added: old certificates may need it
+    validated, _ = _validated(world.acme, cert, key)
+    assert validated.certificate.status == "expired"
+    assert validated.certificate.chain.ok
+    assert "kept for playback of older recordings only" in validated.warnings[0]
