@@ -59,7 +59,8 @@ def pkcs8_der(key: rsa.RSAPrivateKey) -> bytes:
 
 def secret_forms(key: rsa.RSAPrivateKey) -> dict[str, bytes]:
     """Every spelling of a private key we scan for: DER (PKCS#1 and PKCS#8), base64 and hex of it, the private
-    exponent and primes in hex and decimal, and PEM."""
+    exponent and primes in hex and decimal. Windows are taken from the private tail of the DER (primes and CRT
+    values): the modulus at its head is public and rightly appears in the certificate."""
     numbers = key.private_numbers()
     pkcs1 = key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
@@ -68,9 +69,10 @@ def secret_forms(key: rsa.RSAPrivateKey) -> dict[str, bytes]:
     forms = {
         "pkcs8 der": pkcs8,
         "pkcs1 der": pkcs1,
-        "pkcs8 base64": base64.b64encode(pkcs8)[100:200],
-        "pkcs1 base64": base64.b64encode(pkcs1)[100:200],
-        "pkcs8 hex": pkcs8.hex().encode()[200:400],
+        "pkcs8 base64": base64.b64encode(pkcs8)[-400:-300],
+        "pkcs1 base64": base64.b64encode(pkcs1)[-400:-300],
+        "pkcs8 hex": pkcs8.hex().encode()[-600:-400],
+        "pkcs8 HEX": pkcs8.hex().upper().encode()[-600:-400],
         "d hex": format(numbers.d, "x").encode()[:64],
         "d HEX": format(numbers.d, "X").encode()[:64],
         "d decimal": str(numbers.d).encode()[:64],

@@ -204,3 +204,10 @@ def test_key_download_requires_the_right_role(world, client_for):
         response = client.post(download_url(world.acme, entry), {"your_password": PASSWORD, "key_format": "pkcs8"})
         assert response.status_code == 403
     assert not AuditEntry.objects.filter(action="private-key-downloaded").exists()
+
+
+def test_tenant_home_links_to_the_keystore_for_tenant_admins_only(world, client_for):
+    home = reverse("tenant-home", args=["acme"])
+    keystore = reverse("keystore-home", args=["acme"])
+    assert f'<h2><a href="{keystore}">Keystore</a></h2>' in client_for(world.alice).get(home).content.decode()
+    assert f'<h2><a href="{keystore}">Keystore</a></h2>' not in client_for(world.pat).get(home).content.decode()
