@@ -75,7 +75,9 @@ def changed_message(row: ScreenRecordingSettings) -> str:
 
 def _settings_locked(tenant: Tenant) -> ScreenRecordingSettings:
     ScreenRecordingSettings.objects.get_or_create(tenant=tenant)
-    return ScreenRecordingSettings.objects.select_for_update().select_related("updated_by").get(tenant=tenant)
+    return (
+        ScreenRecordingSettings.objects.select_for_update(of=("self",)).select_related("updated_by").get(tenant=tenant)
+    )
 
 
 def _certificates_to_add(tenant: Tenant, ids: set[UUID]) -> list[Certificate]:
