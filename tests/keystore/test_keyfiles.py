@@ -110,3 +110,28 @@ def test_refused_files_get_one_user_facing_message(made, source, message):
     with pytest.raises(KeyFileError) as excinfo:
         load_private_key(data, PASS)
     assert str(excinfo.value) == message
+
+
+@pytest.mark.parametrize("field", ["private_exponent", "exponent1", "coefficient", "prime1"])
+def test_key_with_inconsistent_numbers_is_refused(field):
+    from asn1crypto import keys as asn1_keys
+
+    traditional = rsa_key(0).private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
+    parsed = asn1_keys.RSAPrivateKey.load(traditional)
+    altered = asn1_keys.RSAPrivateKey({name: parsed[name].native for name in parsed})
+    altered[field] = parsed[field].native + 2
+    with pytest.raises(KeyFileError) as excinfo:
+        load_private_key(altered.dump(), None)
+    assert str(excinfo.value) == "The key file is damaged: the numbers of the RSA key do not agree with each other."
+
+
+def test_consistent_key_check_accepts_what_openssl_accepts(made):
+    # The seed's own key (openssl genrsa) passes the quick check, and so does every key cryptography generates.
+    assert load_private_key(made["tenant.key"], None).key_size == 2048
+    for index in range(3):
+        pem = rsa_key(index).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        assert load_private_key(pem, None).private_numbers() == rsa_key(index).private_numbers()
