@@ -4,6 +4,7 @@ Every change is made and audited in one transaction. A certificate is locked (``
 assigned, so an assignment and a delete of the same certificate cannot both succeed.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from django.utils import timezone
 from portal.accounts.models import Tenant, User
 from portal.audit.log import record
 
+from .chain import ChainResult, verify_chain
 from .ivr_models import (
     ANNEX_SECTION,
     RECORD_PROFILE_NAME,
@@ -25,7 +27,7 @@ from .ivr_models import (
     IvrProfile,
     RequestStatus,
 )
-from .models import EXPIRED, NOT_YET_VALID, Certificate
+from .models import EXPIRED, NOT_YET_VALID, Certificate, RootCA
 from .parsing import CertificateError, parse_certificate
 from .usage import UsageProvider
 
@@ -46,9 +48,17 @@ def _utc(moment: datetime) -> str:
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
-def recording_refusal(certificate: Certificate, at: datetime | None = None) -> str | None:
+def tenant_roots(tenant_id: Any) -> list[bytes]:
+    """The tenant's current root CAs (DER), read once for a page that checks many certificates."""
+    return [bytes(der) for der in RootCA.objects.filter(tenant_id=tenant_id).values_list("der", flat=True)]
+
+
+def recording_refusal(
+    certificate: Certificate, at: datetime | None = None, *, roots: Sequence[bytes] | None = None
+) -> str | None:
     """Why ``certificate`` cannot encrypt new recordings now, or None if it can: it must be within its validity
-    period and pass chain validation against the tenant's current root CAs (a root may have gone since upload)."""
+    period and pass chain validation against the tenant's current root CAs (a root may have gone since upload).
+    ``roots``: the tenant's roots from ``tenant_roots``, when checking many certificates of one tenant."""
     at = at or timezone.now()
     alias = certificate.alias
     if certificate.archived_at is not None:
@@ -61,7 +71,13 @@ def recording_refusal(certificate: Certificate, at: datetime | None = None) -> s
             f"'{alias}' is not valid until {_utc(certificate.not_valid_before)}; "
             "it cannot be used for recording before then."
         )
-    chain = certificate.revalidate(at)
+    if roots is None:
+        chain = certificate.revalidate(at)
+    else:
+        try:
+            chain = verify_chain(parse_certificate(certificate.certificate_der), roots, at=at)
+        except CertificateError as error:
+            chain = ChainResult(False, str(error))
     if not chain.ok:
         return f"'{alias}' fails chain validation: {chain.reason}"
     return None

@@ -105,7 +105,8 @@ def _detail(
     status: int = 200,
 ) -> HttpResponse:
     assignments = list(profile.assignments.select_related("certificate__entry", "assigned_by").order_by("assigned_at"))
-    rows = [(a, ivr.recording_refusal(a.certificate)) for a in assignments]
+    roots = ivr.tenant_roots(tenant.pk)
+    rows = [(a, ivr.recording_refusal(a.certificate, roots=roots)) for a in assignments]
     can_assign = can(request.user, Cap.ASSIGN_IVR)
     can_request = can(request.user, Cap.REQUEST_ASSIGNMENT)
     if can_assign and assign_form is None:

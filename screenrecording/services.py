@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from certificates.models import Certificate
-from certificates.services_ivr import actor, recording_refusal
+from certificates.services_ivr import actor, recording_refusal, tenant_roots
 from certificates.usage import UsageProvider
 from portal.accounts.models import Tenant
 from portal.audit.log import record
@@ -62,7 +62,11 @@ def eligible_certificates(tenant: Tenant, exclude: Iterable[UUID] = ()) -> list[
         .exclude(pk__in=list(exclude))
         .select_related("entry")
     )
-    return sorted((cert for cert in candidates if recording_refusal(cert, now) is None), key=lambda c: c.alias.lower())
+    roots = tenant_roots(tenant.pk)
+    return sorted(
+        (cert for cert in candidates if recording_refusal(cert, now, roots=roots) is None),
+        key=lambda c: c.alias.lower(),
+    )
 
 
 def changed_message(row: ScreenRecordingSettings) -> str:

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from certificates.models import Certificate
-from certificates.services_ivr import recording_refusal
+from certificates.services_ivr import recording_refusal, tenant_roots
 from portal.accounts.access import Cap, can, tenant_view
 from portal.accounts.models import Tenant
 
@@ -54,7 +54,11 @@ class Editor:
 
     @property
     def rows(self) -> list[Row]:
-        rows = [Row(c, None if c.pk in self.saved_ids else PENDING_ADD, recording_refusal(c)) for c in self.staged]
+        roots = tenant_roots(self.staged[0].tenant_id) if self.staged else []
+        rows = [
+            Row(c, None if c.pk in self.saved_ids else PENDING_ADD, recording_refusal(c, roots=roots))
+            for c in self.staged
+        ]
         rows += [Row(c, PENDING_REMOVAL, None) for c in self.saved if c.pk not in self.staged_ids]
         return rows
 
