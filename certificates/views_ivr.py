@@ -226,11 +226,21 @@ def _back(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     return redirect("ivr-request-list", tenant=tenant.slug)
 
 
+def _decision_comment(request: HttpRequest) -> str | None:
+    """The professional's comment, or None (with the message shown) when it cannot be accepted."""
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"The comment is longer than {ivr.COMMENT_MAX} characters; nothing was changed.")
+        return None
+    return str(form.cleaned_data["comment"])
+
+
 @tenant_view(Cap.ASSIGN_IVR, methods=("POST",))
 def ivr_request_fulfil(request: HttpRequest, tenant: Tenant, assignment_request: uuid.UUID) -> HttpResponse:
     row = _assignment_request(tenant, assignment_request)
-    form = DecisionForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    comment = _decision_comment(request)
+    if comment is None:
+        return _back(request, tenant)
     try:
         ivr.fulfil(row, comment=comment, request=request)
     except ivr.AssignmentRefused as refused:
@@ -243,8 +253,9 @@ def ivr_request_fulfil(request: HttpRequest, tenant: Tenant, assignment_request:
 @tenant_view(Cap.ASSIGN_IVR, methods=("POST",))
 def ivr_request_decline(request: HttpRequest, tenant: Tenant, assignment_request: uuid.UUID) -> HttpResponse:
     row = _assignment_request(tenant, assignment_request)
-    form = DecisionForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    comment = _decision_comment(request)
+    if comment is None:
+        return _back(request, tenant)
     try:
         ivr.decline(row, comment=comment, request=request)
     except ivr.AssignmentRefused as refused:

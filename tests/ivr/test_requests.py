@@ -177,3 +177,12 @@ def test_cross_tenant_queue_lists_open_requests_of_granted_tenants_only(world: W
 def test_cross_tenant_queue_requires_the_professional_role(world: World, client_for, who: str) -> None:
     assert client_for(getattr(world, who)).get(reverse("ivr-request-queue")).status_code == 403
     assert client_for(world.pat).post(reverse("ivr-request-queue")).status_code == 405
+
+
+def test_an_overlong_comment_is_refused_and_changes_nothing(world: World, client_for) -> None:
+    made = open_request(world.acme, world.alice, "acme-2026")
+    url = reverse("ivr-request-decline", args=["acme", made.pk])
+    response = client_for(world.pat).post(url, {"comment": "x" * 1001}, follow=True)
+    assert "The comment is longer than 1000 characters; nothing was changed." in response.content.decode()
+    made.refresh_from_db()
+    assert made.is_open
