@@ -4,11 +4,7 @@ Plain functions over ``cryptography``, no Django. The contract: any input bytes 
 ``ParsedCertificate`` or a ``CertificateError`` whose message says, in one sentence, what the file is instead.
 Nothing technical (ASN.1 offsets, library messages) ever reaches that message.
 
-Distinguished names are written in the order the RDNs appear in the certificate, comma separated, values escaped
-as RFC 4514 does, e.g. ``CN=Genesys Recording,C=US,ST=California,O=Genesys`` (the seed's format). For the standard
-attributes this is exactly ``openssl x509 -noout -subject -nameopt RFC2253,-dn_rev,-esc_msb``; for plain names it
-is also openssl's default ``-subject`` output with ``" = "`` and ``", "`` closed up to ``"="`` and ``","``.
-
+Sniffing DER shapes lives in ``der`` and the wording of names, keys and extensions in ``x509_words``.
 ``ChainResult`` and ``verify_chain`` live in ``chain`` and are re-exported here.
 """
 
@@ -17,7 +13,7 @@ import binascii
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -25,18 +21,21 @@ from typing import Literal
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
-from cryptography.x509.oid import (
-    AuthorityInformationAccessOID,
-    ExtendedKeyUsageOID,
-    ExtensionOID,
-    NameOID,
-    PublicKeyAlgorithmOID,
-    SignatureAlgorithmOID,
-)
+from cryptography.x509.oid import NameOID, PublicKeyAlgorithmOID
 
 from .chain import ChainResult, verify_chain
+from .der import looks_like_pkcs7, looks_like_pkcs12, serial_content, split_der
+from .x509_words import (
+    colon_hex,
+    describe_extension,
+    dn,
+    escape_controls,
+    key_words,
+    serial_hex,
+    signature_algorithm_name,
+)
 
 __all__ = [
     "CertificateError",
@@ -132,83 +131,6 @@ _LABEL_MESSAGES = {
 _PEM_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,40})-----")
 _SSH_PREFIXES = (b"ssh-", b"ecdsa-sha2-", b"sk-ssh-", b"sk-ecdsa-", b"---- BEGIN SSH2 ")
 _UTF8_BOM = b"\xef\xbb\xbf"
-
-_PKCS7_OID_PREFIX = bytes.fromhex("2a864886f70d0107")  # 1.2.840.113549.1.7 (data, signedData, ...)
-
-_SIGNATURE_NAMES = {
-    SignatureAlgorithmOID.RSA_WITH_MD5: "md5WithRSAEncryption",
-    SignatureAlgorithmOID.RSA_WITH_SHA1: "sha1WithRSAEncryption",
-    SignatureAlgorithmOID.RSA_WITH_SHA224: "sha224WithRSAEncryption",
-    SignatureAlgorithmOID.RSA_WITH_SHA256: "sha256WithRSAEncryption",
-    SignatureAlgorithmOID.RSA_WITH_SHA384: "sha384WithRSAEncryption",
-    SignatureAlgorithmOID.RSA_WITH_SHA512: "sha512WithRSAEncryption",
-    SignatureAlgorithmOID.RSASSA_PSS: "rsassaPss",
-    SignatureAlgorithmOID.ECDSA_WITH_SHA256: "ecdsa-with-SHA256",
-    SignatureAlgorithmOID.ECDSA_WITH_SHA384: "ecdsa-with-SHA384",
-    SignatureAlgorithmOID.ECDSA_WITH_SHA512: "ecdsa-with-SHA512",
-    SignatureAlgorithmOID.ED25519: "ED25519",
-    SignatureAlgorithmOID.ED448: "ED448",
-}
-_CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
-
-# openssl's short names where cryptography would fall back to the dotted OID or spell it differently.
-_DN_NAMES = {
-    NameOID.EMAIL_ADDRESS: "emailAddress",
-    NameOID.SERIAL_NUMBER: "serialNumber",
-    NameOID.TITLE: "title",
-    NameOID.GIVEN_NAME: "GN",
-    NameOID.SURNAME: "SN",
-    NameOID.INITIALS: "initials",
-    NameOID.GENERATION_QUALIFIER: "generationQualifier",
-    NameOID.STREET_ADDRESS: "street",
-    NameOID.POSTAL_CODE: "postalCode",
-    NameOID.PSEUDONYM: "pseudonym",
-    NameOID.DN_QUALIFIER: "dnQualifier",
-    NameOID.BUSINESS_CATEGORY: "businessCategory",
-    NameOID.JURISDICTION_COUNTRY_NAME: "jurisdictionC",
-    NameOID.JURISDICTION_STATE_OR_PROVINCE_NAME: "jurisdictionST",
-    NameOID.JURISDICTION_LOCALITY_NAME: "jurisdictionL",
-    NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier",
-    NameOID.UNSTRUCTURED_NAME: "unstructuredName",
-}
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
-_EXTENSION_NAMES = {
-    ExtensionOID.BASIC_CONSTRAINTS: "Basic Constraints",
-    ExtensionOID.KEY_USAGE: "Key Usage",
-    ExtensionOID.EXTENDED_KEY_USAGE: "Extended Key Usage",
-    ExtensionOID.SUBJECT_ALTERNATIVE_NAME: "Subject Alternative Name",
-    ExtensionOID.ISSUER_ALTERNATIVE_NAME: "Issuer Alternative Name",
-    ExtensionOID.SUBJECT_KEY_IDENTIFIER: "Subject Key Identifier",
-    ExtensionOID.AUTHORITY_KEY_IDENTIFIER: "Authority Key Identifier",
-    ExtensionOID.CRL_DISTRIBUTION_POINTS: "CRL Distribution Points",
-    ExtensionOID.AUTHORITY_INFORMATION_ACCESS: "Authority Information Access",
-    ExtensionOID.CERTIFICATE_POLICIES: "Certificate Policies",
-    ExtensionOID.NAME_CONSTRAINTS: "Name Constraints",
-    ExtensionOID.POLICY_CONSTRAINTS: "Policy Constraints",
-    ExtensionOID.INHIBIT_ANY_POLICY: "Inhibit anyPolicy",
-    ExtensionOID.PRECERT_SIGNED_CERTIFICATE_TIMESTAMPS: "CT Precertificate SCTs",
-}
-_EXTENDED_KEY_USAGES = {
-    ExtendedKeyUsageOID.SERVER_AUTH: "Server Authentication",
-    ExtendedKeyUsageOID.CLIENT_AUTH: "Client Authentication",
-    ExtendedKeyUsageOID.CODE_SIGNING: "Code Signing",
-    ExtendedKeyUsageOID.EMAIL_PROTECTION: "Email Protection",
-    ExtendedKeyUsageOID.TIME_STAMPING: "Time Stamping",
-    ExtendedKeyUsageOID.OCSP_SIGNING: "OCSP Signing",
-    ExtendedKeyUsageOID.SMARTCARD_LOGON: "Smart Card Logon",
-    ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "Any Extended Key Usage",
-}
-_KEY_USAGES = (
-    ("digital_signature", "Digital Signature"),
-    ("content_commitment", "Non Repudiation"),
-    ("key_encipherment", "Key Encipherment"),
-    ("data_encipherment", "Data Encipherment"),
-    ("key_agreement", "Key Agreement"),
-    ("key_cert_sign", "Certificate Sign"),
-    ("crl_sign", "CRL Sign"),
-)
-_ACCESS_METHODS = {AuthorityInformationAccessOID.OCSP: "OCSP", AuthorityInformationAccessOID.CA_ISSUERS: "CA Issuers"}
-_UNKNOWN_VALUE_BYTES = 32  # an undecoded extension is shown as hex, cut short to keep the page readable
 
 CertificateStatus = Literal["not-yet-valid", "expired", "valid"]
 
@@ -309,9 +231,9 @@ def _load_pem(data: bytes) -> x509.Certificate:
 
 
 def _load_der(data: bytes, *, unknown: str) -> x509.Certificate:
-    elements = _split_der(data)
+    elements = split_der(data)
     if not elements:
-        raise CertificateError(MSG_DAMAGED if _serial_content(data) is not None else unknown)
+        raise CertificateError(MSG_DAMAGED if serial_content(data) is not None else unknown)
     certificates = [cert for cert in map(_certificate_or_none, elements) if cert is not None]
     if len(certificates) > 1:
         raise CertificateError(_too_many(len(certificates)))
@@ -327,7 +249,7 @@ def _too_many(count: int) -> str:
 
 
 def _certificate_or_none(element: bytes) -> x509.Certificate | None:
-    serial = _serial_content(element)
+    serial = serial_content(element)
     if serial is None:
         return None
     # Checked before loading: cryptography warns on such serials today and will refuse them in a later release.
@@ -340,9 +262,9 @@ def _certificate_or_none(element: bytes) -> x509.Certificate | None:
 
 
 def _what_der_is(element: bytes, unknown: str) -> str:
-    if _looks_like_pkcs12(element):
+    if looks_like_pkcs12(element):
         return MSG_PKCS12
-    if _looks_like_pkcs7(element):
+    if looks_like_pkcs7(element):
         return MSG_PKCS7
     if _loads(x509.load_der_x509_csr, element):
         return MSG_CSR
@@ -352,7 +274,7 @@ def _what_der_is(element: bytes, unknown: str) -> str:
         return MSG_PRIVATE_KEY
     if _loads(serialization.load_der_public_key, element):
         return MSG_PUBLIC_KEY
-    if _serial_content(element) is not None:
+    if serial_content(element) is not None:
         return MSG_DAMAGED
     return unknown
 
@@ -373,75 +295,6 @@ def _is_private_key(data: bytes) -> bool:
     except (ValueError, UnsupportedAlgorithm):
         return False
     return True
-
-
-# --- A minimal DER reader: just enough to split a file and sniff shapes before handing it to cryptography ---------
-
-_Header = tuple[int, int, int]  # (tag, content start, content end); the end may lie past the data if truncated
-
-
-def _header(data: bytes, pos: int) -> _Header | None:
-    if pos + 2 > len(data):
-        return None
-    tag, first = data[pos], data[pos + 1]
-    if first < 0x80:
-        return tag, pos + 2, pos + 2 + first
-    count = first & 0x7F
-    # 0x80 is BER's indefinite length and more than 4 length bytes is beyond any file we accept.
-    if count == 0 or count > 4 or pos + 2 + count > len(data):
-        return None
-    length = int.from_bytes(data[pos + 2 : pos + 2 + count], "big")
-    return tag, pos + 2 + count, pos + 2 + count + length
-
-
-def _split_der(data: bytes) -> list[bytes] | None:
-    """The top-level SEQUENCEs; trailing NULs or whitespace (padding some tools add) are ignored."""
-    elements: list[bytes] = []
-    pos = 0
-    while pos < len(data):
-        header = _header(data, pos)
-        if header is None or header[0] != 0x30 or header[2] > len(data):
-            if elements and not data[pos:].strip(b"\x00 \t\r\n"):
-                break
-            return None
-        elements.append(data[pos : header[2]])
-        pos = header[2]
-    return elements
-
-
-def _serial_content(data: bytes) -> bytes | None:
-    """The serial number octets if ``data`` is shaped like a certificate, even a truncated one, else None.
-
-    Shape: SEQUENCE { SEQUENCE { [0] version?, INTEGER serial, SEQUENCE { OID ... } ... } ... }. The OID after the
-    serial tells a certificate from a CSR, whose INTEGER version is followed by a Name (a SEQUENCE of SETs).
-    """
-    outer = _header(data, 0)
-    tbs = _header(data, outer[1]) if outer and outer[0] == 0x30 else None
-    serial = _header(data, tbs[1]) if tbs and tbs[0] == 0x30 else None
-    if serial and serial[0] == 0xA0:
-        serial = _header(data, serial[2])
-    if not serial or serial[0] != 0x02:
-        return None
-    algorithm = _header(data, serial[2])
-    if not algorithm or algorithm[0] != 0x30 or data[algorithm[1] : algorithm[1] + 1] != b"\x06":
-        return None
-    return data[serial[1] : serial[2]]
-
-
-def _looks_like_pkcs7(data: bytes) -> bool:
-    # ContentInfo: SEQUENCE { OID 1.2.840.113549.1.7.x, ... }
-    outer = _header(data, 0)
-    oid = _header(data, outer[1]) if outer and outer[0] == 0x30 else None
-    return bool(oid and oid[0] == 0x06 and data[oid[1] : oid[2]].startswith(_PKCS7_OID_PREFIX))
-
-
-def _looks_like_pkcs12(data: bytes) -> bool:
-    # PFX: SEQUENCE { INTEGER 3, ContentInfo, ... }
-    outer = _header(data, 0)
-    version = _header(data, outer[1]) if outer and outer[0] == 0x30 else None
-    if not version or version[0] != 0x02 or data[version[1] : version[2]] != b"\x03":
-        return False
-    return _looks_like_pkcs7(data[version[2] :])
 
 
 # --- Describing a loaded certificate ---------------------------------------------------------------------------------
@@ -465,26 +318,26 @@ def _describe_fields(cert: x509.Certificate) -> ParsedCertificate:
         raise CertificateError(MSG_BAD_EXTENSIONS) from exc
     common_names = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
     common_name = next((value for value in common_names if isinstance(value, str)), "")
-    subject_dn = _dn(cert.subject)
+    subject_dn = dn(cert.subject)
     signature_oid = cert.signature_algorithm_oid
     return ParsedCertificate(
         der=cert.public_bytes(serialization.Encoding.DER),
         pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
-        subject_name=_escape_controls(common_name) or subject_dn or "(no subject)",
+        subject_name=escape_controls(common_name) or subject_dn or "(no subject)",
         serial_number=cert.serial_number,
         subject_dn=subject_dn,
-        issuer_dn=_dn(cert.issuer),
+        issuer_dn=dn(cert.issuer),
         not_valid_before=cert.not_valid_before_utc,
         not_valid_after=cert.not_valid_after_utc,
-        sha256_fingerprint=_colon_hex(cert.fingerprint(hashes.SHA256())),
+        sha256_fingerprint=colon_hex(cert.fingerprint(hashes.SHA256())),
         key_type="RSA",
         key_size=key.key_size,
-        signature_algorithm=_SIGNATURE_NAMES.get(signature_oid, signature_oid.dotted_string),
+        signature_algorithm=signature_algorithm_name(signature_oid),
         public_key_spki_sha256=spki_sha256(key),
         is_self_signed=_verifies(cert, cert),
-        extensions=tuple(_describe_extension(extension) for extension in extensions),
+        extensions=tuple(describe_extension(extension) for extension in extensions),
         suggested_alias=_alias(common_name),
-        serial_hex=_serial_hex(cert.serial_number),
+        serial_hex=serial_hex(cert.serial_number),
     )
 
 
@@ -495,7 +348,7 @@ def _check_key(cert: x509.Certificate) -> rsa.RSAPublicKey:
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise CertificateError(_wrong_key(f"of an unsupported type ({algorithm.dotted_string})")) from exc
     if not isinstance(key, rsa.RSAPublicKey):
-        raise CertificateError(_wrong_key(_key_words(key)))
+        raise CertificateError(_wrong_key(key_words(key)))
     if algorithm == PublicKeyAlgorithmOID.RSASSA_PSS:
         # An RSA-PSS key is restricted to signing; recordings are encrypted to this key.
         raise CertificateError(_wrong_key("RSA-PSS, which may only sign"))
@@ -510,18 +363,6 @@ def _wrong_key(words: str) -> str:
     return f"The certificate's key is {words}; recording certificates must be RSA, {MIN_RSA_BITS} bits or more."
 
 
-def _key_words(key: PublicKeyTypes) -> str:
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return f"EC ({_CURVE_NAMES.get(key.curve.name, key.curve.name)})"
-    if isinstance(key, dsa.DSAPublicKey):
-        return f"DSA ({key.key_size} bits)"
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return "Ed25519"
-    if isinstance(key, ed448.Ed448PublicKey):
-        return "Ed448"
-    return type(key).__name__.removesuffix("PublicKey")  # X25519, X448 and whatever cryptography adds
-
-
 def _verifies(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         cert.verify_directly_issued_by(issuer)
@@ -530,95 +371,7 @@ def _verifies(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
-def _dn(name: x509.Name) -> str:
-    return _escape_controls(",".join(rdn.rfc4514_string(_DN_NAMES) for rdn in name.rdns))
-
-
-def _escape_controls(text: str) -> str:
-    # As openssl's esc_ctrl does; keeps line breaks and terminal escapes out of pages and logs.
-    return _CONTROL_CHARS.sub(lambda match: f"\\{ord(match.group()):02X}", text)
-
-
 def _alias(common_name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", common_name).encode("ascii", "ignore").decode("ascii").lower()
     alias = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9._-]", "", re.sub(r"\s+", "-", ascii_name))).strip("-._")
     return alias[:64].rstrip("-._") or "certificate"
-
-
-def _colon_hex(data: bytes) -> str:
-    return data.hex(":").upper()
-
-
-def _serial_hex(number: int) -> str:
-    digits = f"{abs(number):X}"
-    return ("-" if number < 0 else "") + digits.zfill(len(digits) + len(digits) % 2)
-
-
-def _describe_extension(extension: x509.Extension[x509.ExtensionType]) -> tuple[str, str]:
-    name = _EXTENSION_NAMES.get(extension.oid, extension.oid.dotted_string)
-    words = _escape_controls(_extension_words(extension.value))
-    return name, f"{words} (critical)" if extension.critical else words
-
-
-def _extension_words(value: x509.ExtensionType) -> str:
-    if isinstance(value, x509.BasicConstraints):
-        words = f"CA: {'true' if value.ca else 'false'}"
-        return words if value.path_length is None else f"{words}, path length: {value.path_length}"
-    if isinstance(value, x509.KeyUsage):
-        usages = [label for attribute, label in _KEY_USAGES if getattr(value, attribute)]
-        # encipher_only and decipher_only are only defined (and readable) together with key_agreement.
-        if value.key_agreement:
-            usages += [
-                label
-                for flag, label in ((value.encipher_only, "Encipher Only"), (value.decipher_only, "Decipher Only"))
-                if flag
-            ]
-        return ", ".join(usages)
-    if isinstance(value, x509.ExtendedKeyUsage):
-        return ", ".join(_EXTENDED_KEY_USAGES.get(oid, oid.dotted_string) for oid in value)
-    if isinstance(value, x509.SubjectAlternativeName | x509.IssuerAlternativeName):
-        return _general_names(value)
-    if isinstance(value, x509.SubjectKeyIdentifier):
-        return _colon_hex(value.digest)
-    if isinstance(value, x509.AuthorityKeyIdentifier):
-        parts = [_colon_hex(value.key_identifier)] if value.key_identifier else []
-        if value.authority_cert_issuer:
-            parts.append(f"issuer: {_general_names(value.authority_cert_issuer)}")
-        if value.authority_cert_serial_number is not None:
-            parts.append(f"serial: {_serial_hex(value.authority_cert_serial_number)}")
-        return ", ".join(parts)
-    if isinstance(value, x509.CRLDistributionPoints):
-        return ", ".join(_general_names(point.full_name) for point in value if point.full_name)
-    if isinstance(value, x509.AuthorityInformationAccess):
-        methods = _ACCESS_METHODS
-        return ", ".join(
-            f"{methods.get(d.access_method, d.access_method.dotted_string)} - {_general_name(d.access_location)}"
-            for d in value
-        )
-    if isinstance(value, x509.CertificatePolicies):
-        return ", ".join(policy.policy_identifier.dotted_string for policy in value)
-    raw = value.public_bytes()
-    return _colon_hex(raw[:_UNKNOWN_VALUE_BYTES]) + ("…" if len(raw) > _UNKNOWN_VALUE_BYTES else "")
-
-
-def _general_names(names: Iterable[x509.GeneralName]) -> str:
-    return ", ".join(_general_name(name) for name in names)
-
-
-def _general_name(name: x509.GeneralName) -> str:
-    # openssl's spelling, as in `openssl x509 -text`.
-    if isinstance(name, x509.DNSName):
-        return f"DNS:{name.value}"
-    if isinstance(name, x509.RFC822Name):
-        return f"email:{name.value}"
-    if isinstance(name, x509.UniformResourceIdentifier):
-        return f"URI:{name.value}"
-    if isinstance(name, x509.IPAddress):
-        return f"IP Address:{name.value}"
-    if isinstance(name, x509.DirectoryName):
-        return f"DirName:{_dn(name.value)}"
-    if isinstance(name, x509.RegisteredID):
-        return f"Registered ID:{name.value.dotted_string}"
-    if isinstance(name, x509.OtherName):
-        return f"othername:{name.type_id.dotted_string}"
-    return str(name.value)

@@ -479,7 +479,7 @@ def test_lazy_field_failures_become_a_certificate_error(monkeypatch: pytest.Monk
     def unreadable(name: x509.Name) -> str:
         raise ValueError("error parsing asn1 value: ParseError { kind: InvalidValue }")
 
-    monkeypatch.setattr(parsing, "_dn", unreadable)
+    monkeypatch.setattr(parsing, "dn", unreadable)
     assert rejected(pki.pem(pki.make_self_signed()[0])) == parsing.MSG_UNREADABLE
 
 
