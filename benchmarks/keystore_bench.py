@@ -113,10 +113,10 @@ def bench_decrypt(pool: list[tuple[rsa.RSAPrivateKey, bytes]], rounds: int = 200
     key, cert_der = pool[0]
     entry = store_private_key(tenant, alias="acme-2026", certificate_der=cert_der, private_key=key)
     with_fetch, open_only = [], []
-    loaded = KeystoreEntry.objects.select_related("tenant").get(pk=entry.pk)
+    loaded = KeystoreEntry.objects.select_related("tenant__data_key").get(pk=entry.pk)
     for _ in range(rounds):
         start = time.perf_counter()
-        fetched = KeystoreEntry.objects.select_related("tenant").get(pk=entry.pk)
+        fetched = KeystoreEntry.objects.select_related("tenant__data_key").get(pk=entry.pk)
         open_private_key(fetched)
         with_fetch.append(time.perf_counter() - start)
         start = time.perf_counter()
@@ -159,8 +159,8 @@ def main() -> None:
             pool.append((key, make_certificate(key, f"Recording {i}")))
         print(f"Database: {connection.vendor} ({connection.settings_dict['NAME']}); {os.cpu_count()} CPUs")
         median, open_only, p99 = bench_decrypt(pool)
-        print(f"Decrypt one stored RSA-2048 key ready for use (fetch + unwrap + open + load), median: {median:.3f} ms")
-        print(f"  p99: {p99:.3f} ms; without the database fetch, median: {open_only:.3f} ms  (target < 2 ms)")
+        print(f"Decrypt one stored RSA-2048 key ready for use (1 query, unwrap, open, load), median: {median:.3f} ms")
+        print(f"  p99: {p99:.3f} ms; entry already loaded, median: {open_only:.3f} ms  (target < 2 ms)")
         for tenants in (100, 1_000, 10_000):
             elapsed = bench_rotation(tenants, pool)
             print(

@@ -43,7 +43,7 @@ class EntryRow:
 
 
 def _entry(tenant: Tenant, entry_id: uuid.UUID) -> KeystoreEntry:
-    return scoped_get(KeystoreEntry.objects.select_related("tenant"), tenant, pk=entry_id)
+    return scoped_get(KeystoreEntry.objects.select_related("tenant__data_key"), tenant, pk=entry_id)
 
 
 def _rows(tenant: Tenant) -> list[EntryRow]:

@@ -167,3 +167,10 @@ def test_previous_master_key_opens_keys_not_rotated_yet(world):
         # a tenant created meanwhile gets its data key under the current (new) key
         store(world.globex, "g", 1)
         assert TenantKey.objects.get(tenant=world.globex).master_key_id == MasterKey.from_text(OTHER_MASTER, "t").key_id
+
+
+def test_decryption_needs_one_query_when_the_tenant_key_is_fetched_with_the_entry(world, django_assert_num_queries):
+    entry, key, _ = store(world.acme, "one", 0)
+    with django_assert_num_queries(1):
+        fetched = KeystoreEntry.objects.select_related("tenant__data_key").get(pk=entry.pk)
+        assert same_key(open_private_key(fetched), key)
