@@ -10,5 +10,6 @@ urlpatterns = [
     path("t/<slug:tenant>/", include("certificates.urls_archive")),
     path("t/<slug:tenant>/ivr-profiles/", include("certificates.urls_ivr")),
     path("", include("certificates.urls_expiry")),
+    path("", include("certificates.urls_ivr_queue")),
     path("t/<slug:tenant>/screen-recording/", include("screenrecording.urls")),
 ]

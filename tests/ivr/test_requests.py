@@ -157,7 +157,6 @@ def test_request_list_is_read_only(world: World, client_for) -> None:
     assert page.status_code == 200 and b"Decline" not in page.content
 
 
-@pytest.mark.urls("tests.ivr.urls")
 def test_cross_tenant_queue_lists_open_requests_of_granted_tenants_only(world: World, client_for) -> None:
     mine = open_request(world.acme, world.alice, "acme-2026")
     answered = open_request(world.acme, world.alice, "acme-2025")
@@ -172,7 +171,6 @@ def test_cross_tenant_queue_lists_open_requests_of_granted_tenants_only(world: W
     assert reverse("ivr-request-fulfil", args=["acme", mine.pk]) in html
 
 
-@pytest.mark.urls("tests.ivr.urls")
 @pytest.mark.parametrize("who", ["alice", "sam"])
 def test_cross_tenant_queue_requires_the_professional_role(world: World, client_for, who: str) -> None:
     assert client_for(getattr(world, who)).get(reverse("ivr-request-queue")).status_code == 403
