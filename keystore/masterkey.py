@@ -12,7 +12,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -70,11 +69,7 @@ def read_master_key_file(path: str | Path, setting: str = "PORTAL_MASTER_KEY_FIL
 
 
 def _setting(name: str) -> str:
-    # The previous-key settings are optional; read from the environment when settings do not define them.
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(name, "")
-    return str(value or "")
+    return str(getattr(settings, name, "") or "")
 
 
 def _load(prefix: str) -> MasterKey | None:

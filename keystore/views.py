@@ -13,7 +13,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from portal.accounts.access import Cap, scoped_get, tenant_view
 from portal.accounts.models import Tenant
@@ -23,7 +23,6 @@ from .api import KeystoreError
 from .backup import export_keystore, export_private_key_pem
 from .forms import BackupForm, KeyDownloadForm, ReauthForm
 from .models import KeystoreEntry
-from .sensitive import protect_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +112,7 @@ def home(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     return _home(request, tenant, BackupForm(user=request.user))
 
 
-@protect_secrets("your_password", "backup_password", "backup_password_confirm")
+@sensitive_post_parameters("your_password", "backup_password", "backup_password_confirm")
 @tenant_view(Cap.MANAGE_KEYS, methods=("POST",))
 @sensitive_variables("form", "password", "data")
 def backup(request: HttpRequest, tenant: Tenant) -> HttpResponse:
@@ -136,7 +135,7 @@ def backup(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     return _no_store(response)
 
 
-@protect_secrets("your_password", "key_password", "key_password_confirm")
+@sensitive_post_parameters("your_password", "key_password", "key_password_confirm")
 @tenant_view(Cap.MANAGE_KEYS, methods=("GET", "POST"))
 @sensitive_variables("form", "password", "data")
 def key_download(request: HttpRequest, tenant: Tenant, entry: uuid.UUID) -> HttpResponse:

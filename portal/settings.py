@@ -45,6 +45,9 @@ PORTAL_MASTER_KEY = env.str("PORTAL_MASTER_KEY", default="")
 PORTAL_MASTER_KEY_FILE = env.str(
     "PORTAL_MASTER_KEY_FILE", default=str(BASE_DIR / "var" / "master.key") if DEBUG else ""
 )
+# During a master-key rotation, the key the not yet re-wrapped tenant keys still need (see README, Keystore).
+PORTAL_PREVIOUS_MASTER_KEY = env.str("PORTAL_PREVIOUS_MASTER_KEY", default="")
+PORTAL_PREVIOUS_MASTER_KEY_FILE = env.str("PORTAL_PREVIOUS_MASTER_KEY_FILE", default="")
 if not PORTAL_MASTER_KEY and not PORTAL_MASTER_KEY_FILE:
     raise ImproperlyConfigured(
         "The keystore master key is missing: set PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE (see README, Keystore)."
@@ -183,6 +186,8 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.accounts.reporting.AlwaysSafeExceptionReporterFilter"
 
 LOGGING = {
     "version": 1,
