@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -67,6 +68,22 @@ def test_support_sees_every_tenant_newest_first(world: World, client_for, entrie
 def test_filters(world: World, client_for, entries, query, expected) -> None:
     response = client_for(world.sam).get(reverse("audit-log"), query)
     assert created_by_test(response) == expected
+
+
+def test_the_action_filter_suggests_the_actions_present(world: World, client_for, entries) -> None:
+    html = client_for(world.sam).get(reverse("audit-log")).content.decode()
+    suggested = re.findall(
+        r'<option value="([^"]+)">', html.split('<datalist id="audit-actions">')[1].split("</datalist>")[0]
+    )
+    assert suggested == sorted(set(AuditEntry.objects.values_list("action", flat=True)))
+    assert {"certificate-archived", "certificate-uploaded", "ivr-assigned", "sign-in"} <= set(suggested)
+    html = client_for(world.bob).get(reverse("audit-tenant", args=["globex"])).content.decode()
+    assert '<datalist id="audit-actions"><option value="certificate-uploaded"></datalist>' in html
+
+
+def test_the_whole_log_is_counted_from_its_head(world: World, client_for, entries) -> None:
+    response = client_for(world.sam).get(reverse("audit-log"))
+    assert response.context["page"].paginator.count == AuditEntry.objects.count()
 
 
 def test_a_tenant_administrator_sees_only_their_tenant(world: World, client_for, entries) -> None:
