@@ -1,25 +1,15 @@
-"""certificates.parsing and certificates.chain: pure tests, no database.
-
-The seed's own openssl commands produce the reference files; what the parser reports is compared with what
-openssl prints for the same file.
-"""
+"""certificates.parsing: the files accepted, the files refused and what the user is told, descriptions, root CAs."""
 
 import base64
 import re
-import shutil
-import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import cache
-from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from certificates import parsing
 from certificates.parsing import (
@@ -29,222 +19,17 @@ from certificates.parsing import (
     parse_certificate,
     parse_root_ca,
     spki_sha256,
-    status_at,
     verify_chain,
 )
 
 from . import pki
+from .parsing_helpers import _ca, rejected
 
-OPENSSL = shutil.which("openssl")
-needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="openssl is not installed")
 SHA256_WITH_RSA = bytes.fromhex("2a864886f70d01010b")  # the OID's content octets, in both AlgorithmIdentifiers
 RSA_ENCRYPTION = bytes.fromhex("2a864886f70d010101")
 
 
-def openssl(*args: str, cwd: Path) -> str:
-    # Only the final newline goes: a DN can end in an escaped space.
-    return subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.rstrip("\n")
-
-
-def rejected(data: bytes, **kwargs: int) -> str:
-    with pytest.raises(CertificateError) as caught:
-        parse_certificate(data, **kwargs)
-    return str(caught.value)
-
-
-def closed_up(openssl_dn: str) -> str:
-    """openssl's default ``-subject`` ("CN = a, C = US") in this module's format ("CN=a,C=US")."""
-    return openssl_dn.replace(" = ", "=").replace(", ", ",")
-
-
-# --- The seed's files, made by the seed's commands ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if OPENSSL is None:
-        pytest.skip("openssl is not installed")
-    cwd = tmp_path_factory.mktemp("seed")
-    openssl("genrsa", "-out", "tenant.key", "2048", cwd=cwd)
-    openssl(
-        "req", "-new", "-x509", "-key", "tenant.key", "-out", "tenant.pem", "-days", "3650",
-        "-subj", "/CN=Genesys Recording/C=US/ST=California/O=Genesys",
-        cwd=cwd,
-    )  # fmt: skip
-    openssl(
-        "pkcs8", "-topk8", "-inform", "pem", "-in", "tenant.key", "-outform", "pem", "-nocrypt", "-out", "private.pem",
-        cwd=cwd,
-    )  # fmt: skip
-    openssl("x509", "-in", "tenant.pem", "-outform", "der", "-out", "tenant.der", cwd=cwd)
-    return cwd
-
-
-def test_seed_certificate_matches_what_openssl_prints(seed: Path) -> None:
-    parsed = parse_certificate((seed / "tenant.pem").read_bytes())
-
-    subject = openssl("x509", "-in", "tenant.pem", "-noout", "-subject", cwd=seed).removeprefix("subject=")
-    issuer = openssl("x509", "-in", "tenant.pem", "-noout", "-issuer", cwd=seed).removeprefix("issuer=")
-    serial = openssl("x509", "-in", "tenant.pem", "-noout", "-serial", cwd=seed).removeprefix("serial=")
-    fingerprint = openssl("x509", "-in", "tenant.pem", "-noout", "-fingerprint", "-sha256", cwd=seed)
-    assert parsed.subject_dn == closed_up(subject) == pki.SEED_SUBJECT_DN
-    assert parsed.issuer_dn == closed_up(issuer) == pki.SEED_SUBJECT_DN
-    for option in ("-subject", "-issuer"):
-        exact = openssl("x509", "-in", "tenant.pem", "-noout", option, "-nameopt", "RFC2253,-dn_rev,-esc_msb", cwd=seed)
-        assert exact.split("=", 1)[1] == pki.SEED_SUBJECT_DN
-    assert parsed.serial_number == int(serial, 16)
-    assert parsed.serial_hex == serial
-    assert parsed.sha256_fingerprint == fingerprint.split("=", 1)[1]
-    assert parsed.subject_name == "Genesys Recording"
-    assert parsed.suggested_alias == "genesys-recording"
-    assert (parsed.key_type, parsed.key_size) == ("RSA", 2048)
-    assert parsed.signature_algorithm == "sha256WithRSAEncryption"
-    assert parsed.is_self_signed
-
-
-def test_seed_certificate_dates_and_extensions_match_openssl(seed: Path) -> None:
-    parsed = parse_certificate((seed / "tenant.pem").read_bytes())
-
-    dates = dict(
-        line.split("=", 1) for line in openssl("x509", "-in", "tenant.pem", "-noout", "-dates", cwd=seed).splitlines()
-    )
-    assert parsed.not_valid_before == datetime.strptime(dates["notBefore"], "%b %d %H:%M:%S %Y GMT").replace(tzinfo=UTC)
-    assert parsed.not_valid_after == datetime.strptime(dates["notAfter"], "%b %d %H:%M:%S %Y GMT").replace(tzinfo=UTC)
-    assert parsed.not_valid_after - parsed.not_valid_before == timedelta(days=3650)
-    text = openssl("x509", "-in", "tenant.pem", "-noout", "-text", cwd=seed)
-    for name, value in parsed.extensions:
-        assert f"X509v3 {name}:" in text
-        if name in ("Subject Key Identifier", "Authority Key Identifier"):
-            assert value in text
-    assert ("Basic Constraints", "CA: true (critical)") in parsed.extensions  # openssl req -x509's default v3_ca
-
-
-def test_seed_certificate_der_and_text_dump_read_the_same(seed: Path) -> None:
-    from_pem = parse_certificate((seed / "tenant.pem").read_bytes())
-    dumped = subprocess.run(
-        ["openssl", "x509", "-in", "tenant.pem", "-text"], cwd=seed, check=True, capture_output=True
-    ).stdout
-
-    assert dumped.startswith(b"Certificate:")
-    assert parse_certificate((seed / "tenant.der").read_bytes()) == from_pem
-    assert parse_certificate(dumped) == from_pem
-    assert from_pem.der == (seed / "tenant.der").read_bytes()
-    assert from_pem.pem.encode() == (seed / "tenant.pem").read_bytes()
-
-
-@pytest.mark.parametrize("name", ["tenant.key", "private.pem"])
-def test_seed_key_files_are_refused_as_private_keys(seed: Path, name: str) -> None:
-    assert rejected((seed / name).read_bytes()) == parsing.MSG_PRIVATE_KEY
-
-
-@pytest.mark.parametrize(
-    "command",
-    [
-        ["rsa", "-in", "tenant.key", "-outform", "der"],
-        ["pkcs8", "-topk8", "-in", "tenant.key", "-outform", "der", "-nocrypt"],
-        ["pkcs8", "-topk8", "-in", "tenant.key", "-outform", "der", "-v2", "aes-256-cbc", "-passout", "pass:secret"],
-    ],
-    ids=["traditional", "pkcs8", "pkcs8-encrypted"],
-)
-def test_der_private_keys_are_recognised(seed: Path, command: list[str]) -> None:
-    data = subprocess.run(["openssl", *command], cwd=seed, check=True, capture_output=True).stdout
-    assert rejected(data) == parsing.MSG_PRIVATE_KEY
-
-
-def test_seed_certificate_is_its_own_root(seed: Path) -> None:
-    data = (seed / "tenant.pem").read_bytes()
-    parsed = parse_certificate(data)
-
-    assert parse_root_ca(data) == parsed
-    assert verify_chain(parsed, [], at=datetime.now(UTC)) == ChainResult(
-        True, "Self-signed certificate; signature verified."
-    )
-
-
-@pytest.mark.parametrize(
-    ("command", "message"),
-    [
-        (["req", "-new", "-key", "tenant.key", "-subj", "/CN=x"], parsing.MSG_CSR),
-        (["req", "-new", "-key", "tenant.key", "-subj", "/CN=x", "-outform", "der"], parsing.MSG_CSR),
-        (["crl2pkcs7", "-nocrl", "-certfile", "tenant.pem"], parsing.MSG_PKCS7),
-        (["crl2pkcs7", "-nocrl", "-certfile", "tenant.pem", "-outform", "der"], parsing.MSG_PKCS7),
-        (
-            ["pkcs12", "-export", "-in", "tenant.pem", "-inkey", "tenant.key", "-passout", "pass:secret"],
-            parsing.MSG_PKCS12,
-        ),
-        (["rsa", "-in", "tenant.key", "-pubout"], parsing.MSG_PUBLIC_KEY),
-        (["x509", "-in", "tenant.pem", "-trustout", "-addtrust", "clientAuth"], parsing.MSG_TRUSTED_CERT),
-    ],
-    ids=["csr", "csr-der", "p7b", "p7b-der", "p12", "public-key", "trusted-certificate"],
-)
-def test_other_openssl_outputs_are_named(seed: Path, command: list[str], message: str) -> None:
-    data = subprocess.run(["openssl", *command], cwd=seed, check=True, capture_output=True).stdout
-    assert rejected(data) == message
-
-
-def test_rsa_pss_key_is_refused(seed: Path) -> None:
-    openssl("genpkey", "-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "pss.key", cwd=seed)
-    openssl("req", "-new", "-x509", "-key", "pss.key", "-out", "pss.pem", "-days", "30", "-subj", "/CN=pss", cwd=seed)
-    assert rejected((seed / "pss.pem").read_bytes()) == (
-        "The certificate's key is RSA-PSS, which may only sign; recording certificates must be RSA, 2048 bits or more."
-    )
-
-
-def test_v1_self_signed_root_is_a_ca(seed: Path) -> None:
-    # `openssl x509 -req -signkey` writes a version 1 certificate: no extensions, so no Basic Constraints.
-    openssl("req", "-new", "-key", "tenant.key", "-subj", "/CN=Old Root", "-out", "v1.csr", cwd=seed)
-    openssl("x509", "-req", "-in", "v1.csr", "-signkey", "tenant.key", "-days", "30", "-out", "v1.pem", cwd=seed)
-    parsed = parse_root_ca((seed / "v1.pem").read_bytes())
-    assert parsed.subject_name == "Old Root"
-    assert parsed.extensions == ()
-
-
-@needs_openssl
-@pytest.mark.parametrize("serial", [1, 0x0ABC, 0x80, 2**158 + 12345])
-def test_serial_hex_is_what_openssl_prints(tmp_path: Path, serial: int) -> None:
-    cert, _ = pki.make_self_signed(serial=serial)
-    (tmp_path / "c.pem").write_bytes(pki.pem(cert))
-    printed = openssl("x509", "-in", "c.pem", "-noout", "-serial", cwd=tmp_path).removeprefix("serial=")
-    parsed = parse_certificate(pki.pem(cert))
-    assert parsed.serial_hex == printed
-    assert parsed.serial_number == serial
-
-
-@needs_openssl
-def test_awkward_names_match_openssl_rfc2253_in_certificate_order(tmp_path: Path) -> None:
-    subject = x509.Name(
-        [
-            x509.RelativeDistinguishedName(
-                [
-                    x509.NameAttribute(NameOID.COMMON_NAME, "A, B"),
-                    x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, 'x"y'),
-                ]
-            ),
-            x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.EMAIL_ADDRESS, "ops@example.com")]),
-            x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Zürich;<>+ #1")]),
-            x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.SERIAL_NUMBER, "12")]),
-            x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.LOCALITY_NAME, " lead\nline")]),
-            x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.STREET_ADDRESS, "#1 Main St ")]),
-        ]
-    )
-    cert, _ = pki.make_self_signed(subject=subject)
-    (tmp_path / "c.pem").write_bytes(pki.pem(cert))
-    printed = openssl(
-        "x509", "-in", "c.pem", "-noout", "-subject", "-nameopt", "RFC2253,-dn_rev,-esc_msb", cwd=tmp_path
-    )
-
-    parsed = parse_certificate(pki.pem(cert))
-    assert parsed.subject_dn == printed.removeprefix("subject=")
-    assert "\n" not in parsed.subject_dn
-    assert parsed.subject_name == "A, B"
-
-
 # --- What is accepted ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def recording() -> tuple[x509.Certificate, ParsedCertificate]:
-    cert, _ = pki.make_self_signed()
-    return cert, parse_certificate(pki.pem(cert))
 
 
 @pytest.mark.parametrize(
@@ -293,11 +78,6 @@ def test_larger_rsa_keys_are_accepted() -> None:
 
 
 # --- What is refused, and what the user is told -------------------------------------------------------------------
-
-
-@cache
-def _ca() -> tuple[x509.Certificate, pki.CertificateIssuerPrivateKeyTypes]:
-    return pki.make_ca()
 
 
 def _cert() -> x509.Certificate:
@@ -619,150 +399,3 @@ def test_non_ca_is_refused_as_root(leaf: str) -> None:
 def test_root_ca_parser_refuses_what_the_certificate_parser_refuses() -> None:
     with pytest.raises(CertificateError, match="private key"):
         parse_root_ca(pki.key_pem_pkcs8(pki.make_key()))
-
-
-# --- Chain ---------------------------------------------------------------------------------------------------------
-
-def now() -> datetime:
-    """Read at each check: test certificates start a minute in the past, so a module-level clock goes stale on
-    long runs."""
-    return datetime.now(UTC)
-
-
-def test_self_signed_needs_no_roots(recording: tuple[x509.Certificate, ParsedCertificate]) -> None:
-    _, parsed = recording
-    assert verify_chain(parsed, [], at=now()) == ChainResult(True, "Self-signed certificate; signature verified.")
-
-
-@pytest.mark.parametrize("encode", [pki.pem, pki.der], ids=["pem-root", "der-root"])
-def test_issued_by_a_trusted_root(encode: Callable[[x509.Certificate], bytes]) -> None:
-    ca_cert, ca_key = _ca()
-    parsed = parse_certificate(pki.pem(pki.issue(ca_cert, ca_key)[0]))
-    assert not parsed.is_self_signed
-    assert parsed.issuer_dn == "CN=Acme Root CA,O=Acme"
-    roots = [b"not a certificate", pki.pem(pki.make_self_signed()[0]), encode(ca_cert)]
-    assert verify_chain(parsed, roots, at=now()) == ChainResult(True, "Issued by trusted root CA 'Acme Root CA'.")
-
-
-def test_issued_by_an_untrusted_ca() -> None:
-    ca_cert, ca_key = _ca()
-    other_root, _ = pki.make_ca(cn="Other Root", key=pki.make_key(2048, 3))
-    parsed = parse_certificate(pki.pem(pki.issue(ca_cert, ca_key)[0]))
-    assert verify_chain(parsed, [pki.pem(other_root)], at=now()) == ChainResult(
-        False, "Issuer 'CN=Acme Root CA,O=Acme' is not one of this tenant's trusted root CAs."
-    )
-    assert not verify_chain(parsed, [], at=now()).ok
-
-
-def test_same_name_root_with_another_key() -> None:
-    ca_cert, ca_key = _ca()
-    impostor, _ = pki.make_ca(key=pki.make_key(2048, 3))  # same name "Acme Root CA", different key
-    parsed = parse_certificate(pki.pem(pki.issue(ca_cert, ca_key)[0]))
-    assert verify_chain(parsed, [pki.pem(impostor)], at=now()) == ChainResult(
-        False, "The certificate's signature does not verify with the root CA 'Acme Root CA' key."
-    )
-    assert verify_chain(parsed, [pki.pem(impostor), pki.pem(ca_cert)], at=now()).ok
-
-
-def test_tampered_signature_is_refused() -> None:
-    ca_cert, ca_key = _ca()
-    issued = parse_certificate(pki.tamper_signature(pki.issue(ca_cert, ca_key)[0]))
-    assert verify_chain(issued, [pki.pem(ca_cert)], at=now()) == ChainResult(
-        False, "The certificate's signature does not verify with the root CA 'Acme Root CA' key."
-    )
-    self_signed = parse_certificate(pki.tamper_signature(pki.make_self_signed()[0]))
-    assert not self_signed.is_self_signed
-    assert verify_chain(self_signed, [], at=now()) == ChainResult(
-        False, "The certificate's signature does not verify with its own key."
-    )
-
-
-def test_root_validity_is_checked() -> None:
-    start = datetime(2015, 1, 1, tzinfo=UTC)
-    old_root, old_key = pki.make_ca(not_before=start, not_after=datetime(2025, 1, 1, tzinfo=UTC))
-    parsed = parse_certificate(pki.pem(pki.issue(old_root, old_key, not_before=start, days=3650)[0]))
-
-    assert verify_chain(parsed, [pki.pem(old_root)], at=datetime(2026, 6, 1, tzinfo=UTC)) == ChainResult(
-        False, "Root CA 'Acme Root CA' expired on 2025-01-01."
-    )
-    assert verify_chain(parsed, [pki.pem(old_root)], at=datetime(2014, 6, 1, tzinfo=UTC)) == ChainResult(
-        False, "Root CA 'Acme Root CA' is not valid until 2015-01-01."
-    )
-    assert verify_chain(parsed, [pki.pem(old_root)], at=datetime(2020, 6, 1, tzinfo=UTC)).ok
-
-
-def test_root_without_certificate_sign_is_refused() -> None:
-    root, root_key = pki.make_ca(usage=pki.key_usage(crl_sign=True))
-    parsed = parse_certificate(pki.pem(pki.issue(root, root_key)[0]))
-    assert verify_chain(parsed, [pki.pem(root)], at=now()) == ChainResult(
-        False, "Root CA 'Acme Root CA' may not sign certificates: its Key Usage lacks Certificate Sign."
-    )
-
-
-# --- Validity -------------------------------------------------------------------------------------------------------
-
-
-def test_status_boundaries_are_inclusive() -> None:
-    start = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
-    end = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
-    parsed = parse_certificate(pki.pem(pki.make_self_signed(not_before=start, not_after=end)[0]))
-    second = timedelta(seconds=1)
-
-    assert status_at(parsed, start - second) == "not-yet-valid"
-    assert status_at(parsed, start) == "valid"
-    assert status_at(parsed, end) == "valid"
-    assert status_at(parsed, end + second) == "expired"
-
-
-# --- Nothing but CertificateError, whatever the bytes ---------------------------------------------------------------
-
-
-@cache
-def _samples() -> tuple[bytes, ...]:
-    ca_cert, ca_key = _ca()
-    cert, _ = pki.make_self_signed()
-    issued, _ = pki.issue(ca_cert, ca_key)
-    return (pki.pem(cert), pki.der(cert), pki.der(issued), pki.pem(ca_cert), pki.key_der_pkcs8(pki.make_key()))
-
-
-def _mutate(data: bytes, draw: st.DrawFn) -> bytes:
-    buffer = bytearray(data)
-    for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["flip", "truncate", "splice", "delete", "insert"]))
-        at = draw(st.integers(0, max(len(buffer) - 1, 0)))
-        if kind == "flip" and buffer:
-            buffer[at] ^= 1 << draw(st.integers(0, 7))
-        elif kind == "truncate":
-            del buffer[at:]
-        elif kind == "splice":
-            other = draw(st.sampled_from(_samples()))
-            start = draw(st.integers(0, len(other)))
-            buffer[at:at] = other[start : start + draw(st.integers(0, 400))]
-        elif kind == "delete":
-            del buffer[at : at + draw(st.integers(1, 64))]
-        else:
-            buffer[at:at] = draw(st.binary(min_size=1, max_size=16))
-    return bytes(buffer)
-
-
-@st.composite
-def hostile_bytes(draw: st.DrawFn) -> bytes:
-    if draw(st.integers(0, 3)) == 0:  # mostly mutations: random bytes rarely get past the first check
-        return draw(st.binary(max_size=2048))
-    return _mutate(draw(st.sampled_from(_samples())), draw)
-
-
-@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(hostile_bytes())
-def test_any_bytes_give_a_certificate_or_a_certificate_error(data: bytes) -> None:
-    for parse in (parse_certificate, parse_root_ca):
-        try:
-            parsed = parse(data)
-        except CertificateError as error:
-            message = str(error)
-            assert message and "\n" not in message
-            assert not re.search(r"ParseError|asn1|Traceback|0x[0-9a-f]", message, re.IGNORECASE)
-            continue
-        assert status_at(parsed, now()) in ("valid", "expired", "not-yet-valid")
-        assert verify_chain(parsed, list(_samples()), at=now()).reason
-        assert parse_certificate(parsed.pem.encode()) == parsed
