@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from portal.accounts.access import ROLE_CAPABILITIES, Cap, can, tenants_for
 from portal.accounts.models import Role
-from tests.conftest import World
+from tests.conftest import PASSWORD, World
 
 
 def test_tenants_each_role_reaches(world: World) -> None:
@@ -60,3 +60,25 @@ def test_switcher_refuses_tenants_out_of_reach(world: World, client_for) -> None
 
 def test_logout_rejects_get(world: World, client_for) -> None:
     assert client_for(world.alice).get(reverse("logout")).status_code == 405
+
+
+def test_an_idle_session_expires(world: World, client) -> None:
+    from datetime import timedelta
+
+    import time_machine
+    from django.conf import settings
+    from django.utils import timezone
+
+    client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
+    page = reverse("tenant-home", args=["acme"])
+    almost = timedelta(seconds=settings.SESSION_COOKIE_AGE - 60)
+    first = timezone.now() + almost
+    # Each request renews the session: the second visit is past the first sign-in's expiry, but not the renewal's.
+    with time_machine.travel(first, tick=False):
+        assert client.get(page).status_code == 200
+    with time_machine.travel(first + almost, tick=False):
+        assert client.get(page).status_code == 200
+    # A longer silence ends it.
+    with time_machine.travel(first + almost + timedelta(seconds=settings.SESSION_COOKIE_AGE + 60), tick=False):
+        response = client.get(page)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
