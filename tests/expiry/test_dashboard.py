@@ -257,3 +257,21 @@ def test_navigation_links_the_pages(world: World, client_for) -> None:
     html = client_for(world.sam).get(reverse("expiry-tenant", args=["acme"])).content.decode()
     assert f'href="{reverse("expiry-dashboard")}"' in html
     assert f'href="{reverse("expiry-tenant", args=["acme"])}"' in html
+
+
+def test_a_certificate_used_in_several_places_counts_once(world: World, client_for, frozen) -> None:
+    cert = make_certificate(world.acme, "everywhere", not_after=NOW - timedelta(days=2))
+    assign_to_ivr(cert, "record", 101)
+    assign_to_ivr(cert, "record-eu", 102)
+    assign_to_screen_recording(cert)
+    client = client_for(world.alice)
+    response = client.get(reverse("expiry-tenant", args=["acme"]), {"assigned": "yes"})
+    assert aliases(response) == ["everywhere"]
+    assert response.context["counts"].urgent == 1 and response.context["counts"].total == 1
+    assert len(response.context["rows"][0].assigned) == 3
+    rows = list(
+        csv.DictReader(
+            io.StringIO(b"".join(client.get(reverse("expiry-tenant-csv", args=["acme"])).streaming_content).decode())
+        )
+    )
+    assert len(rows) == 1
