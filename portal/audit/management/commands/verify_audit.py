@@ -37,7 +37,8 @@ class Command(BaseCommand):
                 f"Audit log tampered with: no entry has the hash {expect_head}, noted at an earlier check; the log "
                 "was rewritten from that point on."
             )
-        self.stdout.write(f"{report.checked} entries verified; the chain is intact. Newest hash: {report.last_hash}")
+        entries = "entry" if report.checked == 1 else "entries"
+        self.stdout.write(f"{report.checked} {entries} verified; the chain is intact. Newest hash: {report.last_hash}")
 
 
 def _hash_in_log(value: str) -> bool:
