@@ -1,0 +1,23 @@
+import time
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+RENEW_AFTER_SECONDS = 60
+_RENEWED = "_session_renewed_at"
+
+
+class IdleSessionMiddleware:
+    """Sessions end after SESSION_COOKIE_AGE of inactivity. Renewing a session means writing it; doing that at most
+    once a minute, instead of on every request (SESSION_SAVE_EVERY_REQUEST), keeps the idle limit to within a minute
+    and spares every page a database write and commit."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = int(time.time())
+            if now - int(request.session.get(_RENEWED, 0)) >= RENEW_AFTER_SECONDS:
+                request.session[_RENEWED] = now  # marks the session modified: saved with a fresh expiry
+        return self.get_response(request)
