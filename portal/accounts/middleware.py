@@ -2,6 +2,7 @@ import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 RENEW_AFTER_SECONDS = 60
 _RENEWED = "_session_renewed_at"
@@ -20,4 +21,18 @@ class IdleSessionMiddleware:
             now = int(time.time())
             if now - int(request.session.get(_RENEWED, 0)) >= RENEW_AFTER_SECONDS:
                 request.session[_RENEWED] = now  # marks the session modified: saved with a fresh expiry
+        return self.get_response(request)
+
+
+class RejectNulBytesMiddleware:
+    """A NUL byte has no place in a query string, and PostgreSQL refuses it in text: answer 400 here, once, rather
+    than let any view that filters on a query parameter fail with a server error. (Forms already refuse NUL in
+    posted fields.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
+            return render(request, "400.html", status=400)
         return self.get_response(request)
