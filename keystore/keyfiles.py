@@ -10,12 +10,17 @@ import math
 import re
 from dataclasses import dataclass
 
+from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped]
+from asn1crypto import pem as asn1_pem
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
 MIN_RSA_BITS = 2048
 MAX_KEY_FILE_BYTES = 256 * 1024
+# Refuse files that ask for more work than this per key derivation: an upload must not pin a worker for minutes.
+# Java caps at 5,000,000; keytool writes 10,000, OpenSSL 2,048.
+MAX_KDF_ITERATIONS = 2_000_000
 
 RSA_TRADITIONAL = "OpenSSL RSA private key"
 RSA_TRADITIONAL_ENCRYPTED = "Legacy encrypted OpenSSL RSA private key (DEK-Info)"
@@ -187,11 +192,26 @@ def describe_key_file(data: bytes) -> KeyFileInfo:
     return KeyFileInfo(kind, False, key.key_size, spki_sha256(key.public_key()))
 
 
+def _kdf_iterations(body: bytes, is_pem: bool) -> int | None:
+    """The key-derivation rounds an encrypted PKCS#8 file asks for; None when they cannot be read (then
+    cryptography's own reading reports the damage)."""
+    try:
+        der = asn1_pem.unarmor(body)[2] if is_pem else body
+        return int(asn1_keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"].kdf_iterations)
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
 def load_private_key(data: bytes, password: str | None) -> rsa.RSAPrivateKey:
     """The key itself. Only the keystore calls this; the caller must not keep the object."""
     kind, encrypted, body, is_pem = _classify(data)
     if encrypted and not password:
         raise KeyFileError("This key is encrypted: enter its Private Key Password.")
+    if kind.startswith(PKCS8_ENCRYPTED) and (_kdf_iterations(body, is_pem) or 0) > MAX_KDF_ITERATIONS:
+        raise KeyFileError(
+            f"The key file asks for more than {MAX_KDF_ITERATIONS:,} key-derivation rounds. Encrypt it again with "
+            "the usual settings, e.g. openssl pkcs8 -topk8 -v2 aes-256-cbc."
+        )
     secret = password.encode("utf-8") if encrypted and password else None
     loader = serialization.load_pem_private_key if is_pem else serialization.load_der_private_key
     try:

@@ -32,12 +32,12 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.serialization import pkcs12
 from django.views.decorators.debug import sensitive_variables
 
+from .keyfiles import MAX_KDF_ITERATIONS
+
 # PBKDF2-HMAC-SHA256 rounds for what we write (OWASP's 2023 figure); the MAC uses as many, or it would be the
 # cheaper target for guessing the password.
 ITERATIONS = 600_000
-# Refuse files that ask for more work than this per key derivation: an upload must not pin a worker for minutes.
-# Java caps at 5,000,000; keytool writes 10,000, OpenSSL 2,048.
-MAX_ITERATIONS = 2_000_000
+MAX_ITERATIONS = MAX_KDF_ITERATIONS
 MAX_PFX_BYTES = 16 * 1024 * 1024
 
 _MAC_HASHES = {"sha1": "sha1", "sha224": "sha224", "sha256": "sha256", "sha384": "sha384", "sha512": "sha512"}
