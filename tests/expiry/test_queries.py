@@ -53,6 +53,7 @@ def test_certificate_pages_query_count_does_not_grow_with_rows(world: World, cli
     client = client_for(getattr(world, who))
     url = reverse(name, args=[tenant] if tenant else [])
     add_certificates(world, 0, 5)
+    client.get(url, query)  # the first request after sign-in renews the session (a write): count from the second
     few = count_queries(client, url, query)
     add_certificates(world, 5, 60)
     many = count_queries(client, url, query)
@@ -75,6 +76,7 @@ def test_audit_pages_query_count_does_not_grow_with_rows(world: World, client_fo
     client = client_for(getattr(world, who))
     url = reverse(name, args=[tenant] if tenant else [])
     add_entries(world, 0, 5)
+    client.get(url, query)  # the first request after sign-in renews the session (a write): count from the second
     few = count_queries(client, url, query)
     add_entries(world, 5, 60)
     many = count_queries(client, url, query)
