@@ -13,6 +13,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     caps = ROLE_CAPABILITIES.get(user.role, frozenset())
     return {
         "current_tenant": getattr(request, "tenant", None),
-        "switch_tenants": tenants_for(user) if user.role != "tenant-admin" else (),
+        # Only what the switcher prints: the list runs to every tenant for support.
+        "switch_tenants": tenants_for(user).only("id", "slug", "name") if user.role != "tenant-admin" else (),
         "caps": {cap.name: True for cap in Cap if cap in caps},
     }
