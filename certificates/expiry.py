@@ -223,4 +223,4 @@ def filtered(
         start, end = month_range(month)
         certificates = certificates.filter(not_valid_after__gte=start, not_valid_after__lt=end)
     order = ("-not_valid_after", "-pk") if descending else ("not_valid_after", "pk")
-    return certificates.select_related("entry", "tenant").order_by(*order)
+    return certificates.with_alias().select_related("tenant").order_by(*order)

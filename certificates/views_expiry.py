@@ -5,7 +5,6 @@ chart and the length of the list; then the page's rows (with their keystore entr
 assigned (one query per usage provider) and, across tenants, the tenant choices.
 """
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,7 +13,7 @@ from typing import Any, cast
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
@@ -25,6 +24,7 @@ from portal.audit.paging import KnownCountPaginator
 
 from . import expiry
 from .chart import histogram_svg
+from .links import UrlPattern
 from .models import Certificate, CertificateQuerySet, status_label
 from .usage import labels_for
 
@@ -151,27 +151,9 @@ class Row:
     urgent: bool  # expired and still assigned
 
 
-class _UrlPattern:
-    """A URL reversed once with placeholders and filled in per row: reversing 25 URLs per page adds up."""
-
-    SLUG = "tenant-slug-placeholder"
-    ID = uuid.UUID(int=0)
-
-    def __init__(self, name: str, with_id: bool) -> None:
-        try:
-            self.pattern = reverse(name, args=[self.SLUG, self.ID] if with_id else [self.SLUG])
-        except NoReverseMatch:  # the page is not routed (yet): no link
-            self.pattern = ""
-
-    def __call__(self, slug: str, pk: uuid.UUID | None = None) -> str:
-        if not self.pattern:
-            return ""
-        return self.pattern.replace(self.SLUG, slug).replace(str(self.ID), str(pk))
-
-
 def _rows(certificates: list[Certificate], now: datetime) -> list[Row]:
     assigned = labels_for([cert.pk for cert in certificates])  # one query per provider for the whole page
-    detail, tenant_page = _UrlPattern("certificate-detail", True), _UrlPattern("expiry-tenant", False)
+    detail, tenant_page = UrlPattern("certificate-detail", True), UrlPattern("expiry-tenant", False)
     rows = []
     for cert in certificates:
         status = cert.status(now)

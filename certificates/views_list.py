@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from portal.accounts.access import Cap, can, tenant_view
 from portal.accounts.models import Tenant
 
+from .links import UrlPattern
 from .lookups import get_certificate
 from .models import Certificate, expiring_window_days
 from .parsing import CertificateError, parse_certificate
@@ -104,13 +105,15 @@ def search(queryset: QuerySet[Certificate], query: str) -> QuerySet[Certificate]
 def certificate_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:MAX_QUERY]
     sort_key, descending = parse_sort(request.GET.get("sort", DEFAULT_SORT))
-    certificates = search(Certificate.objects.filter(tenant=tenant).active().select_related("entry"), query)
+    certificates = search(Certificate.objects.filter(tenant=tenant).active().with_alias(), query)
     page = Paginator(sorted_certificates(certificates, sort_key, descending), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     assigned = labels_for([cert.pk for cert in page])  # one query per provider, whatever the page size
+    detail = UrlPattern("certificate-detail", True)
     for cert in page:
         cert.assigned = assigned.get(cert.pk, [])  # type: ignore[attr-defined]
+        cert.detail_url = detail(tenant.slug, cert.pk)  # type: ignore[attr-defined]
     columns = [
         {
             "key": key,
