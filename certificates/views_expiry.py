@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from portal.accounts.access import Cap, check, tenant_view, tenants_for, user_view
+from portal.accounts.access import Cap, check, tenant_choices, tenant_view, user_view
 from portal.accounts.models import Tenant
 from portal.audit.export import csv_response, filter_errors_response
 from portal.audit.paging import KnownCountPaginator
@@ -91,7 +91,7 @@ class ExpiryFilterForm(forms.Form):
 
 
 def _form(request: HttpRequest, tenant: Tenant | None) -> ExpiryFilterForm:
-    choices = None if tenant else list(tenants_for(request.user).values_list("pk", "slug", "name"))
+    choices = None if tenant else tenant_choices(request)
     form = ExpiryFilterForm(request.GET, tenants=choices)
     form.is_valid()
     return form

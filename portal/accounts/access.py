@@ -89,6 +89,16 @@ def tenants_for(user: Any) -> QuerySet[Tenant]:
     return Tenant.objects.none()
 
 
+def tenant_choices(request: HttpRequest) -> list[Any]:
+    """(pk, slug, name) of the tenants the signed-in user may reach (``tenants_for``), in slug order, read once per
+    request: a filter form and the tenant switcher of the same page both list them."""
+    choices = getattr(request, "_tenant_choices", None)
+    if choices is None:
+        choices = list(tenants_for(request.user).values_list("pk", "slug", "name", named=True))
+        request._tenant_choices = choices  # type: ignore[attr-defined]
+    return choices
+
+
 def tenant_for(user: User, slug: str) -> Tenant:
     """The named tenant, or 404 if this user may not reach it (unknown and foreign look the same)."""
     return get_object_or_404(tenants_for(user), slug=slug)

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .access import ROLE_CAPABILITIES, Cap, tenants_for
+from .access import ROLE_CAPABILITIES, Cap, tenant_choices
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -13,7 +13,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     caps = ROLE_CAPABILITIES.get(user.role, frozenset())
     return {
         "current_tenant": getattr(request, "tenant", None),
-        # Only what the switcher prints: the list runs to every tenant for support.
-        "switch_tenants": tenants_for(user).only("id", "slug", "name") if user.role != "tenant-admin" else (),
+        "switch_tenants": tenant_choices(request) if user.role != "tenant-admin" else (),
         "caps": {cap.name: True for cap in Cap if cap in caps},
     }

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from portal.accounts.access import Cap, check, tenant_view, tenants_for, user_view
+from portal.accounts.access import Cap, check, tenant_choices, tenant_view, user_view
 from portal.accounts.models import Tenant
 
 from .export import csv_response, filter_errors_response
@@ -27,13 +27,9 @@ from .paging import KnownCountPaginator
 CSV_HEADER = ["Id", "Time (UTC)", "User", "Tenant", "Action", "Object type", "Object id", "Object", "Details", "IP"]
 
 
-def _tenant_choices(request: HttpRequest) -> list[tuple[Any, str, str]]:
-    return list(tenants_for(request.user).values_list("pk", "slug", "name"))
-
-
 def _form(request: HttpRequest, tenant: Tenant | None) -> AuditFilterForm:
     form = AuditFilterForm(
-        request.GET, tenants=None if tenant else _tenant_choices(request), actions=action_names(tenant)
+        request.GET, tenants=None if tenant else tenant_choices(request), actions=action_names(tenant)
     )
     form.is_valid()  # errors are shown next to their field; the other filters still apply
     return form
@@ -85,7 +81,7 @@ def _rows(entries: Any) -> Iterator[list[Any]]:
 
 
 def _export(request: HttpRequest, entries: Any, tenant: Tenant | None) -> HttpResponse:
-    form = AuditFilterForm(request.GET, tenants=None if tenant else _tenant_choices(request), actions=[])
+    form = AuditFilterForm(request.GET, tenants=None if tenant else tenant_choices(request), actions=[])
     if not form.is_valid():
         return filter_errors_response(form)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
