@@ -22,7 +22,7 @@ from portal.accounts.models import Tenant
 from .export import csv_response, filter_errors_response
 from .forms import AuditFilterForm
 from .models import AuditEntry, AuditHead, action_names
-from .paging import KnownCountPaginator
+from .paging import KeysFirstPaginator, KnownCountPaginator
 
 CSV_HEADER = ["Id", "Time (UTC)", "User", "Tenant", "Action", "Object type", "Object id", "Object", "Details", "IP"]
 
@@ -56,7 +56,7 @@ def _page(request: HttpRequest, entries: Any, tenant: Tenant | None) -> HttpResp
         total = AuditHead.objects.filter(pk=1).values_list("count", flat=True).first() or 0
         paginator: Paginator = KnownCountPaginator(filtered, form.page_size, total)
     else:
-        paginator = Paginator(filtered, form.page_size)
+        paginator = KeysFirstPaginator(filtered, form.page_size)
     page = paginator.get_page(request.GET.get("page"))
     for entry in page:
         entry.details_text = describe_details(entry.details)
