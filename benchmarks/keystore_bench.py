@@ -31,8 +31,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from common import self_signed_der  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -51,21 +51,7 @@ TOTAL_KEYS = 10_000
 
 
 def make_certificate(key: rsa.RSAPrivateKey, cn: str) -> bytes:
-    from datetime import UTC, datetime, timedelta
-
-    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, cn)])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.DER)
+    return self_signed_der(key, cn)
 
 
 def reset() -> None:
