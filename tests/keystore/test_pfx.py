@@ -9,7 +9,7 @@ from asn1crypto import pkcs12 as asn1_pkcs12
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from keystore import pfx
+from keystore import pfx, pkcs12_kdf
 from tests.keystore.helpers import certificate, der, keytool, openssl, rsa_key
 
 PASSWORD = "backup password 123"
@@ -51,7 +51,7 @@ def test_kdf_reproduces_the_mac_openssl_wrote(tmp_path, legacy):
     mac_data = parsed["mac_data"]
     hash_name = mac_data["mac"]["digest_algorithm"]["algorithm"].native
     assert hash_name == ("sha1" if legacy else "sha256")
-    computed = pfx.pfx_mac(
+    computed = pkcs12_kdf.pfx_mac(
         hash_name,
         PASSWORD,
         mac_data["mac_salt"].native,
@@ -59,13 +59,13 @@ def test_kdf_reproduces_the_mac_openssl_wrote(tmp_path, legacy):
         parsed["auth_safe"]["content"].native,
     )
     assert computed == mac_data["mac"]["digest"].native
-    assert pfx.pfx_mac(hash_name, PASSWORD + "x", mac_data["mac_salt"].native, 2048, b"x") != computed
+    assert pkcs12_kdf.pfx_mac(hash_name, PASSWORD + "x", mac_data["mac_salt"].native, 2048, b"x") != computed
 
 
 def test_kdf_matches_rfc_7292_known_answer():
     # Known answer from OpenSSL's test suite (test/pkcs12_format_test / pkcs12 KDF vectors): SHA-1, password
     # "smeg", salt 0A58CF64530D823F, ID 1, 1 iteration, 24 bytes.
-    derived = pfx.pkcs12_kdf("sha1", "smeg", bytes.fromhex("0A58CF64530D823F"), 1, 1, 24)
+    derived = pkcs12_kdf.pkcs12_kdf("sha1", "smeg", bytes.fromhex("0A58CF64530D823F"), 1, 1, 24)
     assert derived.hex().upper() == "8AAAE6297B6CB04642AB5B077851284EB7128F1A2A7FBCA3"
 
 
@@ -255,7 +255,7 @@ def test_file_asking_for_excessive_work_is_refused_before_deriving_anything(monk
     data = pfx.build_pfx(entries(1), PASSWORD, iterations=4000)
     monkeypatch.setattr(pfx, "MAX_ITERATIONS", 3000)
     calls = []
-    monkeypatch.setattr(pfx, "pkcs12_kdf", lambda *a: calls.append(a))
+    monkeypatch.setattr(pkcs12_kdf, "pkcs12_kdf", lambda *a: calls.append(a))
     with pytest.raises(pfx.PfxError, match="4,000 key-derivation rounds"):
         pfx.read_pfx(data, PASSWORD)
     assert calls == []
