@@ -6,7 +6,9 @@ action names (an index walk, not a scan).
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 from django.core.paginator import Paginator
@@ -47,10 +49,50 @@ def _plain(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+# What a row of the page shows: plain values, not model instances, which cost more to build than the page's query.
+ROW_FIELDS = ("created", "actor_username", "tenant_slug", "action", "object_type", "object_repr", "details", "ip")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    created: datetime
+    created_iso: str  # the <time> element's datetime attribute
+    created_text: str
+    actor_username: str
+    tenant_slug: str
+    action: str
+    object_type: str
+    object_repr: str
+    details_text: str
+    ip: str | None
+
+
+def _rows_shown(entries: Iterable[dict[str, Any]]) -> list[Row]:
+    rows = []
+    for entry in entries:
+        # Formatted here rather than by the template's date filter, which was a noticeable part of the page's time.
+        created = timezone.localtime(entry["created"])
+        rows.append(
+            Row(
+                created=created,
+                created_iso=created.isoformat(),
+                created_text=created.strftime("%Y-%m-%d %H:%M:%S"),
+                actor_username=entry["actor_username"],
+                tenant_slug=entry["tenant_slug"],
+                action=entry["action"],
+                object_type=entry["object_type"],
+                object_repr=entry["object_repr"],
+                details_text=describe_details(entry["details"]),
+                ip=entry["ip"],
+            )
+        )
+    return rows
+
+
 def _page(request: HttpRequest, entries: Any, tenant: Tenant | None) -> HttpResponse:
     form = _form(request, tenant)
     condition = form.filter_q()
-    filtered = entries.filter(condition).order_by("-id")
+    filtered = entries.filter(condition).order_by("-id").values(*ROW_FIELDS)
     if tenant is None and not condition:
         # The whole log: the head holds its length, kept in the same transaction as every append.
         total = AuditHead.objects.filter(pk=1).values_list("count", flat=True).first() or 0
@@ -58,8 +100,7 @@ def _page(request: HttpRequest, entries: Any, tenant: Tenant | None) -> HttpResp
     else:
         paginator = KeysFirstPaginator(filtered, form.page_size)
     page = paginator.get_page(request.GET.get("page"))
-    for entry in page:
-        entry.details_text = describe_details(entry.details)
+    page.object_list = _rows_shown(page)  # the page iterates the prepared rows; its links and counts are unchanged
     export_url = reverse("audit-tenant-csv", args=[tenant.slug]) if tenant else reverse("audit-log-csv")
     return render(request, "audit/log.html", {"tenant": tenant, "form": form, "page": page, "export_url": export_url})
 

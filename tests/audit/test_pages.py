@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from portal.audit.log import record
 from portal.audit.models import AuditEntry
-from tests.conftest import World
+from tests.conftest import PASSWORD, World
 
 
 @pytest.fixture
@@ -45,6 +45,43 @@ def test_support_sees_every_tenant_newest_first(world: World, client_for, entrie
         ("certificate-uploaded", "alice", "acme"),
     ]
     assert "profile: record" in response.content.decode()
+
+
+def row_of(html: str, action: str) -> str:
+    """The table row of the only entry with this action, its cells' whitespace collapsed."""
+    rows = [row for row in html.split("<tr>") if f"<td>{action}</td>" in row]
+    assert len(rows) == 1
+    return re.sub(r">\s+<", "><", rows[0].split("</tr>")[0].strip())
+
+
+def test_rows_read_as_before(world: World, client_for) -> None:
+    """What each cell shows: time in UTC (the attribute with its fraction of a second), dashes for no user, no
+    tenant or no object, the details in words, the address or nothing."""
+    with time_machine.travel(datetime(2027, 1, 10, 8, 0, 5, 123456, tzinfo=UTC), tick=False):
+        record("ivr-assigned", actor=world.alice, tenant=world.acme, obj=world.acme, details={"profile": "<b>"})
+    with time_machine.travel(datetime(2027, 1, 11, 9, 30, tzinfo=UTC), tick=False):
+        record("note-system", details={"n": [1, "a"]})
+    sam = client_for(world.sam).get(reverse("audit-log")).content.decode()
+    assert row_of(sam, "ivr-assigned") == (
+        '<td><time datetime="2027-01-10T08:00:05.123456+00:00">2027-01-10 08:00:05</time></td>'
+        "<td>alice</td><td>acme</td><td>ivr-assigned</td>"
+        f"<td>tenant: {world.acme}</td>"
+        '<td class="details-text">profile: &lt;b&gt;</td><td></td>'
+    )
+    assert row_of(sam, "note-system") == (
+        '<td><time datetime="2027-01-11T09:30:00+00:00">2027-01-11 09:30:00</time></td>'
+        "<td>—</td><td>—</td><td>note-system</td>"
+        '<td><span class="muted">—</span></td>'
+        '<td class="details-text">n: [1, &quot;a&quot;]</td><td></td>'
+    )
+    alice = client_for(world.alice).get(reverse("audit-tenant", args=["acme"])).content.decode()
+    assert "<td>alice</td><td>ivr-assigned</td>" in row_of(alice, "ivr-assigned")  # no tenant column
+
+
+def test_a_sign_in_shows_its_address(world: World, client) -> None:
+    client.post(reverse("login"), {"username": "sam", "password": PASSWORD}, REMOTE_ADDR="192.0.2.7")
+    html = client.get(reverse("audit-log")).content.decode()
+    assert row_of(html, "sign-in").endswith("<td>192.0.2.7</td>")
 
 
 @pytest.mark.parametrize(
