@@ -182,3 +182,4 @@ class RootCA(models.Model):
 
 from .ivr_models import AssignmentRequest, IvrAssignment, IvrProfile  # noqa: E402,F401
 from .notify_models import ExpiryNotification  # noqa: E402,F401
+from .revision_models import CertificateRevision  # noqa: E402,F401

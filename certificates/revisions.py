@@ -1,0 +1,53 @@
+"""Tell cached summaries that a tenant's certificates changed (see revision_models).
+
+``changed`` runs inside the writer's transaction, after its writes, so the new version and the new rows become
+visible together. Readers take the versions *before* they read the rows: a summary stored under a version is never
+older than the rows that version stands for.
+
+Certificates and the rows that assign them (IVR assignments here, and whatever another app registers with ``watch``)
+announce their own saves and deletes through signals, which also catch the cascades of a purge. Bulk writes
+(``bulk_create``, ``QuerySet.update``) send no signals: code that uses them calls ``changed`` itself.
+"""
+
+import hashlib
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
+
+from .models import Certificate, CertificateRevision, IvrAssignment
+
+
+def changed(tenant_id: Any) -> None:
+    version = uuid.uuid4()
+    if not CertificateRevision.objects.filter(tenant_id=tenant_id).update(version=version):
+        CertificateRevision.objects.update_or_create(tenant_id=tenant_id, defaults={"version": version})
+
+
+def digest(tenant_ids: Iterable[Any] | None) -> str:
+    """One value standing for the versions of these tenants (every tenant when None): it changes whenever any of
+    their certificates or assignments does."""
+    rows = CertificateRevision.objects.order_by("tenant_id")
+    if tenant_ids is not None:
+        rows = rows.filter(tenant_id__in=list(tenant_ids))
+    text = ",".join(f"{tenant}:{version.hex}" for tenant, version in rows.values_list("tenant_id", "version"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _row_changed(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:  # not while loading fixtures
+        changed(instance.tenant_id)
+
+
+def watch(model: type[Model]) -> None:
+    """Count every save and delete of ``model`` (which has a ``tenant`` foreign key) as a change of its tenant's
+    certificates. Deletes include cascades: with a receiver connected, Django deletes row by row and signals each."""
+    label = model._meta.label_lower
+    post_save.connect(_row_changed, sender=model, dispatch_uid=f"revision-saved-{label}")
+    post_delete.connect(_row_changed, sender=model, dispatch_uid=f"revision-deleted-{label}")
+
+
+watch(Certificate)
+watch(IvrAssignment)
