@@ -22,10 +22,10 @@ from portal.accounts.models import Tenant
 from portal.audit.export import csv_response, filter_errors_response
 from portal.audit.paging import KnownCountPaginator
 
-from . import expiry
+from . import expiry, expiry_cache
 from .chart import histogram_svg
 from .links import UrlPattern
-from .models import Certificate, CertificateQuerySet, status_label
+from .models import Certificate, CertificateQuerySet, status_for, status_label
 from .usage import labels_for
 
 PAGE_SIZE = 25
@@ -97,16 +97,20 @@ def _form(request: HttpRequest, tenant: Tenant | None) -> ExpiryFilterForm:
     return form
 
 
-def _scope(request: HttpRequest, tenant: Tenant | None, form: ExpiryFilterForm) -> CertificateQuerySet:
+def _tenant_ids(tenant: Tenant | None, form: ExpiryFilterForm) -> list[Any] | None:
+    """The tenants this page covers: its own, the one chosen in the filter, or every tenant (None). The cross-tenant
+    page requires Cap.VIEW_ALL_TENANTS, which reaches every tenant (access.tenants_for)."""
+    if tenant is not None:
+        return [tenant.pk]
+    if form.value("tenant"):
+        return [form.tenant_ids[form.value("tenant")]]
+    return None
+
+
+def _scope(tenant: Tenant | None, form: ExpiryFilterForm) -> CertificateQuerySet:
     """Active certificates this page may show, narrowed by tenant and assignment (the counts and the chart follow
     these two filters; status and month narrow the list only)."""
-    certificates = Certificate.objects.active()
-    if tenant is not None:
-        certificates = certificates.filter(tenant=tenant)
-    elif form.value("tenant"):
-        certificates = certificates.filter(tenant_id=form.tenant_ids[form.value("tenant")])
-    # else: the cross-tenant page requires Cap.VIEW_ALL_TENANTS, which reaches every tenant (access.tenants_for)
-    return expiry.with_assignment(certificates, form.value("assigned"))
+    return expiry_cache.scope(_tenant_ids(tenant, form), form.value("assigned"))
 
 
 def _listing(scope: CertificateQuerySet, form: ExpiryFilterForm, now: datetime) -> CertificateQuerySet:
@@ -151,28 +155,40 @@ class Row:
     urgent: bool  # expired and still assigned
 
 
-def _rows(certificates: list[Certificate], now: datetime) -> list[Row]:
-    assigned = labels_for([cert.pk for cert in certificates])  # one query per provider for the whole page
+# What a row of the list reads: plain values, not model instances, which cost more to build than the page's query.
+ROW_FIELDS = (
+    "pk",
+    "tenant__slug",
+    "entry__alias",
+    "subject_name",
+    "serial_number",
+    "not_valid_before",
+    "not_valid_after",
+)
+
+
+def _rows(certificates: list[dict[str, Any]], now: datetime) -> list[Row]:
+    assigned = labels_for([cert["pk"] for cert in certificates])  # one query per provider for the whole page
     detail, tenant_page = UrlPattern("certificate-detail", True), UrlPattern("expiry-tenant", False)
     rows = []
     for cert in certificates:
-        status = cert.status(now)
-        labels = assigned.get(cert.pk, [])
-        slug = cert.tenant.slug
-        until = timezone.localtime(cert.not_valid_after)
+        status = status_for(cert["not_valid_before"], cert["not_valid_after"], now)
+        labels = assigned.get(cert["pk"], [])
+        slug = cert["tenant__slug"]
+        until = timezone.localtime(cert["not_valid_after"])
         rows.append(
             Row(
-                alias=cert.alias,
+                alias=cert["entry__alias"],
                 tenant_slug=slug,
                 tenant_url=tenant_page(slug),
-                detail_url=detail(slug, cert.pk),
-                subject_name=cert.subject_name,
-                serial_number=cert.serial_number,
+                detail_url=detail(slug, cert["pk"]),
+                subject_name=cert["subject_name"],
+                serial_number=cert["serial_number"],
                 valid_until=until.strftime("%Y-%m-%d %H:%M"),
                 valid_until_iso=until.isoformat(),
-                days=days_text(cert.not_valid_after, now),
+                days=days_text(cert["not_valid_after"], now),
                 status=status,
-                status_label=status_label(status, cert.not_valid_before),
+                status_label=status_label(status, cert["not_valid_before"]),
                 assigned=labels,
                 urgent=status == expiry.EXPIRED and bool(labels),
             )
@@ -183,18 +199,20 @@ def _rows(certificates: list[Certificate], now: datetime) -> list[Row]:
 def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     now = timezone.now()
     form = _form(request, tenant)
-    scope = _scope(request, tenant, form)
-    summary = expiry.overview(scope, now)
+    summary = expiry_cache.overview(_tenant_ids(tenant, form), form.value("assigned"), now)
     length = summary.count(form.value("status"), form.value("month"))
-    page = KnownCountPaginator(_listing(scope, form, now), PAGE_SIZE, length).get_page(request.GET.get("page"))
+    listing = _listing(_scope(tenant, form), form, now).values(*ROW_FIELDS)
+    page = KnownCountPaginator(listing, PAGE_SIZE, length).get_page(request.GET.get("page"))
     rows = _rows(list(page), now)
     here = request.path
 
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("month", None)
+    kept = f"{query.urlencode()}&" if query else ""
+
     def month_link(month: date) -> str:
-        query = request.GET.copy()
-        query["month"] = f"{month:%Y-%m}"
-        query.pop("page", None)
-        return f"{here}?{query.urlencode()}"
+        return f"{here}?{kept}month={month:%Y-%m}"
 
     buckets = summary.histogram()
     csv_url = reverse("expiry-tenant-csv", args=[tenant.slug]) if tenant else reverse("expiry-dashboard-csv")
@@ -207,7 +225,7 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
             "form": form,
             "counts": summary.counts,
             "chart": histogram_svg(buckets, link=month_link),
-            "buckets": buckets,
+            "chart_rows": [(f"{month:%B %Y}", n) for month, n in buckets],
             "page": page,
             "rows": rows,
             "month": form.value("month"),
@@ -250,7 +268,7 @@ def _export(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     if form.errors:
         return filter_errors_response(form)
     name = f"expiry-{tenant.slug if tenant else 'all-tenants'}-{now:%Y%m%d}.csv"
-    response = csv_response(name, CSV_HEADER, _csv_rows(_listing(_scope(request, tenant, form), form, now), now))
+    response = csv_response(name, CSV_HEADER, _csv_rows(_listing(_scope(tenant, form), form, now), now))
     return cast(HttpResponse, response)  # streamed; the access decorators only pass it through
 
 

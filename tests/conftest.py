@@ -23,6 +23,14 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "correct horse battery staple 42"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache: what one test cached must not answer for the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @dataclass
 class World:
     acme: Tenant
