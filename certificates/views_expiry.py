@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from portal.accounts.access import Cap, check, tenant_choices, tenant_view, user_view
 from portal.accounts.models import Tenant
 from portal.audit.export import csv_response, filter_errors_response
+from portal.audit.forms import ReadyChoices
 from portal.audit.paging import KnownCountPaginator
 
 from . import expiry, expiry_cache
@@ -71,7 +72,7 @@ class ExpiryFilterForm(forms.Form):
             del self.fields["tenant"]
         else:
             tenant_field = cast(forms.ChoiceField, self.fields["tenant"])
-            tenant_field.choices = [("", "All tenants"), *((s, f"{n} ({s})") for _, s, n in tenants)]
+            tenant_field.choices = ReadyChoices([("", "All tenants"), *((s, f"{n} ({s})") for _, s, n in tenants)])
         cast(forms.ChoiceField, self.fields["status"]).choices = [("", "Any status"), *expiry.status_choices()]
 
     def clean_month(self) -> date | None:

@@ -1,0 +1,26 @@
+"""Tenant names and filter choices are written into <option> lists by hand (portal/accounts/templatetags/options.py):
+whatever a tenant is called, the page shows the name and never runs it."""
+
+from django.urls import reverse
+
+from portal.accounts.models import Tenant
+from tests.conftest import World
+
+HOSTILE = """Evil "Corp" <script>alert('x')</script> & co"""
+
+
+def test_a_hostile_tenant_name_is_escaped_in_the_switcher_and_the_filters(world: World, client_for) -> None:
+    Tenant.objects.create(slug="evil", name=HOSTILE)
+    sam = client_for(world.sam)
+    for url in (reverse("expiry-dashboard"), reverse("audit-log")):
+        page = sam.get(url, {"tenant": "evil"}).content.decode()
+        assert "<script>alert" not in page
+        escaped = "Evil &quot;Corp&quot; &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co (evil)"
+        assert page.count(escaped) == 2, url  # in the tenant switcher and in the filter
+        assert f'<option value="evil" selected>{escaped}</option>' in page  # the filter keeps the choice
+
+
+def test_the_current_tenant_is_selected_in_the_switcher(world: World, client_for) -> None:
+    page = client_for(world.sam).get(reverse("expiry-tenant", args=["globex"])).content.decode()
+    assert '<option value="globex" selected>' in page
+    assert '<option value="acme">' in page
