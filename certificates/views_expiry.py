@@ -6,9 +6,8 @@ assigned (one query per usage provider) and, across tenants, the tenant choices.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
@@ -137,9 +136,9 @@ def days_text(not_valid_after: datetime, now: datetime) -> str:
     return "less than a day" if left == 0 else str(left)
 
 
-@dataclass(frozen=True)
-class Row:
-    """What one line of the list shows, prepared here: the template only prints (it is the page's largest cost)."""
+class Row(TypedDict):
+    """What one line of the list shows, prepared here: the template only prints (it is the page's largest cost).
+    A dict, because the template engine looks a name up as a key first and only then as an attribute."""
 
     alias: str
     tenant_slug: str

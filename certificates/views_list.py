@@ -6,9 +6,8 @@ other on reload.
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
@@ -106,9 +105,9 @@ def search(queryset: QuerySet[Certificate], query: str) -> QuerySet[Certificate]
 ROW_FIELDS = ("pk", "entry__alias", "subject_name", "serial_number", "issuer_dn", "not_valid_before", "not_valid_after")
 
 
-@dataclass(frozen=True)
-class ListRow:
-    """One line of the list, formatted here: the template only prints."""
+class ListRow(TypedDict):
+    """One line of the list, formatted here: the template only prints. A dict, because the template engine looks a
+    name up as a key first and only then as an attribute."""
 
     detail_url: str
     alias: str
