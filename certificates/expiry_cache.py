@@ -4,7 +4,8 @@ An overview (status counts, chart, list lengths) reads every active certificate 
 that is the most expensive query of the dashboards. It can only change when
 
 - the certificates or their assignments change: the tenants' revision versions then change (revisions.py), and
-  they are part of the cache key, so the old entry is never read again;
+  they are part of the cache key, so the old entry is never read again (the same holds for the assignment labels
+  kept here per tenant);
 - the clock reaches a certificate's start or end, or the start of one of its expiry windows: the entry carries the
   first such moment (expiry.next_change) and is recomputed from then on.
 
@@ -16,11 +17,12 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
 
-from . import expiry, revisions
+from . import expiry, revisions, usage
 from .models import Certificate, CertificateQuerySet
 
 LONGEST_SECONDS = 24 * 3600  # with no moment ahead (every certificate expired), still let the entry go eventually
@@ -34,16 +36,15 @@ def scope(tenant_ids: Sequence[Any] | None, assigned: str) -> CertificateQuerySe
     return expiry.with_assignment(certificates, assigned)
 
 
-def _key(tenant_ids: Sequence[Any] | None, assigned: str) -> str:
-    # Versions first: read before any certificate (see revisions.py).
-    versions = revisions.digest(tenant_ids)
-    who = "all" if tenant_ids is None else ",".join(str(pk) for pk in sorted(tenant_ids))
-    text = f"{who}|{assigned}|{expiry.windows()}|{settings.TIME_ZONE}|{versions}"
+def _key(tenant_ids: Sequence[Any] | None, assigned: str, known: dict[Any, UUID]) -> str:
+    who = "all" if tenant_ids is None else ",".join(revisions.version_key(pk, known) for pk in sorted(tenant_ids))
+    text = f"{who}|{assigned}|{expiry.windows()}|{settings.TIME_ZONE}|{revisions.digest(known)}"
     return "expiry-overview:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def overview(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) -> expiry.Overview:
-    key = _key(tenant_ids, assigned)
+def overview(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime, known: dict[Any, UUID]) -> expiry.Overview:
+    """``known``: revisions.versions(tenant_ids), read before this (and before any certificate: see revisions)."""
+    key = _key(tenant_ids, assigned, known)
     kept = cache.get(key)
     if kept is not None:
         computed, until, groups = kept
@@ -56,3 +57,19 @@ def overview(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) -> 
     if seconds >= 1:
         cache.set(key, (now, until, fresh.groups), int(seconds))
     return fresh
+
+
+def assignment_labels(certificates: Sequence[tuple[Any, UUID]], known: dict[Any, UUID]) -> dict[UUID, list[str]]:
+    """Where each certificate is assigned, as usage.labels_for gives it, for (tenant id, certificate id) pairs.
+
+    Kept per tenant under the tenant's version: a page's rows then need no query at all once their tenants have
+    been seen, and at most one per usage provider for those not seen since their last change."""
+    keys = {tenant: f"assignment-labels:{revisions.version_key(tenant, known)}" for tenant, _ in certificates}
+    found = cache.get_many(list(keys.values()))
+    missing = [tenant for tenant, key in keys.items() if key not in found]
+    if missing:
+        assigned = usage.labels_for_tenants(missing)
+        fresh = {keys[tenant]: assigned.get(tenant, {}) for tenant in missing}
+        cache.set_many(fresh, LONGEST_SECONDS)
+        found.update(fresh)
+    return {pk: found[keys[tenant]].get(pk, []) for tenant, pk in certificates}

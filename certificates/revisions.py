@@ -26,13 +26,25 @@ def changed(tenant_id: Any) -> None:
         CertificateRevision.objects.update_or_create(tenant_id=tenant_id, defaults={"version": version})
 
 
-def digest(tenant_ids: Iterable[Any] | None) -> str:
-    """One value standing for the versions of these tenants (every tenant when None): it changes whenever any of
-    their certificates or assignments does."""
-    rows = CertificateRevision.objects.order_by("tenant_id")
+def versions(tenant_ids: Iterable[Any] | None) -> dict[Any, uuid.UUID]:
+    """The current version of each of these tenants (every tenant when None) that has one (one query). A tenant
+    without one has seen no change since versions were introduced; its first change gives it one."""
+    rows = CertificateRevision.objects.all()
     if tenant_ids is not None:
         rows = rows.filter(tenant_id__in=list(tenant_ids))
-    text = ",".join(f"{tenant}:{version.hex}" for tenant, version in rows.values_list("tenant_id", "version"))
+    return dict(rows.values_list("tenant_id", "version"))
+
+
+def version_key(tenant_id: Any, known: dict[Any, uuid.UUID]) -> str:
+    """The part of a cache key that stands for one tenant's state."""
+    version = known.get(tenant_id)
+    return f"{tenant_id}@{version.hex if version else 'initial'}"
+
+
+def digest(known: dict[Any, uuid.UUID]) -> str:
+    """One value standing for the state of all tenants in ``known`` (from ``versions``): it changes whenever any
+    of their certificates or assignments does, and when a tenant gains its first version."""
+    text = ",".join(version_key(tenant, known) for tenant in sorted(known))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

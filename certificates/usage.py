@@ -6,6 +6,7 @@ Providers answer for many certificates at once, so a list page costs one query p
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Q
@@ -35,6 +36,19 @@ def labels_for(certificate_ids: Iterable[UUID]) -> dict[UUID, list[str]]:
     for provider in _providers.values():
         for pk, labels in provider.labels(ids).items():
             result.setdefault(pk, []).extend(labels)
+    return result
+
+
+def labels_for_tenants(tenant_ids: list[Any]) -> dict[Any, dict[UUID, list[str]]]:
+    """tenant id -> {certificate id: labels} for every assigned certificate of these tenants: one query for which
+    certificates are assigned, then one per provider for their labels."""
+    from .models import Certificate
+
+    assigned = dict(Certificate.objects.filter(assigned_q(), tenant_id__in=tenant_ids).values_list("pk", "tenant_id"))
+    result: dict[Any, dict[UUID, list[str]]] = {tenant: {} for tenant in tenant_ids}
+    for pk, labels in labels_for(assigned).items():
+        if labels:
+            result[assigned[pk]][pk] = labels
     return result
 
 

@@ -8,6 +8,7 @@ assigned (one query per usage provider) and, across tenants, the tenant choices.
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any, TypedDict, cast
+from uuid import UUID
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
@@ -22,7 +23,7 @@ from portal.audit.export import csv_response, filter_errors_response
 from portal.audit.forms import ReadyChoices
 from portal.audit.paging import KnownCountPaginator
 
-from . import expiry, expiry_cache
+from . import expiry, expiry_cache, revisions
 from .chart import histogram_svg
 from .links import UrlPattern
 from .models import Certificate, CertificateQuerySet, status_for, status_label
@@ -158,6 +159,7 @@ class Row(TypedDict):
 # What a row of the list reads: plain values, not model instances, which cost more to build than the page's query.
 ROW_FIELDS = (
     "pk",
+    "tenant_id",
     "tenant__slug",
     "entry__alias",
     "subject_name",
@@ -167,8 +169,8 @@ ROW_FIELDS = (
 )
 
 
-def _rows(certificates: list[dict[str, Any]], now: datetime) -> list[Row]:
-    assigned = labels_for([cert["pk"] for cert in certificates])  # one query per provider for the whole page
+def _rows(certificates: list[dict[str, Any]], now: datetime, known: dict[Any, UUID]) -> list[Row]:
+    assigned = expiry_cache.assignment_labels([(cert["tenant_id"], cert["pk"]) for cert in certificates], known)
     detail, tenant_page = UrlPattern("certificate-detail", True), UrlPattern("expiry-tenant", False)
     rows = []
     for cert in certificates:
@@ -199,11 +201,13 @@ def _rows(certificates: list[dict[str, Any]], now: datetime) -> list[Row]:
 def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     now = timezone.now()
     form = _form(request, tenant)
-    summary = expiry_cache.overview(_tenant_ids(tenant, form), form.value("assigned"), now)
+    tenant_ids = _tenant_ids(tenant, form)
+    known = revisions.versions(tenant_ids)  # first: see revisions.py
+    summary = expiry_cache.overview(tenant_ids, form.value("assigned"), now, known)
     length = summary.count(form.value("status"), form.value("month"))
     listing = _listing(_scope(tenant, form), form, now).values(*ROW_FIELDS)
     page = KnownCountPaginator(listing, PAGE_SIZE, length).get_page(request.GET.get("page"))
-    rows = _rows(list(page), now)
+    rows = _rows(list(page), now, known)
     here = request.path
 
     query = request.GET.copy()

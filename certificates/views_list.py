@@ -21,11 +21,11 @@ from django.views.decorators.cache import never_cache
 from portal.accounts.access import Cap, can, tenant_view
 from portal.accounts.models import Tenant
 
+from . import expiry_cache, revisions
 from .links import UrlPattern
 from .lookups import get_certificate
 from .models import Certificate, expiring_window_days, status_for, status_label
 from .parsing import CertificateError, parse_certificate
-from .usage import labels_for
 
 PAGE_SIZE = 25
 MAX_QUERY = 200
@@ -123,7 +123,9 @@ class ListRow(TypedDict):
 
 def list_rows(tenant: Tenant, certificates: Iterable[dict[str, Any]], now: datetime) -> list[ListRow]:
     certificates = list(certificates)
-    assigned = labels_for([cert["pk"] for cert in certificates])  # one query per provider, whatever the page size
+    # Where they are assigned: kept per tenant until its certificates or assignments change (expiry_cache).
+    known = revisions.versions([tenant.pk])
+    assigned = expiry_cache.assignment_labels([(tenant.pk, cert["pk"]) for cert in certificates], known)
     detail = UrlPattern("certificate-detail", True)
     rows = []
     for cert in certificates:

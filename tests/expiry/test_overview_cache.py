@@ -1,6 +1,7 @@
-"""The dashboards reuse their counts and chart between requests (certificates/expiry_cache.py). What a user sees must
-still be what a fresh count gives: right after any change to the tenant's certificates or their assignments, and
-from the very second the clock carries a certificate into another status."""
+"""The dashboards reuse their counts and chart, and the certificate pages where each certificate is assigned, between
+requests (certificates/expiry_cache.py). What a user sees must still be what a fresh count gives: right after any
+change to the tenant's certificates or their assignments, and from the very second the clock carries a certificate
+into another status."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -58,21 +59,34 @@ def test_each_change_shows_on_the_next_page_view(world: World, client_for, as_al
     assert shown(alice, NOW)["total"] == 2
     assert shown(alice, NOW, assigned="yes")["total"] == 0
 
+    def labels() -> dict[str, list[str]]:
+        """The Assigned column of the Recording Certificates list and of the dashboard, by alias."""
+        with time_machine.travel(NOW, tick=False):
+            client = alice()
+            listed = client.get(reverse("certificate-list", args=["acme"])).context["rows"]
+            dashboard = client.get(reverse("expiry-tenant", args=["acme"])).context["rows"]
+        assert {r["alias"]: r["assigned"] for r in listed} == {r["alias"]: r["assigned"] for r in dashboard}
+        return {r["alias"]: r["assigned"] for r in listed if r["assigned"]}
+
     def check(total: int, assigned: int) -> None:
         assert shown(alice, NOW) == counted(world.acme, NOW)
         assert shown(alice, NOW, assigned="yes") == counted(world.acme, NOW, "yes")
         assert shown(alice, NOW)["total"] == total
         assert shown(alice, NOW, assigned="yes")["total"] == assigned
+        assert len(labels()) == assigned
 
     with time_machine.travel(NOW, tick=False):
         record = IvrProfile.objects.get(tenant=world.acme, name="record")
+        assert labels() == {}
         assignment = services_ivr.assign(record, soon, request=as_alice)
         check(total=2, assigned=1)
+        assert labels() == {"soon": [f"IVR profile 'record' (DBID {record.dbid})"]}
 
         screen_recording.save(
             world.acme, staged=[later.pk], base_version=0, confirm_unencrypted=False, request=as_alice
         )
         check(total=2, assigned=2)
+        assert labels()["later"] == ["Screen recording"]
 
         services_ivr.unassign(assignment, request=as_alice)
         check(total=2, assigned=1)
