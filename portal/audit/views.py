@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.views.decorators.cache import never_cache
 
 from portal.accounts.access import Cap, check, tenant_choices, tenant_view, user_view
@@ -68,10 +69,11 @@ class Row:
 
 
 def _rows_shown(entries: Iterable[dict[str, Any]]) -> list[Row]:
+    zone = timezone.get_current_timezone()
     rows = []
     for entry in entries:
         # Formatted here rather than by the template's date filter, which was a noticeable part of the page's time.
-        created = timezone.localtime(entry["created"])
+        created = entry["created"].astimezone(zone)
         rows.append(
             Row(
                 created=created,
@@ -89,6 +91,25 @@ def _rows_shown(entries: Iterable[dict[str, Any]]) -> list[Row]:
     return rows
 
 
+def _query_strings(query: QueryDict, page: Page) -> dict[str, str]:
+    """The query strings of the paging links and the download link, as ``{% querystring %}`` writes them (the
+    current filters with another page, or without the page), from one copy of the query instead of one per link."""
+    params = query.copy()
+    links = {}
+    if page.has_other_pages():
+        numbers = {"first": 1, "last": page.paginator.num_pages}
+        if page.has_previous():
+            numbers["previous"] = page.previous_page_number()
+        if page.has_next():
+            numbers["next"] = page.next_page_number()
+        for name, number in numbers.items():
+            params["page"] = str(number)
+            links[name] = f"?{params.urlencode()}"
+    params.pop("page", None)
+    links["export"] = f"?{params.urlencode()}" if params or query else ""
+    return links
+
+
 def _page(request: HttpRequest, entries: Any, tenant: Tenant | None) -> HttpResponse:
     form = _form(request, tenant)
     condition = form.filter_q()
@@ -101,8 +122,18 @@ def _page(request: HttpRequest, entries: Any, tenant: Tenant | None) -> HttpResp
         paginator = KeysFirstPaginator(filtered, form.page_size)
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = _rows_shown(page)  # the page iterates the prepared rows; its links and counts are unchanged
+    links = _query_strings(request.GET, page)
     export_url = reverse("audit-tenant-csv", args=[tenant.slug]) if tenant else reverse("audit-log-csv")
-    return render(request, "audit/log.html", {"tenant": tenant, "form": form, "page": page, "export_url": export_url})
+    context = {
+        "tenant": tenant,
+        "form": form,
+        "page": page,
+        "links": links,
+        "export_url": export_url + links["export"],
+        # The action names to suggest, written in one call rather than one template loop iteration each.
+        "action_options": format_html_join("", '<option value="{}">', ((name,) for name in form.actions)),
+    }
+    return render(request, "audit/log.html", context)
 
 
 def _rows(entries: Any) -> Iterator[list[Any]]:

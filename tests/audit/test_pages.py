@@ -160,6 +160,47 @@ def test_pages_of_25_or_50(world: World, client_for) -> None:
     assert client.get(url, {"page": "9999"}).context["page"].number == 3  # past the end: the last page
 
 
+def paging_and_download_links(html: str) -> list[str]:
+    nav = html.split('<nav class="pagination"')[1].split("</nav>")[0] if 'class="pagination"' in html else ""
+    download = re.search(r'<a class="button" href="([^"]*)" download>', html)
+    assert download
+    return [download.group(1), *re.findall(r'<a href="([^"]*)"', nav)]
+
+
+def test_paging_and_download_links_keep_the_filters(world: World, client_for) -> None:
+    """Each link is the page's own query with another page number, where it was (or at the end); the download
+    link drops the page number."""
+    for i in range(60):
+        record(f"bulk-{i:02d}", tenant=world.acme, actor=world.alice)
+    client = client_for(world.alice)
+    url = reverse("audit-tenant", args=["acme"])
+    csv_url = reverse("audit-tenant-csv", args=["acme"])
+    html = client.get(f"{url}?page=2&user=alice&date_from=").content.decode()
+    assert paging_and_download_links(html) == [
+        f"{csv_url}?user=alice&amp;date_from=",
+        "?page=1&amp;user=alice&amp;date_from=",  # first
+        "?page=1&amp;user=alice&amp;date_from=",  # previous
+        "?page=3&amp;user=alice&amp;date_from=",  # next
+        "?page=3&amp;user=alice&amp;date_from=",  # last
+    ]
+    html = client.get(f"{url}?user=alice&action=&page=3&page=1").content.decode()  # the last page value counts
+    assert paging_and_download_links(html) == [
+        f"{csv_url}?user=alice&amp;action=",
+        "?user=alice&amp;action=&amp;page=2",  # next
+        "?user=alice&amp;action=&amp;page=3",  # last
+    ]
+    html = client.get(url, {"user": "alice"}).content.decode()
+    assert paging_and_download_links(html) == [
+        f"{csv_url}?user=alice",
+        "?user=alice&amp;page=2",
+        "?user=alice&amp;page=3",
+    ]
+    assert paging_and_download_links(client.get(url).content.decode())[0] == csv_url
+    assert paging_and_download_links(client.get(url, {"page": "2"}).content.decode())[0] == f"{csv_url}?"
+    html = client.get(url, {"user": "nobody"}).content.decode()
+    assert paging_and_download_links(html) == [f"{csv_url}?user=nobody"]  # one page or none: no paging links
+
+
 def test_csv_export_has_the_filtered_entries(world: World, client_for, entries) -> None:
     response = client_for(world.sam).get(reverse("audit-log-csv"), {"action": "certificate-uploaded"})
     assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
