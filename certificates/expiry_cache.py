@@ -69,7 +69,8 @@ def assignment_labels(certificates: Sequence[tuple[Any, UUID]], known: dict[Any,
     missing = [tenant for tenant, key in keys.items() if key not in found]
     if missing:
         assigned = usage.labels_for_tenants(missing)
-        fresh = {keys[tenant]: assigned.get(tenant, {}) for tenant in missing}
+        # Keyed by the id's text: a UUID object costs several times as much to unpickle on every later read.
+        fresh = {keys[t]: {pk.hex: labels for pk, labels in assigned.get(t, {}).items()} for t in missing}
         cache.set_many(fresh, LONGEST_SECONDS)
         found.update(fresh)
-    return {pk: found[keys[tenant]].get(pk, []) for tenant, pk in certificates}
+    return {pk: found[keys[tenant]].get(pk.hex, []) for tenant, pk in certificates}
