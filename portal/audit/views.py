@@ -7,9 +7,8 @@ action names (an index walk, not a scan).
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -54,8 +53,10 @@ def _plain(value: Any) -> str:
 ROW_FIELDS = ("created", "actor_username", "tenant_slug", "action", "object_type", "object_repr", "details", "ip")
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(TypedDict):
+    """One entry as the page shows it. A dict, because the template engine looks a name up as a key first and only
+    then as an attribute."""
+
     created: datetime
     created_iso: str  # the <time> element's datetime attribute
     created_text: str
