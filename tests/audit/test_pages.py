@@ -79,6 +79,21 @@ def test_rows_read_as_before(world: World, client_for) -> None:
     assert "<td>alice</td><td>ivr-assigned</td>" in row_of(alice, "ivr-assigned")  # no tenant column
 
 
+def test_every_cell_is_escaped(world: World, client_for) -> None:
+    evil = '<b class="x">&\'</b>'
+    world.acme.name = f"Acme {evil}"
+    with time_machine.travel(datetime(2027, 1, 10, 8, 0, tzinfo=UTC), tick=False):
+        record(f"note-{evil}", actor=world.alice, tenant=world.acme, obj=world.acme, details={evil: evil})
+    html = client_for(world.sam).get(reverse("audit-log")).content.decode()
+    escaped = "&lt;b class=&quot;x&quot;&gt;&amp;&#x27;&lt;/b&gt;"
+    assert row_of(html, f"note-{escaped}") == (
+        '<td><time datetime="2027-01-10T08:00:00+00:00">2027-01-10 08:00:00</time></td>'
+        f"<td>alice</td><td>acme</td><td>note-{escaped}</td><td>tenant: Acme {escaped}</td>"
+        f'<td class="details-text">{escaped}: {escaped}</td><td></td>'
+    )
+    assert evil not in html
+
+
 def test_a_sign_in_shows_its_address(world: World, client) -> None:
     client.post(reverse("login"), {"username": "sam", "password": PASSWORD}, REMOTE_ADDR="192.0.2.7")
     html = client.get(reverse("audit-log")).content.decode()
