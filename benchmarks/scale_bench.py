@@ -133,7 +133,12 @@ def wait_for(url: str, server: subprocess.Popen[bytes], seconds: float = 30) -> 
 def run_wrk(
     url: str, cookies: list[str], requests: int, seconds: int, script: Path, connections: int
 ) -> dict[str, float]:
-    threads = min(2, connections)
+    # One wrk thread drives all the connections (it keeps up easily). With two, the thread that reaches its share
+    # of the request bound first stops but keeps its sockets open until wrk exits; gunicorn's sync workers wait up
+    # to 2 s for the client to close after each answer (RFC 9112 graceful close), so each such socket held a
+    # worker, and the other thread's requests measured that wait: one- and two-second stalls that no real client,
+    # which closes once answered, causes.
+    threads = 1
     command = [
         "wrk",
         f"--threads={threads}",
@@ -282,7 +287,7 @@ def main() -> int:
             f"Machine: {os.cpu_count()} CPUs, load average after the run {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}"
         )
         print(
-            f"gunicorn {args.workers} sync workers; wrk {min(2, args.connections)} threads, "
+            f"gunicorn {args.workers} sync workers; wrk 1 thread, "
             f"{args.connections} connections; up to {args.requests} requests or {args.seconds} s per page "
             "after a warm-up"
         )
