@@ -170,12 +170,6 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="reuse the database a --keep run left (skip seeding)")
     parser.add_argument("--connections", type=int, default=CONNECTIONS, help="concurrent clients (default 10)")
     parser.add_argument("--only", help="measure only the pages whose URL contains this text")
-    parser.add_argument(
-        "--no-session-save",
-        action="store_true",
-        help="diagnosis only: serve with SESSION_SAVE_EVERY_REQUEST off, to see what the per-request session write "
-        "costs (the portal keeps it on for its idle timeout)",
-    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         log("wrk is missing: install Debian's package (apt-get install wrk).")
@@ -216,12 +210,6 @@ def main() -> int:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server_env = {**os.environ, **env}
-        if args.no_session_save:
-            folder = Path(tempfile.mkdtemp())
-            (folder / "bench_settings.py").write_text(
-                "from portal.settings import *  # noqa: F403\nSESSION_SAVE_EVERY_REQUEST = False\n"
-            )
-            server_env |= {"DJANGO_SETTINGS_MODULE": "bench_settings", "PYTHONPATH": f"{folder}:{ROOT}"}
         server = subprocess.Popen(
             [
                 str(ROOT / ".venv/bin/gunicorn"),
