@@ -81,6 +81,9 @@ def test_each_change_shows_on_the_next_page_view(world: World, client_for, as_al
         assignment = services_ivr.assign(record, soon, request=as_alice)
         check(total=2, assigned=1)
         assert labels() == {"soon": [f"IVR profile 'record' (DBID {record.dbid})"]}
+        record.name, record.dbid = "record-eu", 900
+        services_ivr.save_profile(record, request=as_alice, created=False)
+        assert labels() == {"soon": ["IVR profile 'record-eu' (DBID 900)"]}
 
         screen_recording.save(
             world.acme, staged=[later.pk], base_version=0, confirm_unencrypted=False, request=as_alice
