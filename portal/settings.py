@@ -42,11 +42,12 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # authentication); health checks drop connections the server closed meanwhile.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Server-side parameters let psycopg prepare a statement the fifth time a connection runs it, so PostgreSQL
-    # stops parsing and planning the same page queries on every request. Turn it off behind a pooler that
-    # hands one session's statements to another (PgBouncer in transaction mode).
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool("DB_PREPARED_STATEMENTS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DB_PREPARED_STATEMENTS", True):
+    # Parameters sent apart from the query (rather than written into it by Python), and each connection prepares a
+    # query the fifth time it runs it, so PostgreSQL stops parsing and planning the same page queries on every
+    # request. Turn it off behind a pooler that hands one session's statements to another (PgBouncer in
+    # transaction mode).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The keystore's master key wraps every tenant key. It never lives in the database. One of the two must be set.

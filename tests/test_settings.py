@@ -54,3 +54,17 @@ def test_responses_carry_security_headers(world, client_for) -> None:
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("setting,prepared", [(None, True), ("true", True), ("false", False)])
+def test_postgresql_statements_are_prepared_unless_turned_off(setting: str | None, prepared: bool) -> None:
+    """Prepared statements spare PostgreSQL re-planning each page's queries; a transaction-mode pooler cannot keep
+    them, so DB_PREPARED_STATEMENTS=false turns them off."""
+    env = {**PRODUCTION, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres"}
+    if setting is not None:
+        env["DB_PREPARED_STATEMENTS"] = setting
+    script = "from django.conf import settings; print(sorted(settings.DATABASES['default'].get('OPTIONS', {}).items()))"
+    result = manage("shell", "-c", script, env=env)
+    assert result.returncode == 0, result.stderr
+    options = "[('prepare_threshold', 5), ('server_side_binding', True)]" if prepared else "[]"
+    assert result.stdout.strip().splitlines()[-1] == options  # after the shell's own notice of its imports
