@@ -275,3 +275,24 @@ def test_a_certificate_used_in_several_places_counts_once(world: World, client_f
         )
     )
     assert len(rows) == 1
+
+
+def test_every_cell_of_the_list_is_escaped(world: World, client_for, frozen) -> None:
+    evil = '<b class="x">&\'</b>'
+    escaped = "&lt;b class=&quot;x&quot;&gt;&amp;&#x27;&lt;/b&gt;"
+    cert = make_certificate(world.acme, f"alias-{evil}", subject_name=f"CN {evil}", not_after=NOW - timedelta(days=2))
+    assign_to_ivr(cert, profile_name=f"profile-{evil}", dbid=7)
+    html = client_for(world.sam).get(reverse("expiry-dashboard")).content.decode()
+    row = re.search(r'<tr class="urgent">(.*?)</tr>', html, re.S).group(1)
+    detail = reverse("certificate-detail", args=["acme", cert.pk])
+    assert row == (
+        f'<td><a href="{reverse("expiry-tenant", args=["acme"])}">acme</a></td>'
+        f'<td class="alias"><a href="{detail}">alias-{escaped}</a></td><td>CN {escaped}</td>'
+        f"<td>{cert.serial_number}</td>"
+        f'<td><time datetime="{cert.not_valid_after.isoformat()}">{cert.not_valid_after:%Y-%m-%d %H:%M}</time></td>'
+        "<td>expired 2 days ago</td>"
+        '<td><span class="badge expired">Expired — playback only</span> '
+        '<strong class="urgent-flag">Still assigned</strong></td>'
+        f"<td>IVR profile &#x27;profile-{escaped}&#x27; (DBID 7)</td>"
+    )
+    assert evil not in html
