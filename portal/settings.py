@@ -128,6 +128,16 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Sessions end after this much inactivity (IdleSessionMiddleware renews them) and when the browser closes.
+# Per process. It holds what can be recomputed and is filed under versions read from the database (the expiry
+# counts, where certificates are assigned, the navigation per tenant and role), so nothing shown depends on it
+# being shared or kept. Room for a few thousand tenants' entries before the oldest are dropped.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+}
+
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
