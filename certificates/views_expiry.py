@@ -25,7 +25,7 @@ from portal.audit.export import csv_response, filter_errors_response
 from portal.audit.forms import ReadyChoices
 from portal.audit.paging import KnownCountPaginator
 
-from . import expiry, expiry_cache, revisions
+from . import expiry, revisions, summaries
 from .chart import histogram_svg
 from .links import UrlPattern
 from .models import Certificate, CertificateQuerySet, status_for, status_label
@@ -113,7 +113,7 @@ def _tenant_ids(tenant: Tenant | None, form: ExpiryFilterForm) -> list[Any] | No
 def _scope(tenant: Tenant | None, form: ExpiryFilterForm) -> CertificateQuerySet:
     """Active certificates this page may show, narrowed by tenant and assignment (the counts and the chart follow
     these two filters; status and month narrow the list only)."""
-    return expiry_cache.scope(_tenant_ids(tenant, form), form.value("assigned"))
+    return summaries.scope(_tenant_ids(tenant, form), form.value("assigned"))
 
 
 def _listing(scope: CertificateQuerySet, form: ExpiryFilterForm, now: datetime) -> CertificateQuerySet:
@@ -172,7 +172,7 @@ ROW_FIELDS = (
 
 
 def _rows(certificates: list[dict[str, Any]], now: datetime, known: dict[Any, UUID]) -> list[Row]:
-    assigned = expiry_cache.assignment_labels([(cert["tenant_id"], cert["pk"]) for cert in certificates], known)
+    assigned = summaries.assignment_labels([(cert["tenant_id"], cert["pk"]) for cert in certificates], known)
     detail, tenant_page = UrlPattern("certificate-detail", True), UrlPattern("expiry-tenant", False)
     rows = []
     for cert in certificates:
@@ -230,7 +230,7 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     form = _form(request, tenant)
     tenant_ids = _tenant_ids(tenant, form)
     known = revisions.versions(tenant_ids)  # first: see revisions.py
-    summary = expiry_cache.overview(tenant_ids, form.value("assigned"), now, known)
+    summary = summaries.overview(tenant_ids, form.value("assigned"), now, known)
     length = summary.count(form.value("status"), form.value("month"))
     listing = _listing(_scope(tenant, form), form, now).values(*ROW_FIELDS)
     page = KnownCountPaginator(listing, PAGE_SIZE, length).get_page(request.GET.get("page"))

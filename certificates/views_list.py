@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from portal.accounts.access import Cap, can, tenant_view
 from portal.accounts.models import Tenant
 
-from . import expiry_cache, revisions
+from . import revisions, summaries
 from .links import UrlPattern
 from .lookups import get_certificate
 from .models import Certificate, expiring_window_days, status_for, status_label
@@ -123,9 +123,9 @@ class ListRow(TypedDict):
 
 def list_rows(tenant: Tenant, certificates: Iterable[dict[str, Any]], now: datetime) -> list[ListRow]:
     certificates = list(certificates)
-    # Where they are assigned: kept per tenant until its certificates or assignments change (expiry_cache).
+    # Where they are assigned: kept per tenant until its certificates or assignments change (summaries.py).
     known = revisions.versions([tenant.pk])
-    assigned = expiry_cache.assignment_labels([(tenant.pk, cert["pk"]) for cert in certificates], known)
+    assigned = summaries.assignment_labels([(tenant.pk, cert["pk"]) for cert in certificates], known)
     detail = UrlPattern("certificate-detail", True)
     rows = []
     for cert in certificates:
@@ -152,7 +152,7 @@ def list_rows(tenant: Tenant, certificates: Iterable[dict[str, Any]], now: datet
 def certificate_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:MAX_QUERY]
     sort_key, descending = parse_sort(request.GET.get("sort", DEFAULT_SORT))
-    certificates = search(Certificate.objects.filter(tenant=tenant).active().with_alias(), query)
+    certificates = search(Certificate.objects.filter(tenant=tenant).active(), query)
     page = Paginator(sorted_certificates(certificates, sort_key, descending).values(*ROW_FIELDS), PAGE_SIZE).get_page(
         request.GET.get("page")
     )

@@ -1,5 +1,5 @@
 """The dashboards reuse their counts and chart, and the certificate pages where each certificate is assigned, between
-requests (certificates/expiry_cache.py). What a user sees must still be what a fresh count gives: right after any
+requests (certificates/summaries.py). What a user sees must still be what a fresh count gives: right after any
 change to the tenant's certificates or their assignments, and from the very second the clock carries a certificate
 into another status."""
 

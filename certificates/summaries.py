@@ -1,11 +1,12 @@
-"""The expiry overview of a set of tenants, computed once and reused for as long as it is exact.
+"""What pages compute from a tenant's certificates, computed once and reused for as long as it is exact: the expiry
+overview of a set of tenants, and where each certificate is assigned.
 
 An overview (status counts, chart, list lengths) reads every active certificate in scope: across a hundred tenants
 that is the most expensive query of the dashboards. It can only change when
 
 - the certificates or their assignments change: the tenants' revision versions then change (revisions.py), and
-  they are part of the cache key, so the old entry is never read again (the same holds for the assignment labels
-  kept here per tenant);
+  they are part of the cache key, so the old entry is never read again (the same holds for the assignment labels,
+  kept per tenant);
 - the clock reaches a certificate's start or end, or the start of one of its expiry windows: the entry carries the
   first such moment (expiry.next_change) and is recomputed from then on.
 
