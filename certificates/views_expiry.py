@@ -1,8 +1,9 @@
 """Certificate expiry: across tenants for support, under /t/<tenant>/expiry/ for the tenant's own users.
 
-A page costs the same queries whatever the number of certificates: one grouped query gives the status counts, the
-chart and the length of the list; then the page's rows (with their keystore entry and tenant), where they are
-assigned (one query per usage provider) and, across tenants, the tenant choices.
+A page costs the same queries whatever the number of certificates: the tenants' revision versions; the status
+counts, the chart and the length of the list, from one grouped query kept until the versions change or a
+certificate changes status (summaries.py); the page's rows (with their alias and tenant); where they are assigned,
+kept per tenant the same way; and, across tenants, the tenant choices.
 """
 
 import html
@@ -110,10 +111,10 @@ def _tenant_ids(tenant: Tenant | None, form: ExpiryFilterForm) -> list[Any] | No
     return None
 
 
-def _scope(tenant: Tenant | None, form: ExpiryFilterForm) -> CertificateQuerySet:
+def _scope(tenant_ids: list[Any] | None, form: ExpiryFilterForm) -> CertificateQuerySet:
     """Active certificates this page may show, narrowed by tenant and assignment (the counts and the chart follow
     these two filters; status and month narrow the list only)."""
-    return summaries.scope(_tenant_ids(tenant, form), form.value("assigned"))
+    return summaries.scope(tenant_ids, form.value("assigned"))
 
 
 def _listing(scope: CertificateQuerySet, form: ExpiryFilterForm, now: datetime) -> CertificateQuerySet:
@@ -232,7 +233,7 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     known = revisions.versions(tenant_ids)  # first: see revisions.py
     summary = summaries.overview(tenant_ids, form.value("assigned"), now, known)
     length = summary.count(form.value("status"), form.value("month"))
-    listing = _listing(_scope(tenant, form), form, now).values(*ROW_FIELDS)
+    listing = _listing(_scope(tenant_ids, form), form, now).values(*ROW_FIELDS)
     page = KnownCountPaginator(listing, PAGE_SIZE, length).get_page(request.GET.get("page"))
     rows = _rows(list(page), now, known)
     here = request.path
@@ -300,7 +301,8 @@ def _export(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     if form.errors:
         return filter_errors_response(form)
     name = f"expiry-{tenant.slug if tenant else 'all-tenants'}-{now:%Y%m%d}.csv"
-    response = csv_response(name, CSV_HEADER, _csv_rows(_listing(_scope(tenant, form), form, now), now))
+    listing = _listing(_scope(_tenant_ids(tenant, form), form), form, now)
+    response = csv_response(name, CSV_HEADER, _csv_rows(listing, now))
     return cast(HttpResponse, response)  # streamed; the access decorators only pass it through
 
 

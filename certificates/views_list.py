@@ -1,7 +1,8 @@
 """The Recording Certificates list, a certificate's details, and its download as PEM or DER.
 
-Nothing here is cached: every request reads the database, so a change made in one browser session shows in any
-other on reload.
+Every request reads the certificates from the database, so a change made in one browser session shows in any other
+on reload. Only where each certificate is assigned is reused, under the tenant's revision version, which every change
+replaces (summaries.py).
 """
 
 import uuid
