@@ -16,7 +16,7 @@ from django.db import models
 from django.utils import timezone
 
 if TYPE_CHECKING:
-    from .chain import ChainResult
+    from .x509.chain import ChainResult
 
 VALID = "valid"
 EXPIRING = "expiring"
@@ -149,8 +149,8 @@ class Certificate(models.Model):
     def revalidate(self, at: datetime | None = None) -> "ChainResult":
         """The chain check again, now (or at ``at``), against the tenant's current root CAs: every use of the
         certificate calls this, because a root CA may have been removed since upload."""
-        from .chain import verify_chain
-        from .parsing import parse_certificate
+        from .x509.chain import verify_chain
+        from .x509.parsing import parse_certificate
 
         roots = [bytes(der) for der in RootCA.objects.filter(tenant_id=self.tenant_id).values_list("der", flat=True)]
         return verify_chain(parse_certificate(self.certificate_der), roots, at=at or timezone.now())

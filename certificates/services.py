@@ -21,9 +21,9 @@ from keystore.keyfiles import describe_key_file
 from keystore.models import KeystoreEntry
 from portal.audit.log import record
 
-from .chain import ChainResult, verify_chain
 from .models import EXPIRED, NOT_YET_VALID, Certificate, RootCA, status_for, status_label
-from .parsing import CertificateError, ParsedCertificate, parse_certificate
+from .x509.chain import ChainResult, verify_chain
+from .x509.parsing import CertificateError, ParsedCertificate, parse_certificate
 
 CERTIFICATE_FILE = "certificate_file"
 KEY_FILE = "key_file"

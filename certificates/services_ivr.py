@@ -18,7 +18,6 @@ from django.utils import timezone
 from portal.accounts.models import Tenant, User
 from portal.audit.log import record
 
-from .chain import ChainResult, verify_chain
 from .ivr_models import (
     ANNEX_SECTION,
     RECORD_PROFILE_NAME,
@@ -28,8 +27,9 @@ from .ivr_models import (
     RequestStatus,
 )
 from .models import EXPIRED, NOT_YET_VALID, Certificate, RootCA
-from .parsing import CertificateError, parse_certificate
 from .usage import UsageProvider
+from .x509.chain import ChainResult, verify_chain
+from .x509.parsing import CertificateError, parse_certificate
 
 RECORD_DESCRIPTION = "Voice recordings. Set the DBID to the one the Configuration Server shows for this profile."
 COMMENT_MAX = 1000

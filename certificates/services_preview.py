@@ -8,7 +8,6 @@ from django.views.decorators.debug import sensitive_variables
 
 from keystore.api import KeyFileInfo
 
-from .parsing import ParsedCertificate
 from .services import (
     CheckedCertificate,
     UploadProblem,
@@ -20,6 +19,7 @@ from .services import (
     parse_recording_certificate,
     propose_alias,
 )
+from .x509.parsing import ParsedCertificate
 
 
 @dataclass(frozen=True)

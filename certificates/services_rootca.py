@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from portal.audit.log import record
 
-from .chain import verify_chain
 from .models import Certificate, RootCA
-from .parsing import CertificateError, parse_certificate, parse_root_ca
 from .services import CERTIFICATE_FILE, UploadInvalid, refusal
+from .x509.chain import verify_chain
+from .x509.parsing import CertificateError, parse_certificate, parse_root_ca
 
 
 def _already_trusted(root: RootCA) -> UploadInvalid:

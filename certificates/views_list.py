@@ -26,7 +26,7 @@ from . import revisions, summaries
 from .links import UrlPattern
 from .lookups import get_certificate
 from .models import Certificate, expiring_window_days, status_for, status_label
-from .parsing import CertificateError, parse_certificate
+from .x509.parsing import CertificateError, parse_certificate
 
 PAGE_SIZE = 25
 MAX_QUERY = 200

@@ -3,7 +3,7 @@
 import pytest
 from cryptography import x509
 
-from certificates.parsing import ParsedCertificate, parse_certificate
+from certificates.x509.parsing import ParsedCertificate, parse_certificate
 
 from . import pki
 

@@ -6,7 +6,7 @@ from functools import cache
 import pytest
 from cryptography import x509
 
-from certificates.parsing import CertificateError, parse_certificate
+from certificates.x509.parsing import CertificateError, parse_certificate
 
 from . import pki
 

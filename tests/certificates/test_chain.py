@@ -1,5 +1,5 @@
-"""certificates.parsing.verify_chain and status_at: is a certificate signed by a trusted root, and is it valid
-at a given time. Pure tests, no database."""
+"""certificates.x509.chain.verify_chain and parsing.status_at: is a certificate signed by a trusted root, and is it
+valid at a given time. Pure tests, no database."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography import x509
 
-from certificates.parsing import ChainResult, ParsedCertificate, parse_certificate, status_at, verify_chain
+from certificates.x509.chain import ChainResult, verify_chain
+from certificates.x509.parsing import ParsedCertificate, parse_certificate, status_at
 
 from . import pki
 from .parsing_helpers import _ca, now

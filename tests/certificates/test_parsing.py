@@ -1,4 +1,5 @@
-"""certificates.parsing: the files accepted, the files refused and what the user is told, descriptions, root CAs."""
+"""certificates.x509.parsing: the files accepted, the files refused and what the user is told, descriptions,
+root CAs."""
 
 import base64
 import re
@@ -11,15 +12,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519
 from cryptography.x509.oid import NameOID
 
-from certificates import parsing
-from certificates.parsing import (
+from certificates.x509 import parsing
+from certificates.x509.chain import ChainResult, verify_chain
+from certificates.x509.parsing import (
     CertificateError,
-    ChainResult,
     ParsedCertificate,
     parse_certificate,
     parse_root_ca,
     spki_sha256,
-    verify_chain,
 )
 
 from . import pki

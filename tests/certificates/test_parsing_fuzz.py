@@ -1,4 +1,4 @@
-"""certificates.parsing under hypothesis: whatever the bytes, the parser returns a certificate or raises
+"""certificates.x509.parsing under hypothesis: whatever the bytes, the parser returns a certificate or raises
 CertificateError with one readable sentence."""
 
 import re
@@ -7,7 +7,8 @@ from functools import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from certificates.parsing import CertificateError, parse_certificate, parse_root_ca, status_at, verify_chain
+from certificates.x509.chain import verify_chain
+from certificates.x509.parsing import CertificateError, parse_certificate, parse_root_ca, status_at
 
 from . import pki
 from .parsing_helpers import _ca, now

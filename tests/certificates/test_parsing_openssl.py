@@ -1,4 +1,4 @@
-"""certificates.parsing against openssl: the seed's own commands make the files, and what the parser reports is
+"""certificates.x509.parsing against openssl: the seed's own commands make the files, and what the parser reports is
 compared with what openssl prints for the same file."""
 
 import shutil
@@ -10,8 +10,9 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from certificates import parsing
-from certificates.parsing import ChainResult, parse_certificate, parse_root_ca, verify_chain
+from certificates.x509 import parsing
+from certificates.x509.chain import ChainResult, verify_chain
+from certificates.x509.parsing import parse_certificate, parse_root_ca
 
 from . import pki
 from .parsing_helpers import rejected

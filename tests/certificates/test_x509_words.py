@@ -4,7 +4,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
-from certificates.parsing import parse_certificate
+from certificates.x509.parsing import parse_certificate
 
 from . import pki
 from .parsing_helpers import _ca

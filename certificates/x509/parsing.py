@@ -4,8 +4,8 @@ Plain functions over ``cryptography``, no Django. The contract: any input bytes 
 ``ParsedCertificate`` or a ``CertificateError`` whose message says, in one sentence, what the file is instead.
 Nothing technical (ASN.1 offsets, library messages) ever reaches that message.
 
-Sniffing DER shapes lives in ``der`` and the wording of names, keys and extensions in ``x509_words``.
-``ChainResult`` and ``verify_chain`` live in ``chain`` and are re-exported here.
+Sniffing DER shapes lives in ``der`` and the wording of names, keys and extensions in ``words``; whether a
+certificate is trusted is ``chain``'s business.
 """
 
 import base64
@@ -25,9 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.oid import NameOID, PublicKeyAlgorithmOID
 
-from .chain import ChainResult, verify_chain
 from .der import looks_like_pkcs7, looks_like_pkcs12, serial_content, split_der
-from .x509_words import (
+from .words import (
     colon_hex,
     describe_extension,
     dn,
@@ -40,13 +39,11 @@ from .x509_words import (
 __all__ = [
     "CertificateError",
     "CertificateStatus",
-    "ChainResult",
     "ParsedCertificate",
     "parse_certificate",
     "parse_root_ca",
     "spki_sha256",
     "status_at",
-    "verify_chain",
 ]
 
 MIN_RSA_BITS = 2048

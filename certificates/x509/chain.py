@@ -3,21 +3,16 @@
 Uploads holding chains are refused (see ``parsing``), so there is no intermediate to walk: the path is one
 certificate long (self-signed) or two (root CA, then the certificate). The certificate's own dates are
 ``status_at``'s business; the root's are checked here, because an expired root breaks the path.
-
-``parsing`` re-exports ``ChainResult`` and ``verify_chain``, so this module imports ``parsing`` only when called:
-either module can then be imported first.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
-if TYPE_CHECKING:
-    from .parsing import ParsedCertificate
+from .parsing import CertificateError, ParsedCertificate, parse_root_ca
 
 
 @dataclass(frozen=True)
@@ -26,7 +21,7 @@ class ChainResult:
     reason: str  # one user-facing sentence, whichever way it went
 
 
-def verify_chain(cert: "ParsedCertificate", trusted_roots: Sequence[bytes], *, at: datetime) -> ChainResult:
+def verify_chain(cert: ParsedCertificate, trusted_roots: Sequence[bytes], *, at: datetime) -> ChainResult:
     """Check ``cert`` (from ``parse_certificate``) against the tenant's root CAs (PEM or DER each) at ``at`` (aware)."""
     if cert.is_self_signed:
         return ChainResult(True, "Self-signed certificate; signature verified.")
@@ -51,9 +46,7 @@ def verify_chain(cert: "ParsedCertificate", trusted_roots: Sequence[bytes], *, a
     return ChainResult(False, reasons[0])
 
 
-def _load_root(data: bytes) -> "tuple[ParsedCertificate, x509.Certificate] | None":
-    from .parsing import CertificateError, parse_root_ca
-
+def _load_root(data: bytes) -> tuple[ParsedCertificate, x509.Certificate] | None:
     try:
         parsed = parse_root_ca(data)
     except CertificateError:
@@ -62,7 +55,7 @@ def _load_root(data: bytes) -> "tuple[ParsedCertificate, x509.Certificate] | Non
 
 
 def _signature_problem(
-    certificate: x509.Certificate, issuer: x509.Certificate, parsed: "ParsedCertificate", whose_key: str
+    certificate: x509.Certificate, issuer: x509.Certificate, parsed: ParsedCertificate, whose_key: str
 ) -> str | None:
     try:
         certificate.verify_directly_issued_by(issuer)
@@ -76,7 +69,7 @@ def _signature_problem(
     return None
 
 
-def _root_problem(parsed_root: "ParsedCertificate", root: x509.Certificate, at: datetime) -> str | None:
+def _root_problem(parsed_root: ParsedCertificate, root: x509.Certificate, at: datetime) -> str | None:
     name = parsed_root.subject_name
     if at > parsed_root.not_valid_after:
         return f"Root CA '{name}' expired on {parsed_root.not_valid_after:%Y-%m-%d}."
