@@ -82,20 +82,20 @@ def make_files(folder: Path) -> tuple[bytes, bytes]:
 def bench_in_process(certificate: bytes, key: bytes, count: int) -> bool:
     """The whole validation, and its two halves: the certificate (parser, duplicate, chain, alias) and the key
     (the keystore's key-file reading, which includes OpenSSL's RSA key validation)."""
-    from certificates import services
+    from certificates import upload as uploads
     from portal.accounts.models import Tenant
 
     tenant = Tenant.objects.get(slug="bench")
 
     def certificate_only() -> object:
-        checked = services.check_certificate(tenant, certificate)
-        return services.propose_alias(tenant, checked.parsed)
+        checked = uploads.check_certificate(tenant, certificate)
+        return uploads.propose_alias(tenant, checked.parsed)
 
     def key_only() -> object:
-        return services.check_key(key, None)
+        return uploads.check_key(key, None)
 
     def validate() -> object:
-        return services.validate_upload(tenant, certificate_data=certificate, key_data=key, password=None, alias=None)
+        return uploads.validate_upload(tenant, certificate_data=certificate, key_data=key, password=None, alias=None)
 
     ok = report("certificate parse + tenant checks (in-process)", timings(certificate_only, count), UPLOAD_TARGET_MS)
     report("key file check (in-process, keystore)", timings(key_only, max(count // 3, 20)), UPLOAD_TARGET_MS)

@@ -40,7 +40,8 @@ def seed(rng: random.Random) -> dict[str, object]:
     from django.contrib.auth.hashers import make_password
     from django.db import connection
 
-    from certificates.models import Certificate, CertificateRevision, IvrAssignment, IvrProfile
+    from certificates.models import Certificate, CertificateRevision
+    from ivr.models import IvrAssignment, IvrProfile
     from keystore.models import KeystoreEntry
     from portal.accounts.models import Role, Tenant, User
     from screenrecording.models import ScreenRecordingCertificate

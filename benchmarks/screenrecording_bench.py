@@ -38,7 +38,7 @@ def setup_django(folder: str) -> None:
 
 
 def populate(slug: str, count: int) -> tuple[object, object]:
-    from certificates.ivr_models import IvrAssignment, IvrProfile
+    from ivr.models import IvrAssignment, IvrProfile
     from portal.accounts.models import Role, Tenant
     from screenrecording.models import ScreenRecordingCertificate
     from tests.certificates import pki
@@ -86,7 +86,7 @@ def main() -> None:
         setup_django(folder)
         from django.test import Client
 
-        from certificates.ivr_models import IvrProfile
+        from ivr.models import IvrProfile
 
         columns = [
             "Active certificates",

@@ -5,9 +5,8 @@ class CertificatesConfig(AppConfig):
     name = "certificates"
 
     def ready(self) -> None:
-        # Connects the "record" IVR profile of each new tenant and the revision signals (revisions.py), and reports IVR
-        # assignments to the usage registry.
-        from . import revisions, signals, usage  # noqa: F401
-        from .services_ivr import IVR_USAGE
+        # Certificates announce their own changes to the cached summaries (revisions.py).
+        from . import revisions
+        from .models import Certificate
 
-        usage.register(IVR_USAGE)
+        revisions.watch(Certificate)

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from .services import ALIAS_MAX
+from .upload import ALIAS_MAX
 
 
 class UploadForm(forms.Form):
@@ -39,4 +39,24 @@ class RestoreForm(forms.Form):
         strip=False,
         max_length=1024,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+
+# Confirmation forms of the delete and purge steps: the alias typed in, and for purge an explicit acknowledgement.
+UNDERSTOOD = "I understand recordings encrypted for this certificate can no longer be played back"
+
+
+class DeleteForm(forms.Form):
+    alias = forms.CharField(
+        label="Type the certificate's alias to confirm",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class PurgeForm(DeleteForm):
+    understood = forms.BooleanField(
+        label=UNDERSTOOD,
+        required=True,
+        error_messages={"required": f"Check “{UNDERSTOOD}” to purge."},
     )

@@ -8,42 +8,14 @@ from the entry, which every query that needs it loads with ``select_related("ent
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-if TYPE_CHECKING:
-    from .x509.chain import ChainResult
-
-VALID = "valid"
-EXPIRING = "expiring"
-EXPIRED = "expired"
-NOT_YET_VALID = "not-yet-valid"
-
-
-def expiring_window_days() -> int:
-    """The first expiry window: a valid certificate closer than this to its end is "Expiring soon"."""
-    return int(settings.PORTAL_EXPIRY_WINDOWS[0])
-
-
-def status_for(not_valid_before: datetime, not_valid_after: datetime, now: datetime | None = None) -> str:
-    now = now or timezone.now()
-    if now < not_valid_before:
-        return NOT_YET_VALID
-    if now > not_valid_after:
-        return EXPIRED
-    if not_valid_after <= now + timedelta(days=expiring_window_days()):
-        return EXPIRING
-    return VALID
-
-
-def status_label(status: str, not_valid_before: datetime) -> str:
-    if status == NOT_YET_VALID:
-        return f"Not yet valid — unusable for recording until {not_valid_before:%Y-%m-%d %H:%M} UTC"
-    return {VALID: "Valid", EXPIRING: "Expiring soon", EXPIRED: "Expired — playback only"}[status]
+from . import status as rules
 
 
 class CertificateQuerySet(models.QuerySet["Certificate"]):
@@ -54,20 +26,18 @@ class CertificateQuerySet(models.QuerySet["Certificate"]):
         return self.filter(archived_at__isnull=False)
 
     def expired(self, now: datetime | None = None) -> "CertificateQuerySet":
-        return self.filter(not_valid_after__lt=now or timezone.now())
+        return self.filter(rules.expired_q(now or timezone.now()))
 
     def not_yet_valid(self, now: datetime | None = None) -> "CertificateQuerySet":
-        return self.filter(not_valid_before__gt=now or timezone.now())
+        return self.filter(rules.not_yet_valid_q(now or timezone.now()))
 
     def valid(self, now: datetime | None = None) -> "CertificateQuerySet":
         """Within their validity period now (expiring ones included)."""
-        now = now or timezone.now()
-        return self.filter(not_valid_before__lte=now, not_valid_after__gte=now)
+        return self.filter(rules.in_validity_q(now or timezone.now()))
 
     def expiring_within(self, days: int, now: datetime | None = None) -> "CertificateQuerySet":
         """Valid now and ending within ``days``."""
-        now = now or timezone.now()
-        return self.valid(now).filter(not_valid_after__lte=now + timedelta(days=days))
+        return self.filter(rules.ending_within_q(days, now or timezone.now()))
 
     def for_tenants(self, tenants: Iterable[Any] | models.QuerySet[Any]) -> "CertificateQuerySet":
         return self.filter(tenant__in=tenants)
@@ -126,10 +96,10 @@ class Certificate(models.Model):
         return bytes(self.entry.certificate_der)
 
     def status(self, now: datetime | None = None) -> str:
-        return status_for(self.not_valid_before, self.not_valid_after, now)
+        return rules.status_for(self.not_valid_before, self.not_valid_after, now)
 
     def status_label(self, now: datetime | None = None) -> str:
-        return status_label(self.status(now), self.not_valid_before)
+        return rules.status_label(self.status(now), self.not_valid_before)
 
     @property
     def current_status(self) -> str:
@@ -139,21 +109,15 @@ class Certificate(models.Model):
     def current_status_label(self) -> str:
         return self.status_label()
 
-    def assignment_labels(self) -> list[str]:
-        """Where the certificate is used (IVR profiles, screen recording), from every registered provider. Lists
-        call ``usage.labels_for`` once for the whole page instead."""
-        from .usage import labels_for
 
-        return labels_for([self.pk])[self.pk]
-
-    def revalidate(self, at: datetime | None = None) -> "ChainResult":
-        """The chain check again, now (or at ``at``), against the tenant's current root CAs: every use of the
-        certificate calls this, because a root CA may have been removed since upload."""
-        from .x509.chain import verify_chain
-        from .x509.parsing import parse_certificate
-
-        roots = [bytes(der) for der in RootCA.objects.filter(tenant_id=self.tenant_id).values_list("der", flat=True)]
-        return verify_chain(parse_certificate(self.certificate_der), roots, at=at or timezone.now())
+class RootCAQuerySet(models.QuerySet["RootCA"]):
+    def ders_of(self, tenant: Any, *, excluding: Any = None) -> list[bytes]:
+        """The DER of each root CA the tenant (object or id) trusts, leaving out the one with pk ``excluding``: what
+        chain checks take. The one query for a tenant's roots."""
+        rows = self.filter(tenant=tenant)
+        if excluding is not None:
+            rows = rows.exclude(pk=excluding)
+        return [bytes(der) for der in rows.values_list("der", flat=True)]
 
 
 class RootCA(models.Model):
@@ -171,6 +135,8 @@ class RootCA(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
 
+    objects = RootCAQuerySet.as_manager()
+
     class Meta:
         ordering = ["subject_name", "created"]
         verbose_name = "root CA"
@@ -180,6 +146,17 @@ class RootCA(models.Model):
         return self.subject_name
 
 
-from .ivr_models import AssignmentRequest, IvrAssignment, IvrProfile  # noqa: E402,F401
-from .notify_models import ExpiryNotification  # noqa: E402,F401
-from .revision_models import CertificateRevision  # noqa: E402,F401
+class CertificateRevision(models.Model):
+    """A version per tenant, replaced whenever the tenant's certificates or their assignments change.
+
+    Summaries computed from those rows (the expiry dashboard's counts and chart) are cached under the versions they were
+    computed from, so any change makes them stale at once. A version is a random UUID rather than a counter: a value
+    is never seen twice, even after a rolled-back transaction or a deleted tenant, so a stale summary can never be
+    mistaken for a current one.
+    """
+
+    tenant = models.OneToOneField("accounts.Tenant", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    version = models.UUIDField(default=uuid.uuid4)
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}: {self.version}"

@@ -4,9 +4,9 @@
 visible together. Readers take the versions *before* they read the rows: a summary stored under a version is never
 older than the rows that version stands for.
 
-Certificates and the rows that assign them (IVR profiles and assignments here, whatever another app registers with
-``watch``) announce their own saves and deletes through signals, which also catch the cascades of a purge. Bulk
-writes (``bulk_create``, ``QuerySet.update``) send no signals: code that uses them calls ``changed`` itself.
+Certificates and the rows that assign them (whatever the assigning apps register with ``watch``) announce their own
+saves and deletes through signals, which also catch the cascades of a purge. Bulk writes (``bulk_create``,
+``QuerySet.update``) send no signals: code that uses them calls ``changed`` itself.
 """
 
 import hashlib
@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
-from .models import Certificate, CertificateRevision, IvrAssignment, IvrProfile
+from .models import CertificateRevision
 
 
 def changed(tenant_id: Any) -> None:
@@ -59,8 +59,3 @@ def watch(model: type[Model]) -> None:
     label = model._meta.label_lower
     post_save.connect(_row_changed, sender=model, dispatch_uid=f"revision-saved-{label}")
     post_delete.connect(_row_changed, sender=model, dispatch_uid=f"revision-deleted-{label}")
-
-
-watch(Certificate)
-watch(IvrAssignment)
-watch(IvrProfile)  # its name and DBID are part of how an assignment is shown

@@ -1,17 +1,26 @@
-"""Recording certificates and root CAs, under /t/<tenant>/."""
+"""Recording certificates, root CAs, the archive of deleted certificates and restore from a backup, under
+/t/<tenant>/."""
 
 from django.urls import path
 
-from . import views_list, views_restore, views_rootca, views_upload
+from .views import archive, browse, restore, rootcas, upload
 
 urlpatterns = [
-    path("certificates/", views_list.certificate_list, name="certificate-list"),
-    path("certificates/upload/", views_upload.certificate_upload, name="certificate-upload"),
-    path("certificates/upload/preview/", views_upload.certificate_preview, name="certificate-preview"),
-    path("certificates/restore/", views_restore.certificate_restore, name="certificate-restore"),
-    path("certificates/<uuid:certificate>/", views_list.certificate_detail, name="certificate-detail"),
-    path("certificates/<uuid:certificate>/download/", views_list.certificate_download, name="certificate-download"),
-    path("root-cas/", views_rootca.rootca_list, name="rootca-list"),
-    path("root-cas/add/", views_rootca.rootca_add, name="rootca-add"),
-    path("root-cas/<uuid:rootca>/remove/", views_rootca.rootca_remove, name="rootca-remove"),
+    path("certificates/", browse.certificate_list, name="certificate-list"),
+    path("certificates/upload/", upload.certificate_upload, name="certificate-upload"),
+    path("certificates/upload/preview/", upload.certificate_preview, name="certificate-preview"),
+    path("certificates/restore/", restore.certificate_restore, name="certificate-restore"),
+    path("certificates/<uuid:certificate>/", browse.certificate_detail, name="certificate-detail"),
+    path("certificates/<uuid:certificate>/download/", browse.certificate_download, name="certificate-download"),
+    path("root-cas/", rootcas.rootca_list, name="rootca-list"),
+    path("root-cas/add/", rootcas.rootca_add, name="rootca-add"),
+    path("root-cas/<uuid:rootca>/remove/", rootcas.rootca_remove, name="rootca-remove"),
+    path("certificates/<uuid:certificate>/delete/", archive.certificate_delete, name="certificate-delete"),
+    path("archive/", archive.certificate_archive, name="certificate-archive"),
+    path(
+        "archive/<uuid:certificate>/restore/",
+        archive.certificate_restore_archived,
+        name="certificate-restore-archived",
+    ),
+    path("archive/<uuid:certificate>/purge/", archive.certificate_purge, name="certificate-purge"),
 ]

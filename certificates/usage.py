@@ -2,11 +2,11 @@
 pages (and the guard against deleting a certificate in use) see every assignment without importing those apps.
 
 Providers answer for many certificates at once, so a list page costs one query per provider, whatever its length.
+This module is a leaf: it imports nothing of the apps, so that any of them may register.
 """
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from django.db.models import Q
@@ -19,6 +19,8 @@ class UsageProvider:
     labels: Callable[[list[UUID]], dict[UUID, list[str]]]
     # a filter on Certificate that keeps the certificates this provider uses
     assigned: Callable[[], Q]
+    # certificate id -> how many open requests to use it would end with its deletion (None: the app has none)
+    pending: Callable[[UUID], int] | None = None
 
 
 _providers: dict[str, UsageProvider] = {}
@@ -39,17 +41,13 @@ def labels_for(certificate_ids: Iterable[UUID]) -> dict[UUID, list[str]]:
     return result
 
 
-def labels_for_tenants(tenant_ids: list[Any]) -> dict[Any, dict[UUID, list[str]]]:
-    """tenant id -> {certificate id: labels} for every assigned certificate of these tenants: one query for which
-    certificates are assigned, then one per provider for their labels."""
-    from .models import Certificate
-
-    assigned = dict(Certificate.objects.filter(assigned_q(), tenant_id__in=tenant_ids).values_list("pk", "tenant_id"))
-    result: dict[Any, dict[UUID, list[str]]] = {tenant: {} for tenant in tenant_ids}
-    for pk, labels in labels_for(assigned).items():
-        if labels:
-            result[assigned[pk]][pk] = labels
-    return result
+def pending(certificate_id: UUID) -> dict[str, int]:
+    """Provider name -> open requests to use this certificate, for the providers that take requests."""
+    return {
+        provider.name: provider.pending(certificate_id)
+        for provider in _providers.values()
+        if provider.pending is not None
+    }
 
 
 def assigned_q() -> Q:

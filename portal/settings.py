@@ -75,7 +75,9 @@ INSTALLED_APPS = [
     "portal.audit",
     "keystore",
     "certificates",
+    "ivr",
     "screenrecording",
+    "expiry",
 ]
 
 MIDDLEWARE = [

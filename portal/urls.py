@@ -7,9 +7,7 @@ urlpatterns = [
     path("", include("portal.audit.urls")),
     path("t/<slug:tenant>/keystore/", include("keystore.urls")),
     path("t/<slug:tenant>/", include("certificates.urls")),
-    path("t/<slug:tenant>/", include("certificates.urls_archive")),
-    path("t/<slug:tenant>/ivr-profiles/", include("certificates.urls_ivr")),
-    path("", include("certificates.urls_expiry")),
-    path("", include("certificates.urls_ivr_queue")),
+    path("", include("expiry.urls")),
+    path("", include("ivr.urls")),
     path("t/<slug:tenant>/screen-recording/", include("screenrecording.urls")),
 ]

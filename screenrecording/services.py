@@ -15,11 +15,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from certificates import revisions
+from certificates.eligibility import recording_refusal, tenant_roots
 from certificates.models import Certificate
-from certificates.services_ivr import actor, recording_refusal, tenant_roots
 from certificates.usage import UsageProvider
 from portal.accounts.models import Tenant
-from portal.audit.log import record
+from portal.audit.log import actor, record
 
 from .models import ScreenRecordingCertificate, ScreenRecordingSettings
 

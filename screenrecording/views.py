@@ -14,8 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from certificates.eligibility import recording_refusal, tenant_roots
 from certificates.models import Certificate
-from certificates.services_ivr import recording_refusal, tenant_roots
 from portal.accounts.access import Cap, can, tenant_view
 from portal.accounts.models import Tenant
 

@@ -47,7 +47,7 @@ def _foreign_keystore_entry(w: World) -> str:
 
 @register("profile")
 def _foreign_ivr_profile(w: World) -> str:
-    from certificates.ivr_models import IvrProfile
+    from ivr.models import IvrProfile
 
     return str(IvrProfile.objects.get(tenant=w.globex, name="record").pk)
 

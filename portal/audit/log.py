@@ -2,11 +2,14 @@
 
 import ipaddress
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+
+from portal.accounts.models import User
 
 from .models import AuditEntry, AuditHead
 
@@ -32,6 +35,27 @@ def _check_no_secrets(value: Any, path: str = "details") -> None:
         raise TypeError(f"audit {path}: only text, numbers, booleans, lists and mappings are recorded")
 
 
+def actor(request: HttpRequest) -> User | None:
+    """The signed-in user making the change (views that change anything are behind sign-in)."""
+    return request.user if isinstance(request.user, User) else None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change and from where, as services take it: the signed-in user and their address, or neither
+    for a management command. Services never see the ``HttpRequest``."""
+
+    user: User | None = None
+    address: str | None = None
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> "Actor":
+        return cls(actor(request), client_ip(request))
+
+
+COMMAND = Actor()  # a management command: no signed-in user, no address
+
+
 def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
@@ -45,6 +69,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
 def record(
     action: str,
     *,
+    by: Actor | None = None,
     request: HttpRequest | None = None,
     actor: Any = None,
     tenant: Any = None,
@@ -52,6 +77,10 @@ def record(
     details: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry, inside the caller's transaction: if the change rolls back, so does its record."""
+    if by is not None:
+        actor, address = by.user, by.address
+    else:
+        address = client_ip(request)
     details = dict(details or {})
     _check_no_secrets(details)
     if actor is None and request is not None and request.user.is_authenticated:
@@ -69,7 +98,7 @@ def record(
             object_id=str(obj.pk) if obj is not None else "",
             object_repr=str(obj)[:300] if obj is not None else "",
             details=details,
-            ip=client_ip(request),
+            ip=address,
             prev_hash=head.last_hash,
         )
         entry.entry_hash = entry.compute_hash()

@@ -6,9 +6,10 @@ import pytest
 from django.db import connection
 from django.test import RequestFactory
 
-from certificates import services_archive, services_ivr
-from certificates.ivr_models import IvrAssignment
+from certificates import archive as services_archive
 from certificates.models import Certificate
+from ivr import services as services_ivr
+from ivr.models import IvrAssignment
 from tests.conftest import World
 from tests.ivr.factories import make_certificate, record_profile
 from tests.screenrecording.test_concurrency import run_together

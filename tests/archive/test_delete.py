@@ -5,8 +5,8 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.urls import reverse
 
-from certificates.ivr_models import RequestStatus
 from certificates.models import Certificate
+from ivr.models import RequestStatus
 from keystore.lifecycle import EntryGone, purge_entry
 from keystore.models import KeystoreEntry
 from portal.audit.models import AuditEntry

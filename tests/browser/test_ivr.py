@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from certificates.ivr_models import AssignmentRequest, IvrAssignment
+from ivr.models import AssignmentRequest, IvrAssignment
 from tests.browser.conftest import sign_in
 from tests.conftest import World
 from tests.ivr.factories import expired_certificate, make_certificate

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from certificates import services
+from certificates import upload as uploads
 from certificates.models import Certificate
 from keystore.models import KeystoreEntry
 from portal.audit.models import AuditEntry
@@ -23,10 +23,10 @@ class UnreadableUpload(SimpleUploadedFile):
 @override_settings(PORTAL_MAX_UPLOAD_BYTES=1000)
 def test_size_is_refused_before_the_file_is_read():
     upload = UnreadableUpload("big.pem", b"x" * 1001)
-    with pytest.raises(services.UploadInvalid) as refused:
-        services.read_upload(upload, field_name=services.CERTIFICATE_FILE, what="certificate file")
-    assert refused.value.first == services.UploadProblem(
-        services.CERTIFICATE_FILE,
+    with pytest.raises(uploads.UploadInvalid) as refused:
+        uploads.read_upload(upload, field_name=uploads.CERTIFICATE_FILE, what="certificate file")
+    assert refused.value.first == uploads.UploadProblem(
+        uploads.CERTIFICATE_FILE,
         "The certificate file is larger than 0 KB; a certificate file is a few KB. Choose the right file.",
     )
 
@@ -35,15 +35,15 @@ def test_size_is_refused_before_the_file_is_read():
 def test_a_size_that_lies_is_caught_while_reading():
     upload = SimpleUploadedFile("big.pem", b"x" * 5000)
     upload.size = 10
-    with pytest.raises(services.UploadInvalid):
-        services.read_upload(upload, field_name=services.KEY_FILE, what="key file")
+    with pytest.raises(uploads.UploadInvalid):
+        uploads.read_upload(upload, field_name=uploads.KEY_FILE, what="key file")
 
 
 def _validated(tenant, cert=None, key=None, alias=None):
     if cert is None:
         cert, key = pki.make_self_signed()
     key_data = pki.key_pem_pkcs8(key)
-    validated = services.validate_upload(
+    validated = uploads.validate_upload(
         tenant, certificate_data=pki.pem(cert), key_data=key_data, password=None, alias=alias
     )
     return validated, key_data
@@ -52,10 +52,10 @@ def _validated(tenant, cert=None, key=None, alias=None):
 def test_nothing_is_half_saved_when_a_later_step_fails(world):
     validated, key_data = _validated(world.acme)
     with (
-        mock.patch("certificates.services.record", side_effect=RuntimeError("audit unavailable")),
+        mock.patch("certificates.upload.record", side_effect=RuntimeError("audit unavailable")),
         pytest.raises(RuntimeError),
     ):
-        services.save_upload(world.acme, validated, key_data=key_data, password=None)
+        uploads.save_upload(world.acme, validated, key_data=key_data, password=None)
     assert not KeystoreEntry.objects.exists()
     assert not Certificate.objects.exists()
     assert not AuditEntry.objects.exists()
@@ -64,10 +64,10 @@ def test_nothing_is_half_saved_when_a_later_step_fails(world):
 def test_alias_taken_between_check_and_save(world):
     validated, key_data = _validated(world.acme, alias="voice")
     other, other_key = _validated(world.acme, *pki.make_self_signed(pki.make_key(2048, 3)), alias="voice")
-    services.save_upload(world.acme, other, key_data=other_key, password=None)
-    with pytest.raises(services.UploadInvalid) as refused:
-        services.save_upload(world.acme, validated, key_data=key_data, password=None)
-    assert refused.value.first == services.UploadProblem("alias", "The alias 'voice' is already used in this tenant.")
+    uploads.save_upload(world.acme, other, key_data=other_key, password=None)
+    with pytest.raises(uploads.UploadInvalid) as refused:
+        uploads.save_upload(world.acme, validated, key_data=key_data, password=None)
+    assert refused.value.first == uploads.UploadProblem("alias", "The alias 'voice' is already used in this tenant.")
     assert Certificate.objects.count() == KeystoreEntry.objects.count() == 1
 
 
@@ -75,9 +75,9 @@ def test_same_certificate_saved_twice_concurrently(world):
     cert, key = pki.make_self_signed()
     first, key_data = _validated(world.acme, cert, key, alias="first")
     second, _ = _validated(world.acme, cert, key, alias="second")
-    services.save_upload(world.acme, first, key_data=key_data, password=None)
-    with pytest.raises(services.UploadInvalid) as refused:
-        services.save_upload(world.acme, second, key_data=key_data, password=None)
+    uploads.save_upload(world.acme, first, key_data=key_data, password=None)
+    with pytest.raises(uploads.UploadInvalid) as refused:
+        uploads.save_upload(world.acme, second, key_data=key_data, password=None)
     assert refused.value.first.message == "This certificate is already uploaded in this tenant as 'first'."
     assert Certificate.objects.count() == KeystoreEntry.objects.count() == 1
 

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from certificates import services
+from certificates import upload as uploads
 from certificates.models import Certificate, RootCA
 from tests.certificates import pki
 
@@ -60,7 +60,7 @@ def save_certificate(
     """A certificate saved through the same service as the upload screen."""
     if cert is None:
         cert, key = pki.make_self_signed()
-    validated = services.validate_upload(
+    validated = uploads.validate_upload(
         tenant,
         certificate_data=pki.pem(cert),
         key_data=pki.key_pem_pkcs8(key),
@@ -68,10 +68,10 @@ def save_certificate(
         alias=alias,
         at=at,
     )
-    return services.save_upload(tenant, validated, key_data=pki.key_pem_pkcs8(key), password=None)
+    return uploads.save_upload(tenant, validated, key_data=pki.key_pem_pkcs8(key), password=None)
 
 
 def add_root(tenant: Any, ca_cert: x509.Certificate) -> RootCA:
-    from certificates.services_rootca import add_root_ca
+    from certificates.rootcas import add_root_ca
 
     return add_root_ca(tenant, pki.pem(ca_cert))

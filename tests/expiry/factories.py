@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from django.utils import timezone
 
-from certificates.models import Certificate, IvrAssignment, IvrProfile
+from certificates.models import Certificate
+from ivr.models import IvrAssignment, IvrProfile
 from keystore.api import store_private_key
 from screenrecording.models import ScreenRecordingCertificate
 

@@ -7,8 +7,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from certificates.expiry import histogram
 from certificates.models import Certificate
+from expiry.overview import histogram
 from portal.audit.models import AuditEntry
 from tests.conftest import World
 from tests.expiry.factories import assign_to_ivr, assign_to_screen_recording, make_certificate

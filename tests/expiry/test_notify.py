@@ -7,7 +7,7 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import CommandError, call_command
 
-from certificates.notify_models import ExpiryNotification
+from expiry.models import ExpiryNotification
 from portal.accounts.models import Role
 from portal.audit.models import AuditEntry
 from tests.conftest import World, make_user

@@ -1,5 +1,5 @@
 """The dashboards reuse their counts and chart, and the certificate pages where each certificate is assigned, between
-requests (certificates/summaries.py). What a user sees must still be what a fresh count gives: right after any
+requests (expiry/cached.py). What a user sees must still be what a fresh count gives: right after any
 change to the tenant's certificates or their assignments, and from the very second the clock carries a certificate
 into another status."""
 
@@ -13,8 +13,11 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from certificates import expiry, services_archive, services_ivr
-from certificates.models import Certificate, IvrProfile
+from certificates import archive as services_archive
+from certificates.models import Certificate
+from expiry import overview as expiry
+from ivr import services as services_ivr
+from ivr.models import IvrProfile
 from screenrecording import services as screen_recording
 from tests.conftest import World
 from tests.expiry.factories import make_certificate

@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from certificates.expiry import counts
 from certificates.models import Certificate
+from expiry.overview import counts
 from portal.audit.log import record
 from tests.conftest import World
 from tests.expiry.factories import assign_to_ivr, assign_to_screen_recording, make_certificate

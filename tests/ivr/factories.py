@@ -9,10 +9,10 @@ from typing import Any
 
 from cryptography import x509
 
-from certificates.ivr_models import AssignmentRequest, IvrAssignment, IvrProfile
 from certificates.models import Certificate, RootCA
 from certificates.x509.chain import verify_chain
 from certificates.x509.parsing import parse_certificate, parse_root_ca
+from ivr.models import AssignmentRequest, IvrAssignment, IvrProfile
 from keystore.api import store_private_key
 from tests.certificates import pki
 

@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from certificates.ivr_models import IvrAssignment, IvrProfile
-from certificates.services_ivr import AssignmentRefused, assign
+from certificates.eligibility import chain_now
 from certificates.usage import labels_for
+from ivr.models import IvrAssignment, IvrProfile
+from ivr.services import AssignmentRefused, assign
 from portal.audit.models import AuditEntry
 from tests.conftest import World
 from tests.ivr.factories import (
@@ -38,7 +39,6 @@ def test_professional_assigns_a_valid_certificate(world: World, client_for) -> N
     assert entry.details["alias"] == "acme-2026" and entry.details["profile"] == "record"
     # The certificate pages (list, detail, delete guard) see where it is used.
     assert labels_for([cert.pk])[cert.pk] == ["IVR profile 'record' (DBID 1)"]
-    assert cert.assignment_labels() == ["IVR profile 'record' (DBID 1)"]
 
 
 def test_several_certificates_per_profile(world: World, client_for) -> None:
@@ -71,7 +71,7 @@ def test_not_yet_valid_certificate_is_refused_with_its_start(world: World, clien
 
 def test_certificate_whose_root_ca_was_removed_fails_chain_validation(world: World, client_for) -> None:
     cert, root = ca_issued_certificate(world.acme, "ca-issued")
-    assert cert.revalidate().ok
+    assert chain_now(cert).ok
     root.delete()
     response = _assign(client_for(world.pat), record_profile(world.acme), cert.pk)
     assert response.status_code == 400
@@ -96,7 +96,7 @@ def test_the_same_certificate_may_serve_two_profiles(world: World, client_for) -
     assignment = assigned_to_record(world.acme, "acme-2026")
     chat = IvrProfile.objects.create(tenant=world.acme, name="chat", dbid=2)
     assert _assign(client_for(world.pat), chat, assignment.certificate_id).status_code == 302
-    assert sorted(assignment.certificate.assignment_labels()) == [
+    assert sorted(labels_for([assignment.certificate.pk])[assignment.certificate.pk]) == [
         "IVR profile 'chat' (DBID 2)",
         "IVR profile 'record' (DBID 1)",
     ]
@@ -126,7 +126,7 @@ def test_professional_unassigns_and_it_is_audited(world: World, client_for) -> N
     assert "new voice recordings with it are not encrypted" in response.content.decode()
     entry = AuditEntry.objects.get(action="ivr-certificate-unassigned")
     assert entry.actor_username == "pat" and entry.details["alias"] == "acme-2026"
-    assert assignment.certificate.assignment_labels() == []
+    assert labels_for([assignment.certificate.pk])[assignment.certificate.pk] == []
 
 
 def test_unassign_checks_ownership(world: World, client_for) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from certificates.ivr_models import AssignmentRequest, IvrAssignment, RequestStatus
+from ivr.models import AssignmentRequest, IvrAssignment, RequestStatus
 from portal.audit.models import AuditEntry
 from tests.conftest import World
 from tests.ivr.factories import expired_certificate, make_certificate, open_request, record_profile

@@ -8,15 +8,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.views.decorators.debug import sensitive_variables
 
-from certificates import services
+from certificates import upload as uploads
 from portal.accounts.models import Tenant
 
 PASSWORD_VARIABLE = "PORTAL_KEY_PASSWORD"
 FIELD_NAMES = {
-    services.CERTIFICATE_FILE: "Certificate File",
-    services.KEY_FILE: "Key File",
-    services.KEY_PASSWORD: "Private Key Password",
-    services.ALIAS: "Alias",
+    uploads.CERTIFICATE_FILE: "Certificate File",
+    uploads.KEY_FILE: "Key File",
+    uploads.KEY_PASSWORD: "Private Key Password",
+    uploads.ALIAS: "Alias",
 }
 
 
@@ -35,7 +35,7 @@ class Command(BaseCommand):
     def _read(self, path: Path, field: str, what: str) -> bytes:
         try:
             if path.stat().st_size > settings.PORTAL_MAX_UPLOAD_BYTES:
-                raise CommandError(f"{FIELD_NAMES[field]}: {services.too_large_message(what)}")
+                raise CommandError(f"{FIELD_NAMES[field]}: {uploads.too_large_message(what)}")
             return path.read_bytes()
         except OSError as error:
             raise CommandError(f"{FIELD_NAMES[field]}: cannot read {path}: {error.strerror}.") from None
@@ -46,11 +46,11 @@ class Command(BaseCommand):
             tenant = Tenant.objects.get(slug=options["tenant"])
         except Tenant.DoesNotExist:
             raise CommandError(f"No tenant with the identifier '{options['tenant']}'.") from None
-        certificate_data = self._read(options["certificate_file"], services.CERTIFICATE_FILE, "certificate file")
-        key_data = self._read(options["key_file"], services.KEY_FILE, "key file")
+        certificate_data = self._read(options["certificate_file"], uploads.CERTIFICATE_FILE, "certificate file")
+        key_data = self._read(options["key_file"], uploads.KEY_FILE, "key file")
         password = os.environ.get(PASSWORD_VARIABLE) or None
         try:
-            validated = services.validate_upload(
+            validated = uploads.validate_upload(
                 tenant,
                 certificate_data=certificate_data,
                 key_data=key_data,
@@ -68,10 +68,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Key Details:   {validated.key.description}")
             self.stdout.write(f"Chain:         {validated.certificate.chain.reason}")
             self.stdout.write(f"Status:        {validated.certificate.status_label}")
-            certificate = services.save_upload(
+            certificate = uploads.save_upload(
                 tenant, validated, key_data=key_data, password=password, action="certificate-imported"
             )
-        except services.UploadInvalid as invalid:
+        except uploads.UploadInvalid as invalid:
             raise CommandError(
                 "\n".join(f"{FIELD_NAMES.get(p.field, p.field)}: {p.message}" for p in invalid.problems)
             ) from None

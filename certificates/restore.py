@@ -1,0 +1,36 @@
+"""Restoring certificates from a keystore backup: each restored entry's certificate passes the upload's checks."""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from keystore.models import KeystoreEntry
+from portal.audit.log import record
+
+from .upload import UploadInvalid, audit_details, check_certificate, create_certificate
+
+
+class RestoreRefused(Exception):
+    """A certificate in a keystore backup breaks the upload rules; nothing of the backup is restored."""
+
+
+def restore_certificate_for(tenant: Any, *, request: Any = None, at: datetime | None = None) -> Callable[[Any], None]:
+    """The ``on_entry`` hook for the keystore's PKCS#12 import: each restored entry's certificate passes the same
+    parser and checks as an upload, and gets its Certificate row, inside the import's transaction."""
+    user = getattr(request, "user", None)
+
+    def on_entry(entry: KeystoreEntry) -> None:
+        try:
+            checked = check_certificate(tenant, bytes(entry.certificate_der), at=at)
+        except UploadInvalid as invalid:
+            raise RestoreRefused(f"'{entry.alias}': {invalid.first.message}") from None
+        certificate = create_certificate(tenant, entry, checked, user=user)
+        record(
+            "certificate-restored",
+            request=request,
+            tenant=tenant,
+            obj=certificate,
+            details={**audit_details(certificate), "status": checked.status},
+        )
+
+    return on_entry

@@ -1,0 +1,44 @@
+"""What ``notify_expiring`` has done: one row per certificate and threshold, ever (a unique constraint), so a
+threshold is never mailed twice, whether cron runs the command again or two runs overlap.
+
+A row is written and committed *before* its mail goes out (status "sending"), then marked "sent" or "failed":
+- a crash after the commit and before the mail leaves a row in "sending", which is never mailed again: at most one
+  mail per threshold, rather than a duplicate after every crash (the next threshold still warns);
+- a mail the backend refuses (SMTP down) is marked "failed" and retried by the next run.
+
+CASCADE on the certificate: certificates are archived, not deleted, and the audit log keeps the history of every
+mail; should a certificate ever be purged, its bookkeeping goes with it rather than blocking the purge.
+"""
+
+from django.db import models
+
+
+class NotificationStatus(models.TextChoices):
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    COVERED = "covered", "Covered by a more urgent mail"  # crossed together with a nearer threshold
+
+
+class ExpiryNotification(models.Model):
+    certificate = models.ForeignKey(
+        "certificates.Certificate", on_delete=models.CASCADE, related_name="expiry_notifications"
+    )
+    threshold_days = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=NotificationStatus.choices)
+    created = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.TextField(blank=True)  # the addresses, comma-separated
+    error = models.CharField(max_length=300, blank=True)
+
+    objects: models.Manager["ExpiryNotification"] = models.Manager()
+
+    class Meta:
+        db_table = "certificates_expirynotification"  # made when this model lived in certificates; rows kept
+        ordering = ["certificate", "-threshold_days"]
+        constraints = [
+            models.UniqueConstraint(fields=["certificate", "threshold_days"], name="expirynotification_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.threshold_days}-day notice for {self.certificate_id}: {self.status}"

@@ -1,0 +1,335 @@
+"""Certificate expiry: across tenants for support, under /t/<tenant>/expiry/ for the tenant's own users.
+
+A page costs the same queries whatever the number of certificates: the tenants' revision versions; the status
+counts, the chart and the length of the list, from one grouped query kept until the versions change or a
+certificate changes status (summaries.py); the page's rows (with their alias and tenant); where they are assigned,
+kept per tenant the same way; and, across tenants, the tenant choices.
+"""
+
+import html
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any, TypedDict, cast
+from uuid import UUID
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.cache import never_cache
+
+from certificates import revisions, summaries
+from certificates.links import UrlPattern
+from certificates.models import Certificate, CertificateQuerySet
+from certificates.status import status_for, status_label
+from certificates.usage import labels_for
+from portal.accounts.access import Cap, check, tenant_choices, tenant_view, user_view
+from portal.accounts.models import Tenant
+from portal.audit.export import csv_response, filter_errors_response
+from portal.audit.forms import ReadyChoices
+from portal.audit.paging import KnownCountPaginator
+
+from . import cached
+from . import overview as expiry
+from .chart import histogram_svg
+
+PAGE_SIZE = 25
+CSV_BATCH = 1000
+CSV_HEADER = [
+    "Tenant",
+    "Alias",
+    "Subject Name",
+    "Serial Number",
+    "Issuer DN",
+    "Not valid before (UTC)",
+    "Not valid after (UTC)",
+    "Days left",
+    "Status",
+    "Assigned",
+]
+
+
+class ExpiryFilterForm(forms.Form):
+    tenant = forms.ChoiceField(required=False, label="Tenant")
+    status = forms.ChoiceField(required=False, label="Status")
+    assigned = forms.ChoiceField(
+        required=False,
+        label="Assigned",
+        choices=[
+            ("", "Assigned or not"),
+            ("yes", "Assigned (IVR profile or screen recording)"),
+            ("no", "Not assigned"),
+        ],
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        label="Sort by expiry",
+        choices=[("expiry", "Soonest first"), ("-expiry", "Latest first")],
+    )
+    month = forms.CharField(required=False, max_length=7, widget=forms.HiddenInput)
+
+    def __init__(self, data: Any, *, tenants: list[tuple[Any, str, str]] | None) -> None:
+        """``tenants``: (id, slug, name) of the tenants this user may filter on, or None on a one-tenant page."""
+        super().__init__(data)
+        self.tenant_ids = {slug: pk for pk, slug, _ in tenants or []}
+        if tenants is None:
+            del self.fields["tenant"]
+        else:
+            tenant_field = cast(forms.ChoiceField, self.fields["tenant"])
+            tenant_field.choices = ReadyChoices([("", "All tenants"), *((s, f"{n} ({s})") for _, s, n in tenants)])
+        cast(forms.ChoiceField, self.fields["status"]).choices = [("", "Any status"), *expiry.status_choices()]
+
+    def clean_month(self) -> date | None:
+        value = self.cleaned_data.get("month") or ""
+        if not value:
+            return None
+        try:
+            return datetime.strptime(value, "%Y-%m").date()
+        except ValueError:
+            raise forms.ValidationError("Give the month as YYYY-MM.") from None
+
+    def value(self, name: str) -> Any:
+        """A filter's cleaned value, or its empty value when it was invalid (its error is shown on the page)."""
+        if name == "month":
+            return self.cleaned_data.get("month") or None
+        return self.cleaned_data.get(name, "")
+
+
+def _form(request: HttpRequest, tenant: Tenant | None) -> ExpiryFilterForm:
+    choices = None if tenant else tenant_choices(request)
+    form = ExpiryFilterForm(request.GET, tenants=choices)
+    form.is_valid()
+    return form
+
+
+def _tenant_ids(tenant: Tenant | None, form: ExpiryFilterForm) -> list[Any] | None:
+    """The tenants this page covers: its own, the one chosen in the filter, or every tenant (None). The cross-tenant
+    page requires Cap.VIEW_ALL_TENANTS, which reaches every tenant (access.tenants_for)."""
+    if tenant is not None:
+        return [tenant.pk]
+    if form.value("tenant"):
+        return [form.tenant_ids[form.value("tenant")]]
+    return None
+
+
+def _scope(tenant_ids: list[Any] | None, form: ExpiryFilterForm) -> CertificateQuerySet:
+    """Active certificates this page may show, narrowed by tenant and assignment (the counts and the chart follow
+    these two filters; status and month narrow the list only)."""
+    return cached.scope(tenant_ids, form.value("assigned"))
+
+
+def _listing(scope: CertificateQuerySet, form: ExpiryFilterForm, now: datetime) -> CertificateQuerySet:
+    return expiry.filtered(
+        scope,
+        now,
+        status=form.value("status"),
+        month=form.value("month"),
+        descending=form.value("sort") == "-expiry",
+    )
+
+
+def days_left(not_valid_after: datetime, now: datetime) -> int:
+    """Whole days until the end (negative once expired): 0 on the last day."""
+    return (not_valid_after - now).days
+
+
+def days_text(not_valid_after: datetime, now: datetime) -> str:
+    if not_valid_after < now:
+        ago = (now - not_valid_after).days
+        return "expired today" if ago == 0 else f"expired {ago} day{'' if ago == 1 else 's'} ago"
+    left = days_left(not_valid_after, now)
+    return "less than a day" if left == 0 else str(left)
+
+
+class Row(TypedDict):
+    """What one line of the list shows, prepared here: the template only prints (it is the page's largest cost).
+    A dict, because the template engine looks a name up as a key first and only then as an attribute."""
+
+    alias: str
+    tenant_slug: str
+    tenant_url: str
+    detail_url: str
+    subject_name: str
+    serial_number: str
+    valid_until: str
+    valid_until_iso: str
+    days: str
+    status: str
+    status_label: str
+    assigned: list[str]
+    urgent: bool  # expired and still assigned
+
+
+# What a row of the list reads: plain values, not model instances, which cost more to build than the page's query.
+ROW_FIELDS = (
+    "pk",
+    "tenant_id",
+    "tenant__slug",
+    "entry__alias",
+    "subject_name",
+    "serial_number",
+    "not_valid_before",
+    "not_valid_after",
+)
+
+
+def _rows(certificates: list[dict[str, Any]], now: datetime, known: dict[Any, UUID]) -> list[Row]:
+    assigned = summaries.assignment_labels([(cert["tenant_id"], cert["pk"]) for cert in certificates], known)
+    detail, tenant_page = UrlPattern("certificate-detail", True), UrlPattern("expiry-tenant", False)
+    rows = []
+    for cert in certificates:
+        status = status_for(cert["not_valid_before"], cert["not_valid_after"], now)
+        labels = assigned.get(cert["pk"], [])
+        slug = cert["tenant__slug"]
+        until = timezone.localtime(cert["not_valid_after"])
+        rows.append(
+            Row(
+                alias=cert["entry__alias"],
+                tenant_slug=slug,
+                tenant_url=tenant_page(slug),
+                detail_url=detail(slug, cert["pk"]),
+                subject_name=cert["subject_name"],
+                serial_number=cert["serial_number"],
+                valid_until=until.strftime("%Y-%m-%d %H:%M"),
+                valid_until_iso=until.isoformat(),
+                days=days_text(cert["not_valid_after"], now),
+                status=status,
+                status_label=status_label(status, cert["not_valid_before"]),
+                assigned=labels,
+                urgent=status == expiry.EXPIRED and bool(labels),
+            )
+        )
+    return rows
+
+
+def _table_rows(rows: list[Row], tenant_column: bool) -> SafeString:
+    """The list's rows, written here rather than cell by cell in the template (as the audit trail's are): 25 rows
+    took about 1 ms of every page that way. Every value is escaped with html.escape, as Django's escape does (quotes
+    included, for the attributes); the header row is in the template."""
+    esc = html.escape
+    lines = []
+    for row in rows:
+        tenant = f'<td><a href="{esc(row["tenant_url"])}">{esc(row["tenant_slug"])}</a></td>' if tenant_column else ""
+        alias = esc(row["alias"])
+        if row["detail_url"]:
+            alias = f'<a href="{esc(row["detail_url"])}">{alias}</a>'
+        flag = ' <strong class="urgent-flag">Still assigned</strong>' if row["urgent"] else ""
+        opening = '<tr class="urgent">' if row["urgent"] else "<tr>"
+        assigned = "<br>".join(esc(label) for label in row["assigned"]) or '<span class="muted">—</span>'
+        lines.append(
+            f"{opening}{tenant}"
+            f'<td class="alias">{alias}</td><td>{esc(row["subject_name"])}</td><td>{esc(row["serial_number"])}</td>'
+            f'<td><time datetime="{esc(row["valid_until_iso"])}">{esc(row["valid_until"])}</time></td>'
+            f"<td>{esc(row['days'])}</td>"
+            f'<td><span class="badge {esc(row["status"])}">{esc(row["status_label"])}</span>{flag}</td>'
+            f"<td>{assigned}</td></tr>"
+        )
+    return mark_safe("\n".join(lines))  # noqa: S308  (every value escaped above)
+
+
+def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
+    now = timezone.now()
+    form = _form(request, tenant)
+    tenant_ids = _tenant_ids(tenant, form)
+    known = revisions.versions(tenant_ids)  # first: see revisions.py
+    summary = cached.overview(tenant_ids, form.value("assigned"), now, known)
+    length = summary.count(form.value("status"), form.value("month"))
+    listing = _listing(_scope(tenant_ids, form), form, now).values(*ROW_FIELDS)
+    page = KnownCountPaginator(listing, PAGE_SIZE, length).get_page(request.GET.get("page"))
+    rows = _rows(list(page), now, known)
+    here = request.path
+
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("month", None)
+    kept = f"{query.urlencode()}&" if query else ""
+
+    def month_link(month: date) -> str:
+        return f"{here}?{kept}month={month:%Y-%m}"
+
+    buckets = summary.histogram()
+    csv_url = reverse("expiry-tenant-csv", args=[tenant.slug]) if tenant else reverse("expiry-dashboard-csv")
+    return render(
+        request,
+        "expiry/dashboard.html",
+        {
+            "tenant": tenant,
+            "now": now,
+            "form": form,
+            "counts": summary.counts,
+            "chart": histogram_svg(buckets, link=month_link),
+            "chart_rows": [(f"{month:%B %Y}", n) for month, n in buckets],
+            "page": page,
+            "rows": rows,
+            "table_rows": _table_rows(rows, tenant_column=tenant is None),
+            "month": form.value("month"),
+            "csv_url": csv_url,
+        },
+    )
+
+
+def _csv_rows(certificates: Any, now: datetime) -> Iterator[list[Any]]:
+    batch: list[Certificate] = []
+    for cert in certificates.iterator(chunk_size=CSV_BATCH):
+        batch.append(cert)
+        if len(batch) == CSV_BATCH:
+            yield from _csv_batch(batch, now)
+            batch = []
+    yield from _csv_batch(batch, now)
+
+
+def _csv_batch(batch: list[Certificate], now: datetime) -> Iterator[list[Any]]:
+    assigned = labels_for([cert.pk for cert in batch])
+    for cert in batch:
+        status = cert.status(now)
+        yield [
+            cert.tenant.slug,
+            cert.alias,
+            cert.subject_name,
+            cert.serial_number,
+            cert.issuer_dn,
+            cert.not_valid_before,
+            cert.not_valid_after,
+            days_left(cert.not_valid_after, now),
+            status_label(status, cert.not_valid_before),
+            "; ".join(assigned.get(cert.pk, [])),
+        ]
+
+
+def _export(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
+    now = timezone.now()
+    form = _form(request, tenant)
+    if form.errors:
+        return filter_errors_response(form)
+    name = f"expiry-{tenant.slug if tenant else 'all-tenants'}-{now:%Y%m%d}.csv"
+    listing = _listing(_scope(_tenant_ids(tenant, form), form), form, now)
+    response = csv_response(name, CSV_HEADER, _csv_rows(listing, now))
+    return cast(HttpResponse, response)  # streamed; the access decorators only pass it through
+
+
+@user_view(Cap.VIEW_ALL_TENANTS)
+@never_cache
+def expiry_dashboard(request: HttpRequest) -> HttpResponse:
+    check(request.user, Cap.VIEW_EXPIRY)
+    return _page(request, None)
+
+
+@user_view(Cap.VIEW_ALL_TENANTS)
+@never_cache
+def expiry_dashboard_csv(request: HttpRequest) -> HttpResponse:
+    check(request.user, Cap.VIEW_EXPIRY)
+    return _export(request, None)
+
+
+@tenant_view(Cap.VIEW_EXPIRY)
+@never_cache
+def expiry_tenant(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    return _page(request, tenant)
+
+
+@tenant_view(Cap.VIEW_EXPIRY)
+@never_cache
+def expiry_tenant_csv(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    return _export(request, tenant)

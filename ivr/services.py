@@ -1,0 +1,286 @@
+"""Assigning recording certificates to IVR profiles, and the requests that ask for it.
+
+Every change is made and audited in one transaction. A certificate is locked (``select_for_update``) while it is
+assigned, so an assignment and a delete of the same certificate cannot both succeed.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from certificates.eligibility import certificate_pem, recording_refusal, utc_text
+from certificates.models import Certificate
+from certificates.usage import UsageProvider
+from portal.accounts.models import Tenant, User
+from portal.audit.log import actor, record
+
+from .models import (
+    ANNEX_SECTION,
+    RECORD_PROFILE_NAME,
+    AssignmentRequest,
+    IvrAssignment,
+    IvrProfile,
+    RequestStatus,
+)
+
+RECORD_DESCRIPTION = "Voice recordings. Set the DBID to the one the Configuration Server shows for this profile."
+COMMENT_MAX = 1000
+
+
+class AssignmentRefused(Exception):
+    """A change that cannot be made; the message says why, for the page the user is on."""
+
+
+# --- Profiles ---------------------------------------------------------------------------------------------------------
+
+
+def next_dbid(tenant: Tenant) -> int:
+    top = IvrProfile.objects.filter(tenant=tenant).aggregate(top=Max("dbid"))["top"]
+    return (top or 0) + 1
+
+
+def ensure_record_profile(tenant: Tenant) -> IvrProfile:
+    """Every tenant starts with the "record" profile for voice recordings (created with the tenant, not audited
+    apart from the tenant's own creation)."""
+    existing = IvrProfile.objects.filter(tenant=tenant, name__iexact=RECORD_PROFILE_NAME).first()
+    if existing is not None:
+        return existing
+    return IvrProfile.objects.create(
+        tenant=tenant, name=RECORD_PROFILE_NAME, dbid=next_dbid(tenant), description=RECORD_DESCRIPTION
+    )
+
+
+def profile_details(profile: IvrProfile) -> dict[str, Any]:
+    return {"profile": profile.name, "dbid": profile.dbid}
+
+
+def save_profile(profile: IvrProfile, *, request: HttpRequest, created: bool) -> IvrProfile:
+    """Insert or update; a DBID or name already used in the tenant is refused with a message."""
+    action = "ivr-profile-created" if created else "ivr-profile-changed"
+    try:
+        with transaction.atomic():
+            profile.save()
+            record(action, request=request, tenant=profile.tenant, obj=profile, details=profile_details(profile))
+    except IntegrityError:
+        raise AssignmentRefused(
+            "Another IVR profile of this tenant has this name or DBID; use the values the Configuration Server shows."
+        ) from None
+    return profile
+
+
+# --- Assignments ------------------------------------------------------------------------------------------------------
+
+
+def certificate_details(certificate: Certificate) -> dict[str, Any]:
+    return {
+        "alias": certificate.alias,
+        "serial": certificate.serial_number,
+        "fingerprint": certificate.sha256_fingerprint,
+    }
+
+
+def _locked_active(certificate: Certificate) -> Certificate:
+    locked = (
+        Certificate.objects.select_for_update(of=("self",))
+        .select_related("entry")
+        .filter(pk=certificate.pk, tenant_id=certificate.tenant_id)
+        .first()
+    )
+    if locked is None or locked.archived_at is not None:
+        raise AssignmentRefused(f"'{certificate.alias}' was deleted meanwhile; it cannot be assigned.")
+    return locked
+
+
+def _assign_locked(profile: IvrProfile, certificate: Certificate, request: HttpRequest, via: str) -> IvrAssignment:
+    """Inside the caller's transaction."""
+    if profile.tenant_id != certificate.tenant_id:  # both are loaded for one tenant; this is a second fence
+        raise AssignmentRefused("This certificate belongs to another tenant.")
+    locked = _locked_active(certificate)
+    problem = recording_refusal(locked)
+    if problem:
+        raise AssignmentRefused(problem)
+    if IvrAssignment.objects.filter(profile=profile, certificate=locked).exists():
+        raise AssignmentRefused(f"'{locked.alias}' is already assigned to the IVR profile '{profile.name}'.")
+    try:
+        with transaction.atomic():
+            assignment = IvrAssignment.objects.create(
+                tenant_id=profile.tenant_id, profile=profile, certificate=locked, assigned_by=actor(request)
+            )
+    except IntegrityError:  # assigned by someone else between the check and the insert
+        raise AssignmentRefused(f"'{locked.alias}' is already assigned to the IVR profile '{profile.name}'.") from None
+    record(
+        "ivr-certificate-assigned",
+        request=request,
+        tenant=profile.tenant,
+        obj=profile,
+        details={**profile_details(profile), **certificate_details(locked), "via": via},
+    )
+    return assignment
+
+
+def assign(profile: IvrProfile, certificate: Certificate, *, request: HttpRequest) -> IvrAssignment:
+    with transaction.atomic():
+        return _assign_locked(profile, certificate, request, via="profile page")
+
+
+def unassign(assignment: IvrAssignment, *, request: HttpRequest) -> None:
+    profile, certificate = assignment.profile, assignment.certificate
+    with transaction.atomic():
+        deleted, _ = IvrAssignment.objects.filter(pk=assignment.pk).delete()
+        if not deleted:
+            raise AssignmentRefused(f"'{certificate.alias}' was already unassigned.")
+        record(
+            "ivr-certificate-unassigned",
+            request=request,
+            tenant=profile.tenant,
+            obj=profile,
+            details={**profile_details(profile), **certificate_details(certificate)},
+        )
+
+
+# --- Requests ---------------------------------------------------------------------------------------------------------
+
+
+def request_assignment(
+    profile: IvrProfile, certificate: Certificate, *, comment: str, request: HttpRequest
+) -> AssignmentRequest:
+    """The tenant administrator's request. Refused early when the certificate could not be assigned anyway."""
+    if IvrAssignment.objects.filter(profile=profile, certificate=certificate).exists():
+        raise AssignmentRefused(f"'{certificate.alias}' is already assigned to the IVR profile '{profile.name}'.")
+    problem = recording_refusal(certificate)
+    if problem:
+        raise AssignmentRefused(problem)
+    try:
+        with transaction.atomic():
+            made = AssignmentRequest.objects.create(
+                tenant_id=profile.tenant_id,
+                profile=profile,
+                certificate=certificate,
+                certificate_alias=certificate.alias,
+                comment=comment[:COMMENT_MAX],
+                requested_by=actor(request),
+            )
+            record(
+                "ivr-assignment-requested",
+                request=request,
+                tenant=profile.tenant,
+                obj=made,
+                details={**profile_details(profile), **certificate_details(certificate), "comment": made.comment},
+            )
+    except IntegrityError:
+        raise AssignmentRefused(
+            f"An open request to assign '{certificate.alias}' to '{profile.name}' already exists."
+        ) from None
+    return made
+
+
+def _lock_open(assignment_request: AssignmentRequest) -> AssignmentRequest:
+    locked = AssignmentRequest.objects.select_for_update(of=("self",)).filter(pk=assignment_request.pk).first()
+    if locked is None or not locked.is_open:
+        raise AssignmentRefused("This request was answered meanwhile; see its outcome below.")
+    return locked
+
+
+def _close(
+    locked: AssignmentRequest, status: str, *, comment: str, request: HttpRequest, action: str
+) -> AssignmentRequest:
+    locked.status = status
+    locked.decided_by = actor(request)
+    locked.decided_at = timezone.now()
+    locked.decision_comment = comment[:COMMENT_MAX]
+    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
+    record(
+        action,
+        request=request,
+        tenant=locked.profile.tenant,
+        obj=locked,
+        details={
+            **profile_details(locked.profile),
+            "alias": locked.certificate_alias,
+            "comment": locked.decision_comment,
+        },
+    )
+    return locked
+
+
+def fulfil(assignment_request: AssignmentRequest, *, comment: str, request: HttpRequest) -> AssignmentRequest:
+    """Assign, with the same checks as on the profile page, and close the request, all or nothing."""
+    with transaction.atomic():
+        locked = _lock_open(assignment_request)
+        if locked.certificate is None:
+            raise AssignmentRefused(f"'{locked.certificate_alias}' no longer exists; decline the request.")
+        _assign_locked(locked.profile, locked.certificate, request, via="request")
+        return _close(locked, RequestStatus.FULFILLED, comment=comment, request=request, action="ivr-request-fulfilled")
+
+
+def decline(assignment_request: AssignmentRequest, *, comment: str, request: HttpRequest) -> AssignmentRequest:
+    if not comment.strip():
+        raise AssignmentRefused("Say why the request is declined; the tenant administrator reads this comment.")
+    with transaction.atomic():
+        locked = _lock_open(assignment_request)
+        return _close(locked, RequestStatus.DECLINED, comment=comment, request=request, action="ivr-request-declined")
+
+
+def withdraw_open_requests(certificate: Certificate, *, by: User | None) -> int:
+    """When a certificate is deleted, requests to assign it can no longer be fulfilled (caller's transaction)."""
+    return (
+        AssignmentRequest.objects.open()
+        .filter(certificate=certificate)
+        .update(
+            status=RequestStatus.WITHDRAWN,
+            decided_by=by,
+            decided_at=timezone.now(),
+            decision_comment="Withdrawn: the certificate was deleted.",
+        )
+    )
+
+
+# --- The Annex section as Configuration Server holds it ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnnexOption:
+    name: str  # the certificate's alias
+    value: str  # the certificate, PEM
+
+
+def annex_options(assignments: list[IvrAssignment]) -> list[AnnexOption]:
+    return [AnnexOption(a.certificate.alias, certificate_pem(a.certificate).strip()) for a in assignments]
+
+
+def annex_text(profile: IvrProfile, options: list[AnnexOption]) -> str:
+    """The section as text: a header, then one ``name=value`` option per certificate, the PEM verbatim."""
+    lines = [
+        f"# Tenant '{profile.tenant.slug}', IVR profile '{profile.name}' (DBID {profile.dbid}), Annex tab",
+        f"# Generated {utc_text(timezone.now())}. Each option's value is one certificate (PEM).",
+        f"[{ANNEX_SECTION}]",
+    ]
+    lines += [f"{option.name}={option.value}" for option in options]
+    return "\n".join(lines) + "\n"
+
+
+# --- Where certificates are used (for the certificate pages and the delete guard) -------------------------------------
+
+
+def _ivr_labels(ids: list[UUID]) -> dict[UUID, list[str]]:
+    labels: dict[UUID, list[str]] = {}
+    rows = IvrAssignment.objects.for_certificates(ids).values_list("certificate_id", "profile__name", "profile__dbid")
+    for certificate_id, name, dbid in rows.order_by("profile__name"):
+        labels.setdefault(certificate_id, []).append(f"IVR profile '{name}' (DBID {dbid})")
+    return labels
+
+
+def _ivr_assigned() -> Q:
+    return Q(pk__in=IvrAssignment.objects.values("certificate_id"))
+
+
+def _ivr_pending(certificate_id: UUID) -> int:
+    return AssignmentRequest.objects.open().filter(certificate_id=certificate_id).count()
+
+
+IVR_USAGE = UsageProvider(name="ivr-profiles", labels=_ivr_labels, assigned=_ivr_assigned, pending=_ivr_pending)
