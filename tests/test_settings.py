@@ -1,11 +1,15 @@
-"""Production settings fail closed and pass Django's deployment checklist."""
+"""Production settings fail closed, saying in one line what is missing (from manage.py and from gunicorn), and pass
+Django's deployment checklist."""
 
 import base64
+import os
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.checkout import fresh_checkout, manage
+from tests.checkout import clean_environment, fresh_checkout, manage
 
 PRODUCTION = {
     "SECRET_KEY": "p" * 60 + "-production-like-secret-key",
@@ -39,8 +43,40 @@ def test_check_deploy_is_clean_with_production_settings(checkout: Path) -> None:
 def test_production_refuses_to_start_without(checkout: Path, missing: str, message: str) -> None:
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
     result = manage(checkout, "check", env=env)
-    assert result.returncode != 0
-    assert message in result.stderr
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()  # no traceback
+    assert line.startswith("Configuration error: ") and message in line
+
+
+@pytest.mark.parametrize(
+    "settings,problem",
+    [
+        ({k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}, "SECRET_KEY must be set"),
+        ({**PRODUCTION, "PORTAL_MASTER_KEY": "not a key"}, "(keystore.E001) The keystore master key is missing"),
+    ],
+)
+def test_gunicorn_stops_with_one_line_on_a_configuration_error(
+    checkout: Path, settings: dict[str, str], problem: str
+) -> None:
+    command = [".venv/bin/gunicorn", "portal.wsgi", "--bind", "127.0.0.1:0", "--no-control-socket"]
+    server = subprocess.Popen(
+        command,
+        cwd=checkout,
+        env=clean_environment(**settings),
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _, stderr = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:  # still serving: stop it and its workers
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+    assert server.returncode == 4, stderr  # "App failed to load": gunicorn stops instead of restarting the worker
+    assert "Traceback" not in stderr
+    [line] = [line for line in stderr.splitlines() if problem in line]
+    assert line.startswith("Configuration error: ")
 
 
 def test_responses_carry_security_headers(world, client_for) -> None:
