@@ -6,7 +6,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 DEV_ENV := DEBUG=true SECURE_SSL_REDIRECT=false SECURE_COOKIES=false
 
-.PHONY: run test lint typecheck pytest install install-dev chromium benchmarks clean
+.PHONY: run dev-env test lint typecheck pytest install install-dev chromium benchmarks clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -26,7 +26,14 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-run: install
+# The development settings also in .env (git-ignored), so manage.py commands typed in this checkout use them too.
+# A .env that exists already is the user's and is left as it is.
+dev-env:
+	@if [ -e .env ]; then echo "Kept the existing .env."; \
+	else set -C; printf '%s\n' '# Development settings written by make run. Never deploy them.' $(DEV_ENV) > .env \
+	  && echo "Wrote .env with the development settings: $(DEV_ENV)"; fi
+
+run: install dev-env
 	$(DEV_ENV) $(BIN)/python manage.py init_master_key
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py create_demo

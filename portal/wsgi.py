@@ -4,12 +4,20 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 
+from portal.startup import exit_on_configuration_error
+
+# The status gunicorn's arbiter takes for "App failed to load": it stops, instead of booting worker after worker.
+APP_LOAD_ERROR = 4
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
-application = get_wsgi_application()
+with exit_on_configuration_error(status=APP_LOAD_ERROR):
+    application = get_wsgi_application()
 
-# gunicorn does not run system checks; the keystore's must pass before anything is served (a wrong master key would
-# otherwise show up only as failures on key operations).
-_errors = [message for message in checks.run_checks(tags=["keystore"]) if message.is_serious()]
-if _errors:
-    raise ImproperlyConfigured("Refusing to start:\n" + "\n".join(f"{e.msg} {e.hint or ''}".strip() for e in _errors))
+    # gunicorn does not run system checks; the keystore's must pass before anything is served (a wrong master key
+    # would otherwise show up only as failures on key operations).
+    _errors = [message for message in checks.run_checks(tags=["keystore"]) if message.is_serious()]
+    if _errors:
+        raise ImproperlyConfigured(
+            "Refusing to start: " + " ".join(f"({e.id}) {e.msg} {e.hint or ''}".strip() for e in _errors)
+        )

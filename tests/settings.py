@@ -3,6 +3,8 @@
 import base64
 import os
 
+# Production settings even in a checkout where `make run` wrote its development .env (DEBUG=true).
+os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")

@@ -1,14 +1,16 @@
-"""Production settings fail closed and pass Django's deployment checklist."""
+"""Production settings fail closed, saying in one line what is missing (from manage.py and from gunicorn), and pass
+Django's deployment checklist."""
 
 import base64
 import os
+import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.checkout import clean_environment, fresh_checkout, manage
+
 PRODUCTION = {
     "SECRET_KEY": "p" * 60 + "-production-like-secret-key",
     "DATABASE_URL": "sqlite:///:memory:",
@@ -17,17 +19,14 @@ PRODUCTION = {
 }
 
 
-def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    # Only what a fresh process needs: the test run's own settings variables must not leak in.
-    clean = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
-    clean.update(env, DJANGO_SETTINGS_MODULE="portal.settings")
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
-    )
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Not the working tree: the development .env `make run` leaves there would turn DEBUG on.
+    return fresh_checkout(tmp_path_factory.mktemp("settings"))
 
 
-def test_check_deploy_is_clean_with_production_settings() -> None:
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+def test_check_deploy_is_clean_with_production_settings(checkout: Path) -> None:
+    result = manage(checkout, "check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
@@ -41,11 +40,43 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
         ("PORTAL_MASTER_KEY", "master key is missing"),
     ],
 )
-def test_production_refuses_to_start_without(missing: str, message: str) -> None:
+def test_production_refuses_to_start_without(checkout: Path, missing: str, message: str) -> None:
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
-    result = manage("check", env=env)
-    assert result.returncode != 0
-    assert message in result.stderr
+    result = manage(checkout, "check", env=env)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()  # no traceback
+    assert line.startswith("Configuration error: ") and message in line
+
+
+@pytest.mark.parametrize(
+    "settings,problem",
+    [
+        ({k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}, "SECRET_KEY must be set"),
+        ({**PRODUCTION, "PORTAL_MASTER_KEY": "not a key"}, "(keystore.E001) The keystore master key is missing"),
+    ],
+)
+def test_gunicorn_stops_with_one_line_on_a_configuration_error(
+    checkout: Path, settings: dict[str, str], problem: str
+) -> None:
+    command = [".venv/bin/gunicorn", "portal.wsgi", "--bind", "127.0.0.1:0", "--no-control-socket"]
+    server = subprocess.Popen(
+        command,
+        cwd=checkout,
+        env=clean_environment(**settings),
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _, stderr = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:  # still serving: stop it and its workers
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+    assert server.returncode == 4, stderr  # "App failed to load": gunicorn stops instead of restarting the worker
+    assert "Traceback" not in stderr
+    [line] = [line for line in stderr.splitlines() if problem in line]
+    assert line.startswith("Configuration error: ")
 
 
 def test_responses_carry_security_headers(world, client_for) -> None:
@@ -57,14 +88,16 @@ def test_responses_carry_security_headers(world, client_for) -> None:
 
 
 @pytest.mark.parametrize("setting,prepared", [(None, True), ("true", True), ("false", False)])
-def test_postgresql_statements_are_prepared_unless_turned_off(setting: str | None, prepared: bool) -> None:
+def test_postgresql_statements_are_prepared_unless_turned_off(
+    checkout: Path, setting: str | None, prepared: bool
+) -> None:
     """Prepared statements spare PostgreSQL re-planning each page's queries; a transaction-mode pooler cannot keep
     them, so DB_PREPARED_STATEMENTS=false turns them off."""
     env = {**PRODUCTION, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres"}
     if setting is not None:
         env["DB_PREPARED_STATEMENTS"] = setting
     script = "from django.conf import settings; print(sorted(settings.DATABASES['default'].get('OPTIONS', {}).items()))"
-    result = manage("shell", "-c", script, env=env)
+    result = manage(checkout, "shell", "-c", script, env=env)
     assert result.returncode == 0, result.stderr
     options = "[('prepare_threshold', 5), ('server_side_binding', True)]" if prepared else "[]"
     assert result.stdout.strip().splitlines()[-1] == options  # after the shell's own notice of its imports
