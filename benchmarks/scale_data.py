@@ -40,7 +40,7 @@ def seed(rng: random.Random) -> dict[str, object]:
     from django.contrib.auth.hashers import make_password
     from django.db import connection
 
-    from certificates.models import Certificate, CertificateRevision
+    from certificates.models import Certificate
     from ivr.models import IvrAssignment, IvrProfile
     from keystore.models import KeystoreEntry
     from portal.accounts.models import Role, Tenant, User
@@ -113,8 +113,6 @@ def seed(rng: random.Random) -> dict[str, object]:
             screen.append(ScreenRecordingCertificate(tenant_id=cert.tenant_id, certificate=cert))
     IvrAssignment.objects.bulk_create(assignments, batch_size=2000)
     ScreenRecordingCertificate.objects.bulk_create(screen, batch_size=2000)
-    # Bulk inserts send no signals: record the change as the portal's own writes would, one version per tenant.
-    CertificateRevision.objects.bulk_create([CertificateRevision(tenant=t) for t in tenants])
     log(
         f"  {len(certificates)} certificates in {len(tenants)} tenants, {len(assignments)} in IVR profiles, "
         f"{len(screen)} for screen recording ({time.perf_counter() - started:.1f} s)"

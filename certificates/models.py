@@ -1,4 +1,4 @@
-"""Recording certificates and the tenant's trusted root CAs.
+"""Recording certificates, the tenant's trusted root CAs, and the revision version of each tenant's certificates.
 
 A recording certificate is the public half of a keystore entry: the keystore holds the alias, the certificate DER and
 the sealed private key; this model holds what the portal shows and filters on (names, serial, validity, fingerprint,
@@ -7,18 +7,95 @@ from the entry, which every query that needs it loads with ``select_related("ent
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models.expressions import Col
+from django.db.models.lookups import Exact
+from django.db.models.sql.where import AND
 from django.utils import timezone
 
 from . import status as rules
 
+_Watched = TypeVar("_Watched", bound=models.Model)
+_TENANT_ID = "tenant_id"  # every watched model's foreign key to its tenant
 
-class CertificateQuerySet(models.QuerySet["Certificate"]):
+
+class WatchedQuerySet(models.QuerySet[_Watched]):
+    """The queryset of a model whose rows are part of a tenant's certificates or their assignments (the models
+    ``revisions.watch`` counts; each has a ``tenant`` foreign key).
+
+    Saves and deletes of single rows announce themselves through signals (deletes of a queryset too: with receivers
+    connected, Django deletes row by row). The bulk writes here send no signals, so they replace the revision version
+    of every tenant whose rows they write themselves, in the same transaction: ``update``, ``bulk_create`` and
+    ``bulk_update`` (which Django runs through ``update``), and their async twins, which call them.
+    """
+
+    def update(self, **kwargs: Any) -> int:
+        self._refuse_moves(kwargs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            tenant = self._filtered_tenant()
+            if tenant is not None:
+                tenants, rows = [tenant], self
+            else:
+                tenants = list(self.order_by().values_list(_TENANT_ID, flat=True).distinct())
+                # Only rows of the tenants just read: a row of another tenant committed since is left as it was,
+                # rather than changed without its tenant's version changing.
+                rows = self.filter(tenant_id__in=tenants)
+            count = super(WatchedQuerySet, rows).update(**kwargs)
+            if count:
+                CertificateRevision.objects.using(self.db).replace(tenants)
+        return count
+
+    def bulk_create(
+        self,
+        objs: Iterable[_Watched],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Collection[str] | None = None,
+        unique_fields: Collection[str] | None = None,
+    ) -> list[_Watched]:
+        with transaction.atomic(using=self.db, savepoint=False):
+            created = super().bulk_create(
+                objs, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields
+            )
+            CertificateRevision.objects.using(self.db).replace(getattr(row, _TENANT_ID) for row in created)
+        return created
+
+    def bulk_update(self, objs: Iterable[_Watched], fields: Iterable[str], batch_size: int | None = None) -> int:
+        fields = list(fields)
+        self._refuse_moves(fields)  # before Django's transaction, which a refusal inside would spoil for the caller
+        return super().bulk_update(objs, fields, batch_size)  # one update() per batch, which announces it
+
+    def _refuse_moves(self, fields: Iterable[str]) -> None:
+        # Announcing a move would take the tenants the rows leave as well as those they join; rows never move.
+        if {"tenant", _TENANT_ID} & set(fields):
+            raise ValueError(f"{self.model._meta.label} rows stay with their tenant: bulk writes do not move them")
+
+    def _filtered_tenant(self) -> Any:
+        """The tenant id this queryset is filtered on with ``tenant=`` at its top level, else None: then its rows
+        are that tenant's alone, and no query is needed to find whose they are."""
+        where = self.query.where
+        if where.connector != AND or where.negated:
+            return None
+        field = self.model._meta.get_field("tenant")
+        for condition in where.children:
+            if (
+                isinstance(condition, Exact)
+                and isinstance(condition.lhs, Col)
+                and condition.lhs.target is field
+                and condition.lhs.alias == self.query.base_table
+                and not hasattr(condition.rhs, "resolve_expression")
+            ):
+                return condition.rhs
+        return None
+
+
+class CertificateQuerySet(WatchedQuerySet["Certificate"]):
     def active(self) -> "CertificateQuerySet":
         return self.filter(archived_at__isnull=True)
 
@@ -146,17 +223,35 @@ class RootCA(models.Model):
         return self.subject_name
 
 
+class CertificateRevisionQuerySet(models.QuerySet["CertificateRevision"]):
+    def replace(self, tenant_ids: Iterable[Any]) -> None:
+        """Give each of these tenants a new version, in one statement that also makes the rows tenants lack yet.
+
+        The tenants of one write share the new version: a cache key always pairs a version with its tenant. Rows are
+        written in tenant order, so two such statements lock them in the same order rather than deadlock.
+        """
+        version = uuid.uuid4()
+        tenants = sorted({uuid.UUID(str(tenant)) for tenant in tenant_ids})  # one spelling of each tenant's id
+        rows = [CertificateRevision(tenant_id=tenant, version=version) for tenant in tenants]
+        if rows:
+            CertificateRevision.objects.using(self.db).bulk_create(
+                rows, update_conflicts=True, unique_fields=["tenant"], update_fields=["version"]
+            )
+
+
 class CertificateRevision(models.Model):
     """A version per tenant, replaced whenever the tenant's certificates or their assignments change.
 
     Summaries computed from those rows (the expiry dashboard's counts and chart) are cached under the versions they were
     computed from, so any change makes them stale at once. A version is a random UUID rather than a counter: a value
-    is never seen twice, even after a rolled-back transaction or a deleted tenant, so a stale summary can never be
-    mistaken for a current one.
+    is never seen twice for a tenant, even after a rolled-back transaction or a deleted tenant, so a stale summary can
+    never be mistaken for a current one.
     """
 
     tenant = models.OneToOneField("accounts.Tenant", primary_key=True, on_delete=models.CASCADE, related_name="+")
     version = models.UUIDField(default=uuid.uuid4)
+
+    objects = CertificateRevisionQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.tenant_id}: {self.version}"

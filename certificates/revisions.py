@@ -1,12 +1,13 @@
-"""Tell cached summaries that a tenant's certificates changed (see revision_models).
+"""Tell cached summaries that a tenant's certificates changed (see ``CertificateRevision``).
 
-``changed`` runs inside the writer's transaction, after its writes, so the new version and the new rows become
-visible together. Readers take the versions *before* they read the rows: a summary stored under a version is never
-older than the rows that version stands for.
+A tenant's version is replaced inside the writer's transaction, after its writes, so the new version and the new rows
+become visible together. Readers take the versions *before* they read the rows: a summary stored under a version is
+never older than the rows that version stands for.
 
 Certificates and the rows that assign them (whatever the assigning apps register with ``watch``) announce their own
-saves and deletes through signals, which also catch the cascades of a purge. Bulk writes (``bulk_create``,
-``QuerySet.update``) send no signals: code that uses them calls ``changed`` itself.
+changes: saves and deletes through signals, which also catch the cascades of a purge, and bulk writes
+(``QuerySet.update``, ``bulk_create``, ``bulk_update``) through their queryset, a ``WatchedQuerySet``. No caller has
+to remember to.
 """
 
 import hashlib
@@ -14,16 +15,15 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
-from .models import CertificateRevision
+from .models import CertificateRevision, WatchedQuerySet
 
 
 def changed(tenant_id: Any) -> None:
-    version = uuid.uuid4()
-    if not CertificateRevision.objects.filter(tenant_id=tenant_id).update(version=version):
-        CertificateRevision.objects.update_or_create(tenant_id=tenant_id, defaults={"version": version})
+    CertificateRevision.objects.replace([tenant_id])
 
 
 def versions(tenant_ids: Iterable[Any] | None) -> dict[Any, uuid.UUID]:
@@ -55,7 +55,10 @@ def _row_changed(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -
 
 def watch(model: type[Model]) -> None:
     """Count every save and delete of ``model`` (which has a ``tenant`` foreign key) as a change of its tenant's
-    certificates. Deletes include cascades: with a receiver connected, Django deletes row by row and signals each."""
+    certificates. Deletes include cascades: with a receiver connected, Django deletes row by row and signals each.
+    Its queryset must be a ``WatchedQuerySet``, which counts the bulk writes that send no signals."""
     label = model._meta.label_lower
+    if not isinstance(model._default_manager.all(), WatchedQuerySet):
+        raise ImproperlyConfigured(f"{model._meta.label}'s queryset must be a WatchedQuerySet: its bulk writes count")
     post_save.connect(_row_changed, sender=model, dispatch_uid=f"revision-saved-{label}")
     post_delete.connect(_row_changed, sender=model, dispatch_uid=f"revision-deleted-{label}")

@@ -14,12 +14,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from certificates.models import WatchedQuerySet
+from portal.accounts.models import Tenant
+
 RECORD_PROFILE_NAME = "record"
 ANNEX_SECTION = "recording-certificates"
 
 
-class IvrProfileQuerySet(models.QuerySet["IvrProfile"]):
-    def of_tenant(self, tenant: object) -> "IvrProfileQuerySet":
+class IvrProfileQuerySet(WatchedQuerySet["IvrProfile"]):
+    def of_tenant(self, tenant: Tenant | uuid.UUID) -> "IvrProfileQuerySet":
         return self.filter(tenant=tenant)
 
 
@@ -46,7 +49,7 @@ class IvrProfile(models.Model):
         return f"{self.name} (DBID {self.dbid})"
 
 
-class IvrAssignmentQuerySet(models.QuerySet["IvrAssignment"]):
+class IvrAssignmentQuerySet(WatchedQuerySet["IvrAssignment"]):
     def for_certificates(self, ids: list[uuid.UUID]) -> "IvrAssignmentQuerySet":
         return self.filter(certificate_id__in=ids)
 

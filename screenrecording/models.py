@@ -10,6 +10,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from certificates.models import WatchedQuerySet
+
 
 class ScreenRecordingSettings(models.Model):
     tenant = models.OneToOneField("accounts.Tenant", on_delete=models.PROTECT, related_name="screen_recording")
@@ -27,6 +29,10 @@ class ScreenRecordingSettings(models.Model):
         return f"screen recording of {self.tenant_id} (version {self.version})"
 
 
+class ScreenRecordingCertificateQuerySet(WatchedQuerySet["ScreenRecordingCertificate"]):
+    pass
+
+
 class ScreenRecordingCertificate(models.Model):
     """A certificate on the list. PROTECT: a certificate in use cannot be purged, whatever the code above does."""
 
@@ -39,6 +45,8 @@ class ScreenRecordingCertificate(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     added = models.DateTimeField(auto_now_add=True)
+
+    objects = ScreenRecordingCertificateQuerySet.as_manager()
 
     class Meta:
         ordering = ["added"]

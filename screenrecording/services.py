@@ -14,7 +14,6 @@ from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from certificates import revisions
 from certificates.eligibility import recording_refusal, tenant_roots
 from certificates.models import Certificate
 from certificates.usage import UsageProvider
@@ -129,7 +128,6 @@ def save(
         ScreenRecordingCertificate.objects.bulk_create(
             ScreenRecordingCertificate(tenant=tenant, certificate=cert, added_by=actor(request)) for cert in to_add
         )
-        revisions.changed(tenant.pk)  # bulk writes send no signals: the expiry summaries learn of them here
         # Compare-and-set as well as the lock: databases without row locks (SQLite) still refuse a lost update.
         bumped = ScreenRecordingSettings.objects.filter(pk=row.pk, version=base_version).update(
             version=F("version") + 1, updated_by=actor(request), updated=timezone.now()
