@@ -1,8 +1,8 @@
 """Deleting a recording certificate without losing the means to play recordings back.
 
 Delete moves the certificate (and, untouched, its keystore entry with the private key) to the archive, and only
-when nothing uses it. Restore brings it back. Purge, a separate and later step, removes certificate and private key
-for good. Each step is one transaction with its audit record.
+when nothing uses it. Restore (``unarchive``) brings it back. Purge, a separate and later step, removes certificate and
+private key for good. Each step is one transaction with its audit record.
 """
 
 from typing import Any
@@ -83,7 +83,9 @@ def archive(tenant: Tenant, certificate: Certificate, *, typed_alias: str, by: A
     return locked
 
 
-def restore(tenant: Tenant, certificate: Certificate, *, by: Actor) -> Certificate:
+def unarchive(tenant: Tenant, certificate: Certificate, *, by: Actor) -> Certificate:
+    """Back to the certificate list, audited as "certificate-unarchived": "certificate-restored" is a certificate
+    restored from a keystore backup file (restore.py), and the trail tells the two apart."""
     with transaction.atomic():
         locked = _locked(tenant, certificate, archived=True)
         archived_at = locked.archived_at
@@ -91,7 +93,7 @@ def restore(tenant: Tenant, certificate: Certificate, *, by: Actor) -> Certifica
         locked.archived_by = None
         locked.save(update_fields=["archived_at", "archived_by"])
         record(
-            "certificate-restored",
+            "certificate-unarchived",
             by=by,
             tenant=tenant,
             obj=locked,

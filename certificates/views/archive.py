@@ -83,7 +83,7 @@ def certificate_archive(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 def certificate_restore_archived(request: HttpRequest, tenant: Tenant, certificate: uuid.UUID) -> HttpResponse:
     cert = _archived_certificate(tenant, certificate)
     try:
-        archive.restore(tenant, cert, by=Actor.of(request))
+        archive.unarchive(tenant, cert, by=Actor.of(request))
     except archive.ArchiveRefused as refused:
         messages.error(request, str(refused))
         return redirect("certificate-archive", tenant=tenant.slug)

@@ -99,7 +99,7 @@ def test_each_change_shows_on_the_next_page_view(world: World, client_for, as_al
         services_archive.archive(world.acme, later, typed_alias="later", by=as_alice)
         check(total=1, assigned=0)
 
-        services_archive.restore(world.acme, later, by=as_alice)
+        services_archive.unarchive(world.acme, later, by=as_alice)
         check(total=2, assigned=0)
 
         services_archive.archive(world.acme, later, typed_alias="later", by=as_alice)
