@@ -1,19 +1,18 @@
 """Deleting a recording certificate without losing the means to play recordings back.
 
 Delete moves the certificate (and, untouched, its keystore entry with the private key) to the archive, and only
-when nothing uses it. Restore brings it back. Purge, a separate and later step, removes certificate and private key
-for good. Each step is one transaction with its audit record.
+when nothing uses it. Restore (``unarchive``) brings it back. Purge, a separate and later step, removes certificate and
+private key for good. Each step is one transaction with its audit record.
 """
 
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from keystore.lifecycle import EntryGone, purge_entry
 from portal.accounts.models import Tenant
-from portal.audit.log import actor, record
+from portal.audit.log import Actor, record
 
 from .events import certificate_archived
 from .models import Certificate
@@ -59,7 +58,7 @@ def _locked(tenant: Tenant, certificate: Certificate, *, archived: bool) -> Cert
     return locked
 
 
-def archive(tenant: Tenant, certificate: Certificate, *, typed_alias: str, request: HttpRequest) -> Certificate:
+def archive(tenant: Tenant, certificate: Certificate, *, typed_alias: str, by: Actor) -> Certificate:
     """Move to the archive: refused while assigned anywhere, or unless the alias is typed in."""
     with transaction.atomic():
         # Locked first: an assignment of this certificate waits for us, and then finds it archived.
@@ -70,15 +69,13 @@ def archive(tenant: Tenant, certificate: Certificate, *, typed_alias: str, reque
         if not alias_matches(locked, typed_alias):
             raise ArchiveRefused(f"Type the alias '{locked.alias}' exactly to confirm the delete.")
         locked.archived_at = timezone.now()
-        locked.archived_by = actor(request)
+        locked.archived_by = by.user
         locked.save(update_fields=["archived_at", "archived_by"])
-        answers: list[Any] = [
-            answer for _, answer in certificate_archived.send(Certificate, certificate=locked, by=actor(request))
-        ]
+        answers: list[Any] = [answer for _, answer in certificate_archived.send(Certificate, certificate=locked, by=by)]
         withdrawn = sum(answer for answer in answers if isinstance(answer, int))
         record(
             "certificate-archived",
-            request=request,
+            by=by,
             tenant=tenant,
             obj=locked,
             details={**audit_details(locked), "requests_withdrawn": withdrawn},
@@ -86,7 +83,9 @@ def archive(tenant: Tenant, certificate: Certificate, *, typed_alias: str, reque
     return locked
 
 
-def restore(tenant: Tenant, certificate: Certificate, *, request: HttpRequest) -> Certificate:
+def unarchive(tenant: Tenant, certificate: Certificate, *, by: Actor) -> Certificate:
+    """Back to the certificate list, audited as "certificate-unarchived": "certificate-restored" is a certificate
+    restored from a keystore backup file (restore.py), and the trail tells the two apart."""
     with transaction.atomic():
         locked = _locked(tenant, certificate, archived=True)
         archived_at = locked.archived_at
@@ -94,8 +93,8 @@ def restore(tenant: Tenant, certificate: Certificate, *, request: HttpRequest) -
         locked.archived_by = None
         locked.save(update_fields=["archived_at", "archived_by"])
         record(
-            "certificate-restored",
-            request=request,
+            "certificate-unarchived",
+            by=by,
             tenant=tenant,
             obj=locked,
             details={**audit_details(locked), "archived_at": archived_at.isoformat() if archived_at else None},
@@ -103,7 +102,7 @@ def restore(tenant: Tenant, certificate: Certificate, *, request: HttpRequest) -
     return locked
 
 
-def purge(tenant: Tenant, certificate: Certificate, *, typed_alias: str, understood: bool, request: HttpRequest) -> str:
+def purge(tenant: Tenant, certificate: Certificate, *, typed_alias: str, understood: bool, by: Actor) -> str:
     """Delete an archived certificate and its private key for good. Returns the alias it had."""
     with transaction.atomic():
         locked = _locked(tenant, certificate, archived=True)
@@ -118,7 +117,7 @@ def purge(tenant: Tenant, certificate: Certificate, *, typed_alias: str, underst
             raise ArchiveRefused(in_use_message(locked.alias, labels))
         details = audit_details(locked)
         entry_id = locked.entry_id
-        record("certificate-purged", request=request, tenant=tenant, obj=locked, details=details)
+        record("certificate-purged", by=by, tenant=tenant, obj=locked, details=details)
         # Whatever refers to it without protecting it (assignment requests keep the alias as text) lets go (SET_NULL).
         locked.delete()
         try:

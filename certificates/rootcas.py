@@ -5,7 +5,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from portal.audit.log import record
+from portal.audit.log import Actor, record
 
 from .models import Certificate, RootCA
 from .upload import CERTIFICATE_FILE, UploadInvalid, refusal
@@ -17,7 +17,7 @@ def _already_trusted(root: RootCA) -> UploadInvalid:
     return refusal(CERTIFICATE_FILE, f"This root CA is already trusted in this tenant ('{root.subject_name}').")
 
 
-def add_root_ca(tenant: Any, data: bytes, *, request: Any = None) -> RootCA:
+def add_root_ca(tenant: Any, data: bytes, *, by: Actor) -> RootCA:
     try:
         parsed = parse_root_ca(data)
     except CertificateError as error:
@@ -25,7 +25,6 @@ def add_root_ca(tenant: Any, data: bytes, *, request: Any = None) -> RootCA:
     existing = RootCA.objects.filter(tenant=tenant, sha256_fingerprint=parsed.sha256_fingerprint).first()
     if existing is not None:
         raise _already_trusted(existing)
-    user = getattr(request, "user", None)
     try:
         with transaction.atomic():
             root = RootCA.objects.create(
@@ -35,11 +34,11 @@ def add_root_ca(tenant: Any, data: bytes, *, request: Any = None) -> RootCA:
                 der=parsed.der,
                 sha256_fingerprint=parsed.sha256_fingerprint,
                 not_valid_after=parsed.not_valid_after,
-                added_by=user if getattr(user, "pk", None) else None,
+                added_by=by.user,
             )
             record(
                 "rootca-added",
-                request=request,
+                by=by,
                 tenant=tenant,
                 obj=root,
                 details={"subject": root.subject_dn, "fingerprint": root.sha256_fingerprint},
@@ -71,13 +70,13 @@ def certificates_stranded_by_removal(root: RootCA) -> list[Certificate]:
     return stranded
 
 
-def remove_root_ca(root: RootCA, *, request: Any = None) -> list[Certificate]:
+def remove_root_ca(root: RootCA, *, by: Actor) -> list[Certificate]:
     """Remove, with an audit entry naming the root and the certificates that lose their trust."""
     with transaction.atomic():
         stranded = certificates_stranded_by_removal(root)
         record(
             "rootca-removed",
-            request=request,
+            by=by,
             tenant=root.tenant,
             obj=root,
             details={

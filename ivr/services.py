@@ -10,14 +10,13 @@ from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
-from django.http import HttpRequest
 from django.utils import timezone
 
 from certificates.eligibility import certificate_pem, recording_refusal, utc_text
 from certificates.models import Certificate
 from certificates.usage import UsageProvider
-from portal.accounts.models import Tenant, User
-from portal.audit.log import actor, record
+from portal.accounts.models import Tenant
+from portal.audit.log import Actor, record
 
 from .models import (
     ANNEX_SECTION,
@@ -59,13 +58,13 @@ def profile_details(profile: IvrProfile) -> dict[str, Any]:
     return {"profile": profile.name, "dbid": profile.dbid}
 
 
-def save_profile(profile: IvrProfile, *, request: HttpRequest, created: bool) -> IvrProfile:
+def save_profile(profile: IvrProfile, *, by: Actor, created: bool) -> IvrProfile:
     """Insert or update; a DBID or name already used in the tenant is refused with a message."""
     action = "ivr-profile-created" if created else "ivr-profile-changed"
     try:
         with transaction.atomic():
             profile.save()
-            record(action, request=request, tenant=profile.tenant, obj=profile, details=profile_details(profile))
+            record(action, by=by, tenant=profile.tenant, obj=profile, details=profile_details(profile))
     except IntegrityError:
         raise AssignmentRefused(
             "Another IVR profile of this tenant has this name or DBID; use the values the Configuration Server shows."
@@ -96,7 +95,7 @@ def _locked_active(certificate: Certificate) -> Certificate:
     return locked
 
 
-def _assign_locked(profile: IvrProfile, certificate: Certificate, request: HttpRequest, via: str) -> IvrAssignment:
+def _assign_locked(profile: IvrProfile, certificate: Certificate, by: Actor, via: str) -> IvrAssignment:
     """Inside the caller's transaction."""
     if profile.tenant_id != certificate.tenant_id:  # both are loaded for one tenant; this is a second fence
         raise AssignmentRefused("This certificate belongs to another tenant.")
@@ -109,13 +108,13 @@ def _assign_locked(profile: IvrProfile, certificate: Certificate, request: HttpR
     try:
         with transaction.atomic():
             assignment = IvrAssignment.objects.create(
-                tenant_id=profile.tenant_id, profile=profile, certificate=locked, assigned_by=actor(request)
+                tenant_id=profile.tenant_id, profile=profile, certificate=locked, assigned_by=by.user
             )
     except IntegrityError:  # assigned by someone else between the check and the insert
         raise AssignmentRefused(f"'{locked.alias}' is already assigned to the IVR profile '{profile.name}'.") from None
     record(
         "ivr-certificate-assigned",
-        request=request,
+        by=by,
         tenant=profile.tenant,
         obj=profile,
         details={**profile_details(profile), **certificate_details(locked), "via": via},
@@ -123,12 +122,12 @@ def _assign_locked(profile: IvrProfile, certificate: Certificate, request: HttpR
     return assignment
 
 
-def assign(profile: IvrProfile, certificate: Certificate, *, request: HttpRequest) -> IvrAssignment:
+def assign(profile: IvrProfile, certificate: Certificate, *, by: Actor) -> IvrAssignment:
     with transaction.atomic():
-        return _assign_locked(profile, certificate, request, via="profile page")
+        return _assign_locked(profile, certificate, by, via="profile page")
 
 
-def unassign(assignment: IvrAssignment, *, request: HttpRequest) -> None:
+def unassign(assignment: IvrAssignment, *, by: Actor) -> None:
     profile, certificate = assignment.profile, assignment.certificate
     with transaction.atomic():
         deleted, _ = IvrAssignment.objects.filter(pk=assignment.pk).delete()
@@ -136,7 +135,7 @@ def unassign(assignment: IvrAssignment, *, request: HttpRequest) -> None:
             raise AssignmentRefused(f"'{certificate.alias}' was already unassigned.")
         record(
             "ivr-certificate-unassigned",
-            request=request,
+            by=by,
             tenant=profile.tenant,
             obj=profile,
             details={**profile_details(profile), **certificate_details(certificate)},
@@ -146,9 +145,7 @@ def unassign(assignment: IvrAssignment, *, request: HttpRequest) -> None:
 # --- Requests ---------------------------------------------------------------------------------------------------------
 
 
-def request_assignment(
-    profile: IvrProfile, certificate: Certificate, *, comment: str, request: HttpRequest
-) -> AssignmentRequest:
+def request_assignment(profile: IvrProfile, certificate: Certificate, *, comment: str, by: Actor) -> AssignmentRequest:
     """The tenant administrator's request. Refused early when the certificate could not be assigned anyway."""
     if IvrAssignment.objects.filter(profile=profile, certificate=certificate).exists():
         raise AssignmentRefused(f"'{certificate.alias}' is already assigned to the IVR profile '{profile.name}'.")
@@ -163,11 +160,11 @@ def request_assignment(
                 certificate=certificate,
                 certificate_alias=certificate.alias,
                 comment=comment[:COMMENT_MAX],
-                requested_by=actor(request),
+                requested_by=by.user,
             )
             record(
                 "ivr-assignment-requested",
-                request=request,
+                by=by,
                 tenant=profile.tenant,
                 obj=made,
                 details={**profile_details(profile), **certificate_details(certificate), "comment": made.comment},
@@ -186,17 +183,15 @@ def _lock_open(assignment_request: AssignmentRequest) -> AssignmentRequest:
     return locked
 
 
-def _close(
-    locked: AssignmentRequest, status: str, *, comment: str, request: HttpRequest, action: str
-) -> AssignmentRequest:
+def _close(locked: AssignmentRequest, status: str, *, comment: str, by: Actor, action: str) -> AssignmentRequest:
     locked.status = status
-    locked.decided_by = actor(request)
+    locked.decided_by = by.user
     locked.decided_at = timezone.now()
     locked.decision_comment = comment[:COMMENT_MAX]
     locked.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
     record(
         action,
-        request=request,
+        by=by,
         tenant=locked.profile.tenant,
         obj=locked,
         details={
@@ -208,32 +203,32 @@ def _close(
     return locked
 
 
-def fulfil(assignment_request: AssignmentRequest, *, comment: str, request: HttpRequest) -> AssignmentRequest:
+def fulfil(assignment_request: AssignmentRequest, *, comment: str, by: Actor) -> AssignmentRequest:
     """Assign, with the same checks as on the profile page, and close the request, all or nothing."""
     with transaction.atomic():
         locked = _lock_open(assignment_request)
         if locked.certificate is None:
             raise AssignmentRefused(f"'{locked.certificate_alias}' no longer exists; decline the request.")
-        _assign_locked(locked.profile, locked.certificate, request, via="request")
-        return _close(locked, RequestStatus.FULFILLED, comment=comment, request=request, action="ivr-request-fulfilled")
+        _assign_locked(locked.profile, locked.certificate, by, via="request")
+        return _close(locked, RequestStatus.FULFILLED, comment=comment, by=by, action="ivr-request-fulfilled")
 
 
-def decline(assignment_request: AssignmentRequest, *, comment: str, request: HttpRequest) -> AssignmentRequest:
+def decline(assignment_request: AssignmentRequest, *, comment: str, by: Actor) -> AssignmentRequest:
     if not comment.strip():
         raise AssignmentRefused("Say why the request is declined; the tenant administrator reads this comment.")
     with transaction.atomic():
         locked = _lock_open(assignment_request)
-        return _close(locked, RequestStatus.DECLINED, comment=comment, request=request, action="ivr-request-declined")
+        return _close(locked, RequestStatus.DECLINED, comment=comment, by=by, action="ivr-request-declined")
 
 
-def withdraw_open_requests(certificate: Certificate, *, by: User | None) -> int:
+def withdraw_open_requests(certificate: Certificate, *, by: Actor) -> int:
     """When a certificate is deleted, requests to assign it can no longer be fulfilled (caller's transaction)."""
     return (
         AssignmentRequest.objects.open()
         .filter(certificate=certificate)
         .update(
             status=RequestStatus.WITHDRAWN,
-            decided_by=by,
+            decided_by=by.user,
             decided_at=timezone.now(),
             decision_comment="Withdrawn: the certificate was deleted.",
         )

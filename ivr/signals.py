@@ -8,7 +8,8 @@ from django.dispatch import receiver
 
 from certificates.events import certificate_archived
 from certificates.models import Certificate
-from portal.accounts.models import Tenant, User
+from portal.accounts.models import Tenant
+from portal.audit.log import Actor
 
 
 @receiver(post_save, sender=Tenant, dispatch_uid="ivr-record-profile")
@@ -20,7 +21,7 @@ def _create_record_profile(sender: Any, instance: Tenant, created: bool, raw: bo
 
 
 @receiver(certificate_archived, dispatch_uid="ivr-withdraw-requests")
-def _withdraw_requests(sender: Any, certificate: Certificate, by: User | None, **kwargs: Any) -> int:
+def _withdraw_requests(sender: Any, certificate: Certificate, by: Actor, **kwargs: Any) -> int:
     from .services import withdraw_open_requests
 
     return withdraw_open_requests(certificate, by=by)

@@ -18,6 +18,7 @@ from certificates import eligibility
 from certificates.models import Certificate
 from portal.accounts.access import Cap, can, scoped_get, tenant_view, tenants_for, user_view
 from portal.accounts.models import Tenant
+from portal.audit.log import Actor
 
 from . import services as ivr
 from .forms import AssignForm, DecisionForm, IvrProfileForm, RequestForm
@@ -72,7 +73,7 @@ def ivr_profile_add(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         profile = form.save(commit=False)
         profile.tenant = tenant
         try:
-            ivr.save_profile(profile, request=request, created=True)
+            ivr.save_profile(profile, by=Actor.of(request), created=True)
         except ivr.AssignmentRefused as refused:
             form.add_error(None, str(refused))
         else:
@@ -87,7 +88,7 @@ def ivr_profile_edit(request: HttpRequest, tenant: Tenant, profile: uuid.UUID) -
     form = IvrProfileForm(request.POST or None, instance=obj, tenant=tenant)
     if request.method == "POST" and form.is_valid():
         try:
-            ivr.save_profile(form.save(commit=False), request=request, created=False)
+            ivr.save_profile(form.save(commit=False), by=Actor.of(request), created=False)
         except ivr.AssignmentRefused as refused:
             form.add_error(None, str(refused))
         else:
@@ -159,7 +160,7 @@ def ivr_profile_assign(request: HttpRequest, tenant: Tenant, profile: uuid.UUID)
     if form.is_valid():
         certificate: Certificate = form.cleaned_data["certificate"]
         try:
-            ivr.assign(obj, certificate, request=request)
+            ivr.assign(obj, certificate, by=Actor.of(request))
         except ivr.AssignmentRefused as refused:
             form.add_error("certificate", str(refused))
         else:
@@ -176,7 +177,7 @@ def ivr_profile_unassign(
     row = _assignment(tenant, obj, assignment)
     alias = row.certificate.alias
     try:
-        ivr.unassign(row, request=request)
+        ivr.unassign(row, by=Actor.of(request))
     except ivr.AssignmentRefused as refused:
         messages.error(request, str(refused))
     else:
@@ -193,7 +194,7 @@ def ivr_request_create(request: HttpRequest, tenant: Tenant, profile: uuid.UUID)
     if form.is_valid():
         certificate: Certificate = form.cleaned_data["certificate"]
         try:
-            ivr.request_assignment(obj, certificate, comment=form.cleaned_data["comment"], request=request)
+            ivr.request_assignment(obj, certificate, comment=form.cleaned_data["comment"], by=Actor.of(request))
         except ivr.AssignmentRefused as refused:
             form.add_error("certificate", str(refused))
         else:
@@ -243,7 +244,7 @@ def ivr_request_fulfil(request: HttpRequest, tenant: Tenant, assignment_request:
     if comment is None:
         return _back(request, tenant)
     try:
-        ivr.fulfil(row, comment=comment, request=request)
+        ivr.fulfil(row, comment=comment, by=Actor.of(request))
     except ivr.AssignmentRefused as refused:
         messages.error(request, f"The request was not fulfilled: {refused}")
     else:
@@ -258,7 +259,7 @@ def ivr_request_decline(request: HttpRequest, tenant: Tenant, assignment_request
     if comment is None:
         return _back(request, tenant)
     try:
-        ivr.decline(row, comment=comment, request=request)
+        ivr.decline(row, comment=comment, by=Actor.of(request))
     except ivr.AssignmentRefused as refused:
         messages.error(request, str(refused))
     else:

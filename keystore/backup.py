@@ -16,7 +16,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
-from portal.audit.log import record
+from portal.audit.log import Actor, record
 
 from . import pfx
 from .api import MAX_ALIAS_LENGTH, open_private_key, store_private_key, tenant_data_key
@@ -52,9 +52,7 @@ def _check_export_password(password: str) -> None:
 
 
 @sensitive_variables("password", "entries", "data_key")
-def export_keystore(
-    tenant: Any, password: str, *, request: HttpRequest | None = None, actor: Any = None, via: str = "web"
-) -> tuple[bytes, int]:
+def export_keystore(tenant: Any, password: str, *, by: Actor, via: str = "web") -> tuple[bytes, int]:
     """The tenant's whole keystore as one PKCS#12 file, and the number of entries in it."""
     _check_export_password(password)
     stored = list(KeystoreEntry.objects.of_tenant(tenant).select_related("tenant").order_by("created", "alias"))
@@ -67,8 +65,7 @@ def export_keystore(
     with transaction.atomic():
         record(
             "keystore-exported",
-            request=request,
-            actor=actor,
+            by=by,
             tenant=tenant,
             details={"entries": len(entries), "format": "PKCS#12", "via": via},
         )
@@ -76,7 +73,7 @@ def export_keystore(
 
 
 @sensitive_variables("password", "private_key")
-def export_private_key_pem(entry: KeystoreEntry, password: str | None, *, request: HttpRequest | None = None) -> bytes:
+def export_private_key_pem(entry: KeystoreEntry, password: str | None, *, by: Actor) -> bytes:
     """One private key as PKCS#8 PEM: unencrypted when ``password`` is None, else encrypted with it."""
     if password is not None:
         _check_export_password(password)
@@ -90,7 +87,7 @@ def export_private_key_pem(entry: KeystoreEntry, password: str | None, *, reques
     with transaction.atomic():
         record(
             "private-key-downloaded",
-            request=request,
+            by=by,
             tenant=entry.tenant,
             obj=entry,
             details={"alias": entry.alias, "format": "PKCS#8" if password is None else "encrypted PKCS#8"},

@@ -14,7 +14,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from portal.audit.log import record
+from portal.audit.log import COMMAND, record
 
 from . import envelope
 from .api import KeystoreError, tenant_aad
@@ -93,6 +93,7 @@ def rewrap_batch(pks: list[int], current: MasterKey, result: RotationResult) -> 
             TenantKey.objects.bulk_update(changed, ["wrapped_key", "master_key_id", "rewrapped"])
             record(
                 "tenant-keys-rewrapped",
+                by=COMMAND,  # master keys are rotated from the command line only (rotate_master_key)
                 details={
                     "from": sorted(previous_ids),
                     "to": current.key_id,

@@ -17,7 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 
 from portal.accounts.access import Cap, scoped_get, tenant_view
 from portal.accounts.models import Tenant
-from portal.audit.log import record
+from portal.audit.log import Actor, record
 
 from .api import KeystoreError
 from .backup import export_keystore, export_private_key_pem
@@ -86,7 +86,7 @@ def _reauth_failed(request: HttpRequest, tenant: Tenant, form: ReauthForm) -> Ht
     if failures < REAUTH_LIMIT:
         return None
     with transaction.atomic():
-        record("keystore-reauth-limit", request=request, tenant=tenant, details={"failures": failures})
+        record("keystore-reauth-limit", by=Actor.of(request), tenant=tenant, details={"failures": failures})
     logout(request)
     messages.error(request, "Your password was entered wrongly too many times; you have been signed out.")
     return redirect("login")
@@ -122,7 +122,7 @@ def backup(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     _reauth_passed(request)
     password = form.cleaned_data["backup_password"]
     try:
-        data, count = export_keystore(tenant, password, request=request)
+        data, count = export_keystore(tenant, password, by=Actor.of(request))
     except KeystoreError as exc:
         logger.error("keystore: backup of tenant %s failed: %s", tenant.slug, exc)
         messages.error(
@@ -148,7 +148,7 @@ def key_download(request: HttpRequest, tenant: Tenant, entry: uuid.UUID) -> Http
             encrypted = form.cleaned_data["key_format"] == KeyDownloadForm.ENCRYPTED
             password = form.cleaned_data["key_password"] if encrypted else None
             try:
-                data = export_private_key_pem(item, password, request=request)
+                data = export_private_key_pem(item, password, by=Actor.of(request))
             except KeystoreError as exc:
                 logger.error("keystore: key download of %s in tenant %s failed: %s", item.pk, tenant.slug, exc)
                 messages.error(request, "The private key could not be read; the administrators have been told.")

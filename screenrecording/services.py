@@ -11,14 +11,13 @@ from uuid import UUID
 
 from django.db import transaction
 from django.db.models import F, Q
-from django.http import HttpRequest
 from django.utils import timezone
 
 from certificates.eligibility import recording_refusal, tenant_roots
 from certificates.models import Certificate
 from certificates.usage import UsageProvider
 from portal.accounts.models import Tenant
-from portal.audit.log import actor, record
+from portal.audit.log import Actor, record
 
 from .models import ScreenRecordingCertificate, ScreenRecordingSettings
 
@@ -106,7 +105,7 @@ def _certificates_to_add(tenant: Tenant, ids: set[UUID]) -> list[Certificate]:
 
 
 def save(
-    tenant: Tenant, *, staged: Iterable[UUID], base_version: int, confirm_unencrypted: bool, request: HttpRequest
+    tenant: Tenant, *, staged: Iterable[UUID], base_version: int, confirm_unencrypted: bool, by: Actor
 ) -> SavedChange | None:
     """Apply ``staged`` as the new list. None when it equals the saved list (nothing to do)."""
     wanted = set(staged)
@@ -126,11 +125,11 @@ def save(
             raise SaveRefused(f"{UNENCRYPTED_WARNING} Check the confirmation to save anyway.")
         ScreenRecordingCertificate.objects.filter(pk__in=[a.pk for a in to_remove]).delete()
         ScreenRecordingCertificate.objects.bulk_create(
-            ScreenRecordingCertificate(tenant=tenant, certificate=cert, added_by=actor(request)) for cert in to_add
+            ScreenRecordingCertificate(tenant=tenant, certificate=cert, added_by=by.user) for cert in to_add
         )
         # Compare-and-set as well as the lock: databases without row locks (SQLite) still refuse a lost update.
         bumped = ScreenRecordingSettings.objects.filter(pk=row.pk, version=base_version).update(
-            version=F("version") + 1, updated_by=actor(request), updated=timezone.now()
+            version=F("version") + 1, updated_by=by.user, updated=timezone.now()
         )
         if bumped != 1:
             row.refresh_from_db()
@@ -142,7 +141,7 @@ def save(
         )
         record(
             "screen-recording-saved",
-            request=request,
+            by=by,
             tenant=tenant,
             details={
                 "added": change.added,

@@ -18,6 +18,7 @@ from certificates.eligibility import recording_refusal, tenant_roots
 from certificates.models import Certificate
 from portal.accounts.access import Cap, can, tenant_view
 from portal.accounts.models import Tenant
+from portal.audit.log import Actor
 
 from . import services
 from .forms import EditorPost, read_post
@@ -166,7 +167,7 @@ def _save(request: HttpRequest, tenant: Tenant, editor: Editor) -> HttpResponse:
             staged=[c.pk for c in editor.staged],
             base_version=editor.version,
             confirm_unencrypted=editor.confirm_unencrypted,
-            request=request,
+            by=Actor.of(request),
         )
     except services.ListChanged as conflict:
         return _render(request, tenant, _fresh(tenant, errors=[str(conflict)]), status=409)

@@ -1,14 +1,14 @@
 import pytest
 from django.urls import reverse
 
-from portal.audit.log import GENESIS_HASH, record
+from portal.audit.log import COMMAND, GENESIS_HASH, Actor, record
 from portal.audit.models import AppendOnlyError, AuditEntry, AuditHead
 from tests.conftest import PASSWORD, World
 
 
 def test_entries_chain_their_hashes(world: World) -> None:
-    first = record("test-one", tenant=world.acme, actor=world.alice, details={"n": 1})
-    second = record("test-two", tenant=world.globex, obj=world.globex)
+    first = record("test-one", by=Actor(world.alice), tenant=world.acme, details={"n": 1})
+    second = record("test-two", by=COMMAND, tenant=world.globex, obj=world.globex)
     assert first.prev_hash == GENESIS_HASH
     assert second.prev_hash == first.entry_hash
     assert second.entry_hash == AuditEntry.objects.get(pk=second.pk).compute_hash()
@@ -18,7 +18,7 @@ def test_entries_chain_their_hashes(world: World) -> None:
 
 
 def test_entries_cannot_be_changed_or_deleted(world: World) -> None:
-    entry = record("test", tenant=world.acme)
+    entry = record("test", by=COMMAND, tenant=world.acme)
     entry.action = "changed"
     with pytest.raises(AppendOnlyError):
         entry.save()
@@ -42,7 +42,7 @@ def test_entries_cannot_be_changed_or_deleted(world: World) -> None:
 )
 def test_secrets_are_refused(world: World, details) -> None:
     with pytest.raises(ValueError):
-        record("test", tenant=world.acme, details=details)
+        record("test", by=COMMAND, tenant=world.acme, details=details)
     assert not AuditEntry.objects.exists()
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 
 from portal.accounts.access import Cap, can, scoped_get, tenant_view
 from portal.accounts.models import Tenant
+from portal.audit.log import Actor
 
 from .. import archive
 from ..forms import DeleteForm, PurgeForm
@@ -37,7 +38,7 @@ def certificate_delete(request: HttpRequest, tenant: Tenant, certificate: uuid.U
     refusal = None
     if request.method == "POST" and form.is_valid():
         try:
-            archive.archive(tenant, cert, typed_alias=form.cleaned_data["alias"], request=request)
+            archive.archive(tenant, cert, typed_alias=form.cleaned_data["alias"], by=Actor.of(request))
         except archive.ArchiveRefused as refused:
             refusal = str(refused)
         else:
@@ -82,7 +83,7 @@ def certificate_archive(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 def certificate_restore_archived(request: HttpRequest, tenant: Tenant, certificate: uuid.UUID) -> HttpResponse:
     cert = _archived_certificate(tenant, certificate)
     try:
-        archive.restore(tenant, cert, request=request)
+        archive.unarchive(tenant, cert, by=Actor.of(request))
     except archive.ArchiveRefused as refused:
         messages.error(request, str(refused))
         return redirect("certificate-archive", tenant=tenant.slug)
@@ -103,7 +104,7 @@ def certificate_purge(request: HttpRequest, tenant: Tenant, certificate: uuid.UU
                 cert,
                 typed_alias=form.cleaned_data["alias"],
                 understood=form.cleaned_data["understood"],
-                request=request,
+                by=Actor.of(request),
             )
         except archive.ArchiveRefused as refused:
             refusal = str(refused)

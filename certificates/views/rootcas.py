@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 
 from portal.accounts.access import Cap, can, tenant_view
 from portal.accounts.models import Tenant
+from portal.audit.log import Actor
 
 from .. import rootcas
 from .. import upload as uploads
@@ -46,7 +47,7 @@ def rootca_add(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             if not upload:
                 raise uploads.refusal(CERTIFICATE_FILE, "Choose the root CA certificate file (PEM or DER).")
             data = uploads.read_upload(upload, field_name=CERTIFICATE_FILE, what="certificate file")
-            root = rootcas.add_root_ca(tenant, data, request=request)
+            root = rootcas.add_root_ca(tenant, data, by=Actor.of(request))
         except UploadInvalid as invalid:
             error = invalid.first.message
         else:
@@ -65,7 +66,7 @@ def rootca_remove(request: HttpRequest, tenant: Tenant, rootca: uuid.UUID) -> Ht
     root = get_root_ca(tenant, rootca)
     if request.method == "POST":
         name = root.subject_name
-        stranded = rootcas.remove_root_ca(root, request=request)
+        stranded = rootcas.remove_root_ca(root, by=Actor.of(request))
         messages.success(request, f"Root CA '{name}' was removed.")
         if stranded:
             messages.warning(

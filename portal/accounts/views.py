@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 
-from portal.audit.log import record
+from portal.audit.log import Actor, record
 
 from .access import Cap, can, tenant_view, tenants_for, user_view
 from .models import Tenant
@@ -40,7 +40,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        record("password-changed", request=self.request)
+        record("password-changed", by=Actor.of(self.request))
         messages.success(self.request, "Your password was changed.")
         return response
 

@@ -35,7 +35,7 @@ def _check_no_secrets(value: Any, path: str = "details") -> None:
         raise TypeError(f"audit {path}: only text, numbers, booleans, lists and mappings are recorded")
 
 
-def actor(request: HttpRequest) -> User | None:
+def _signed_in_user(request: HttpRequest) -> User | None:
     """The signed-in user making the change (views that change anything are behind sign-in)."""
     return request.user if isinstance(request.user, User) else None
 
@@ -50,7 +50,7 @@ class Actor:
 
     @classmethod
     def of(cls, request: HttpRequest) -> "Actor":
-        return cls(actor(request), client_ip(request))
+        return cls(_signed_in_user(request), client_ip(request))
 
 
 COMMAND = Actor()  # a management command: no signed-in user, no address
@@ -70,27 +70,30 @@ def record(
     action: str,
     *,
     by: Actor | None = None,
-    request: HttpRequest | None = None,
-    actor: Any = None,
     tenant: Any = None,
     obj: models.Model | None = None,
     details: Mapping[str, Any] | None = None,
+    request: HttpRequest | None = None,
+    actor: Any = None,
 ) -> AuditEntry:
-    """Append one entry, inside the caller's transaction: if the change rolls back, so does its record."""
-    if by is not None:
-        actor, address = by.user, by.address
-    else:
-        address = client_ip(request)
+    """Append one entry, inside the caller's transaction: if the change rolls back, so does its record.
+
+    ``by`` says who made the change and from where. ``request`` and ``actor`` are the older way of saying it, still
+    taken from callers that pass them; new code passes ``by``.
+    """
+    if by is None:
+        if actor is None and request is not None:
+            actor = _signed_in_user(request)
+        by = Actor(actor, client_ip(request))
     details = dict(details or {})
     _check_no_secrets(details)
-    if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user
+    user = by.user
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
         entry = AuditEntry(
             created=timezone.now(),
-            actor=actor if getattr(actor, "pk", None) else None,
-            actor_username=getattr(actor, "username", "") if actor is not None else "",
+            actor=user if getattr(user, "pk", None) else None,
+            actor_username=user.username if user is not None else "",
             tenant=tenant,
             tenant_slug=tenant.slug if tenant is not None else "",
             action=action,
@@ -98,7 +101,7 @@ def record(
             object_id=str(obj.pk) if obj is not None else "",
             object_repr=str(obj)[:300] if obj is not None else "",
             details=details,
-            ip=address,
+            ip=by.address,
             prev_hash=head.last_hash,
         )
         entry.entry_hash = entry.compute_hash()

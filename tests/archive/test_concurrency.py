@@ -1,15 +1,13 @@
 """A delete and an assignment of the same certificate at the same moment, on PostgreSQL: never both."""
 
-from typing import Any
-
 import pytest
 from django.db import connection
-from django.test import RequestFactory
 
 from certificates import archive as services_archive
 from certificates.models import Certificate
 from ivr import services as services_ivr
 from ivr.models import IvrAssignment
+from portal.audit.log import Actor
 from tests.conftest import World
 from tests.ivr.factories import make_certificate, record_profile
 from tests.screenrecording.test_concurrency import run_together
@@ -20,19 +18,13 @@ pytestmark = [
 ]
 
 
-def as_user(user: Any) -> Any:
-    request = RequestFactory().post("/")
-    request.user = user
-    return request
-
-
 @pytest.mark.parametrize("attempt", range(3))
 def test_delete_and_assign_at_once_never_both_succeed(world: World, attempt: int) -> None:
     cert = make_certificate(world.acme, f"race-{attempt}")
     profile = record_profile(world.acme)
     results = run_together(
-        lambda: services_archive.archive(world.acme, cert, typed_alias=cert.alias, request=as_user(world.alice)),
-        lambda: services_ivr.assign(profile, cert, request=as_user(world.pat)),
+        lambda: services_archive.archive(world.acme, cert, typed_alias=cert.alias, by=Actor(world.alice)),
+        lambda: services_ivr.assign(profile, cert, by=Actor(world.pat)),
     )
     archived = Certificate.objects.get(pk=cert.pk).archived_at is not None
     assigned = IvrAssignment.objects.filter(certificate=cert).exists()

@@ -1,6 +1,9 @@
 """Guarded delete: the impact page, refusal while assigned, the alias typed in, archive, restore and purge."""
 
+import re
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.urls import reverse
@@ -11,6 +14,7 @@ from keystore.lifecycle import EntryGone, purge_entry
 from keystore.models import KeystoreEntry
 from portal.audit.models import AuditEntry
 from screenrecording.models import ScreenRecordingCertificate
+from tests.certificates import pki
 from tests.conftest import World
 from tests.ivr.factories import assigned_to_record, expired_certificate, make_certificate, open_request
 
@@ -93,7 +97,31 @@ def test_delete_moves_certificate_and_key_to_the_archive_and_restore_brings_them
     assert response.status_code == 302 and response["Location"] == reverse("certificate-list", args=["acme"])
     cert.refresh_from_db()
     assert cert.archived_at is None and cert.archived_by is None
-    assert AuditEntry.objects.get(action="certificate-restored").details["alias"] == "old-2024"
+    assert AuditEntry.objects.get(action="certificate-unarchived").details["alias"] == "old-2024"
+
+
+def test_the_trail_tells_unarchiving_from_restoring_a_backup_file(world: World, client_for) -> None:
+    """Bringing a deleted certificate back from the archive and restoring one from a keystore backup are two
+    different events: each has its own action, to filter on and to be offered among the action names."""
+    alice = client_for(world.alice)
+    kept = make_certificate(world.acme, "kept-2026")
+    assert alice.post(delete_url(kept), {"alias": "kept-2026"}).status_code == 302
+    assert alice.post(restore_url(kept)).status_code == 302
+    cert, key = pki.make_self_signed(pki.make_key(2048, 3), "Backed up")
+    backup = SimpleUploadedFile("keystore.p12", pki.make_p12(key, cert, b"backup password 2027"))
+    form = {"backup_file": backup, "password": "backup password 2027"}
+    assert alice.post(reverse("certificate-restore", args=["acme"]), form).status_code == 200
+    (restored,) = Certificate.objects.filter(tenant=world.acme).exclude(pk=kept.pk)
+    trail = reverse("audit-tenant", args=["acme"])
+
+    def shown(action: str) -> list[tuple[str, str]]:
+        page = alice.get(trail, {"action": action}).context["page"]
+        return [(entry["action"], entry["object_repr"]) for entry in page]
+
+    assert shown("certificate-unarchived") == [("certificate-unarchived", str(kept))]
+    assert shown("certificate-restored") == [("certificate-restored", str(restored))]
+    suggested = re.findall(r'<option value="([^"]*)">', alice.get(trail).content.decode())
+    assert {"certificate-archived", "certificate-unarchived", "certificate-restored"} <= set(suggested)
 
 
 def test_delete_withdraws_open_requests_for_the_certificate(world: World, client_for) -> None:

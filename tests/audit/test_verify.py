@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from portal.accounts.models import Role
-from portal.audit.log import GENESIS_HASH, record
+from portal.audit.log import GENESIS_HASH, Actor, record
 from portal.audit.models import AuditEntry, AuditHead
 from portal.audit.verify import verify_chain
 from tests.conftest import World, make_user
@@ -38,7 +38,7 @@ def tampering() -> Iterator:
 def log(world: World) -> list[AuditEntry]:
     """Ten entries, ids in order, after whatever the world fixture recorded."""
     return [
-        record(f"test-{i}", tenant=world.acme if i % 2 else world.globex, actor=world.alice, details={"n": i})
+        record(f"test-{i}", by=Actor(world.alice), tenant=world.acme if i % 2 else world.globex, details={"n": i})
         for i in range(10)
     ]
 
@@ -247,7 +247,7 @@ def test_the_database_refuses_updates_and_deletes(log) -> None:
 
 def test_deleting_a_user_keeps_their_entries_and_the_chain(world: World) -> None:
     leaver = make_user("leaver", Role.TENANT_ADMIN, world.acme)
-    entry = record("test", actor=leaver, tenant=world.acme)
+    entry = record("test", by=Actor(leaver), tenant=world.acme)
     leaver.delete()
     kept = AuditEntry.objects.get(pk=entry.pk)
     assert kept.actor is None and kept.actor_username == "leaver"

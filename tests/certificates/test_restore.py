@@ -52,10 +52,11 @@ def test_restore_a_pkcs12_file(world, client_for):
 
 def test_restore_the_portals_own_backup_into_another_tenant(world, client_for):
     from keystore.backup import export_keystore
+    from portal.audit.log import COMMAND
 
     save_certificate(world.globex, alias="voice-a")
     save_certificate(world.globex, *pki.make_self_signed(pki.make_key(2048, 3), "Screen"), alias="screen-b")
-    backup, count = export_keystore(world.globex, BACKUP_PASSWORD)
+    backup, count = export_keystore(world.globex, BACKUP_PASSWORD, by=COMMAND)
     assert count == 2
     response = restore(client_for(world.alice), backup)
     assert response.status_code == 200, error_of(response)
@@ -69,13 +70,14 @@ def test_restore_the_portals_own_backup_into_another_tenant(world, client_for):
 
 def test_a_certificate_that_breaks_the_rules_stops_the_whole_restore(world, client_for):
     from keystore.backup import export_keystore
+    from portal.audit.log import COMMAND
 
     ca, ca_key = pki.make_ca("Globex Root CA")
     add_root(world.globex, ca)
     save_certificate(world.globex, alias="fine")
     issued, issued_key = pki.issue(ca, ca_key, "Issued")
     save_certificate(world.globex, issued, issued_key, alias="issued")
-    backup, _ = export_keystore(world.globex, BACKUP_PASSWORD)
+    backup, _ = export_keystore(world.globex, BACKUP_PASSWORD, by=COMMAND)
     response = restore(client_for(world.alice), backup)
     assert error_of(response) == (
         "Nothing was restored. 'issued': Issuer 'CN=Globex Root CA,O=Acme' is not one of this tenant's trusted "

@@ -73,5 +73,6 @@ def save_certificate(
 
 def add_root(tenant: Any, ca_cert: x509.Certificate) -> RootCA:
     from certificates.rootcas import add_root_ca
+    from portal.audit.log import COMMAND
 
-    return add_root_ca(tenant, pki.pem(ca_cert))
+    return add_root_ca(tenant, pki.pem(ca_cert), by=COMMAND)

@@ -9,7 +9,6 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.db import connection
-from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -18,6 +17,7 @@ from certificates.models import Certificate
 from expiry import overview as expiry
 from ivr import services as services_ivr
 from ivr.models import IvrProfile
+from portal.audit.log import Actor
 from screenrecording import services as screen_recording
 from tests.conftest import World
 from tests.expiry.factories import make_certificate
@@ -45,10 +45,8 @@ def counted(tenant, moment: datetime, assigned: str = "") -> dict[str, int]:
 
 
 @pytest.fixture
-def as_alice(world: World):
-    request = RequestFactory().post("/")
-    request.user = world.alice
-    return request
+def as_alice(world: World) -> Actor:
+    return Actor(world.alice, "192.0.2.10")
 
 
 def test_each_change_shows_on_the_next_page_view(world: World, client_for, as_alice) -> None:
@@ -81,33 +79,31 @@ def test_each_change_shows_on_the_next_page_view(world: World, client_for, as_al
     with time_machine.travel(NOW, tick=False):
         record = IvrProfile.objects.get(tenant=world.acme, name="record")
         assert labels() == {}
-        assignment = services_ivr.assign(record, soon, request=as_alice)
+        assignment = services_ivr.assign(record, soon, by=as_alice)
         check(total=2, assigned=1)
         assert labels() == {"soon": [f"IVR profile 'record' (DBID {record.dbid})"]}
         record.name, record.dbid = "record-eu", 900
-        services_ivr.save_profile(record, request=as_alice, created=False)
+        services_ivr.save_profile(record, by=as_alice, created=False)
         assert labels() == {"soon": ["IVR profile 'record-eu' (DBID 900)"]}
 
-        screen_recording.save(
-            world.acme, staged=[later.pk], base_version=0, confirm_unencrypted=False, request=as_alice
-        )
+        screen_recording.save(world.acme, staged=[later.pk], base_version=0, confirm_unencrypted=False, by=as_alice)
         check(total=2, assigned=2)
         assert labels()["later"] == ["Screen recording"]
 
-        services_ivr.unassign(assignment, request=as_alice)
+        services_ivr.unassign(assignment, by=as_alice)
         check(total=2, assigned=1)
 
-        screen_recording.save(world.acme, staged=[], base_version=1, confirm_unencrypted=True, request=as_alice)
+        screen_recording.save(world.acme, staged=[], base_version=1, confirm_unencrypted=True, by=as_alice)
         check(total=2, assigned=0)
 
-        services_archive.archive(world.acme, later, typed_alias="later", request=as_alice)
+        services_archive.archive(world.acme, later, typed_alias="later", by=as_alice)
         check(total=1, assigned=0)
 
-        services_archive.restore(world.acme, later, request=as_alice)
+        services_archive.unarchive(world.acme, later, by=as_alice)
         check(total=2, assigned=0)
 
-        services_archive.archive(world.acme, later, typed_alias="later", request=as_alice)
-        services_archive.purge(world.acme, later, typed_alias="later", understood=True, request=as_alice)
+        services_archive.archive(world.acme, later, typed_alias="later", by=as_alice)
+        services_archive.purge(world.acme, later, typed_alias="later", understood=True, by=as_alice)
         check(total=1, assigned=0)
 
         make_certificate(world.acme, "new", not_after=NOW + 20 * DAY)
@@ -122,7 +118,7 @@ def test_counts_change_at_the_second_a_certificate_changes_status(world: World, 
         ends = make_certificate(world.acme, "ends", not_after=NOW + 2 * DAY)
         make_certificate(world.acme, "enters-30", not_after=NOW + 40 * DAY)
         make_certificate(world.acme, "starts", not_before=NOW + 5 * DAY, not_after=NOW + 500 * DAY)
-        services_ivr.assign(IvrProfile.objects.get(tenant=world.acme, name="record"), ends, request=as_alice)
+        services_ivr.assign(IvrProfile.objects.get(tenant=world.acme, name="record"), ends, by=as_alice)
 
     first = shown(alice, NOW)
     assert (first["expired"], first["urgent"], first["within-30"], first["not-yet-valid"]) == (0, 0, 1, 1)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from certificates.models import Certificate
 from expiry.overview import counts
-from portal.audit.log import record
+from portal.audit.log import Actor, record
 from tests.conftest import World
 from tests.expiry.factories import assign_to_ivr, assign_to_screen_recording, make_certificate
 
@@ -28,7 +28,7 @@ def add_certificates(world: World, start: int, stop: int) -> None:
 
 def add_entries(world: World, start: int, stop: int) -> None:
     for i in range(start, stop):
-        record(f"test-{i}", actor=world.alice, tenant=world.acme if i % 2 else world.globex, details={"i": i})
+        record(f"test-{i}", by=Actor(world.alice), tenant=world.acme if i % 2 else world.globex, details={"i": i})
 
 
 def count_queries(client, url: str, query: dict | None = None) -> int:

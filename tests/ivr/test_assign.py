@@ -9,6 +9,7 @@ from certificates.eligibility import chain_now
 from certificates.usage import labels_for
 from ivr.models import IvrAssignment, IvrProfile
 from ivr.services import AssignmentRefused, assign
+from portal.audit.log import Actor
 from portal.audit.models import AuditEntry
 from tests.conftest import World
 from tests.ivr.factories import (
@@ -80,15 +81,13 @@ def test_certificate_whose_root_ca_was_removed_fails_chain_validation(world: Wor
     assert not IvrAssignment.objects.exists()
 
 
-def test_same_certificate_twice_gets_a_clear_message(world: World, client_for, rf) -> None:
+def test_same_certificate_twice_gets_a_clear_message(world: World, client_for) -> None:
     assignment = assigned_to_record(world.acme, "acme-2026")
     response = _assign(client_for(world.pat), assignment.profile, assignment.certificate_id)
     assert response.status_code == 400
     assert "already assigned" in response.content.decode()
-    request = rf.post("/")
-    request.user = world.pat
     with pytest.raises(AssignmentRefused, match="'acme-2026' is already assigned to the IVR profile 'record'"):
-        assign(assignment.profile, assignment.certificate, request=request)
+        assign(assignment.profile, assignment.certificate, by=Actor(world.pat))
     assert IvrAssignment.objects.count() == 1
 
 

@@ -9,6 +9,7 @@ from keystore import pfx
 from keystore.api import open_private_key
 from keystore.backup import ImportFileError, export_keystore, export_private_key_pem, import_pkcs12
 from keystore.models import KeystoreEntry
+from portal.audit.log import COMMAND, Actor
 from portal.audit.models import AuditEntry
 from tests.keystore.helpers import certificate, der, keytool, rsa_key, store
 
@@ -25,26 +26,26 @@ def keys_of(tenant):
 def test_backup_holds_every_entry_expired_ones_included_and_is_audited(world):
     store(world.acme, "current", 0)
     store(world.acme, "old-2019", 1, expired=True)
-    data, count = export_keystore(world.acme, PASSWORD, actor=world.alice)
+    data, count = export_keystore(world.acme, PASSWORD, by=Actor(world.alice, "192.0.2.7"))
     assert count == 2
     contents = pfx.read_pfx(data, PASSWORD)
     assert sorted(k.alias for k in contents.keys) == ["current", "old-2019"]
     audit = AuditEntry.objects.get(action="keystore-exported")
     assert audit.tenant == world.acme and audit.details == {"entries": 2, "format": "PKCS#12", "via": "web"}
-    assert audit.actor == world.alice
+    assert (audit.actor, audit.actor_username, audit.ip) == (world.alice, "alice", "192.0.2.7")
 
 
 def test_backup_password_must_be_long_enough(world):
     store(world.acme, "current", 0)
     with pytest.raises(ValueError, match="at least 12 characters"):
-        export_keystore(world.acme, "short")
+        export_keystore(world.acme, "short", by=COMMAND)
     assert not AuditEntry.objects.filter(action="keystore-exported").exists()
 
 
 def test_restore_into_another_tenant_round_trips_every_key(world):
     store(world.acme, "one", 0)
     store(world.acme, "two", 1, expired=True)
-    data, _ = export_keystore(world.acme, PASSWORD)
+    data, _ = export_keystore(world.acme, PASSWORD, by=COMMAND)
     seen = []
     report = import_pkcs12(world.globex, data, PASSWORD, on_entry=seen.append, actor=world.bob)
     assert sorted(report.imported) == ["one", "two"] and report.skipped == [] and report.renamed == []
@@ -56,7 +57,7 @@ def test_restore_into_another_tenant_round_trips_every_key(world):
 
 def test_restore_skips_keys_already_present_and_renames_alias_clashes(world):
     store(world.acme, "one", 0)
-    data, _ = export_keystore(world.acme, PASSWORD)
+    data, _ = export_keystore(world.acme, PASSWORD, by=COMMAND)
     # globex already has this certificate under another alias, and another certificate under "two"
     globex_cert = KeystoreEntry.objects.get(tenant=world.acme).certificate_der
     from keystore.api import store_private_key
@@ -79,7 +80,7 @@ def test_restore_skips_keys_already_present_and_renames_alias_clashes(world):
 def test_restore_rolls_back_everything_when_on_entry_fails(world):
     store(world.acme, "one", 0)
     store(world.acme, "two", 1)
-    data, _ = export_keystore(world.acme, PASSWORD)
+    data, _ = export_keystore(world.acme, PASSWORD, by=COMMAND)
     calls = []
 
     def refuse_second(entry):
@@ -97,7 +98,7 @@ def test_restore_rolls_back_everything_when_on_entry_fails(world):
 @pytest.mark.parametrize("password,message", [("wrong password!", "password is wrong"), ("", "Enter the keystore")])
 def test_wrong_or_missing_password_imports_nothing(world, password, message):
     store(world.acme, "one", 0)
-    data, _ = export_keystore(world.acme, PASSWORD)
+    data, _ = export_keystore(world.acme, PASSWORD, by=COMMAND)
     with pytest.raises(ImportFileError, match=message):
         import_pkcs12(world.globex, data, password, on_entry=lambda e: None)
     assert not KeystoreEntry.objects.filter(tenant=world.globex).exists()
@@ -105,7 +106,7 @@ def test_wrong_or_missing_password_imports_nothing(world, password, message):
 
 def test_damaged_file_imports_nothing(world):
     store(world.acme, "one", 0)
-    data, _ = export_keystore(world.acme, PASSWORD)
+    data, _ = export_keystore(world.acme, PASSWORD, by=COMMAND)
     with pytest.raises(ImportFileError, match="damaged"):
         import_pkcs12(world.globex, data[: len(data) // 2], PASSWORD, on_entry=lambda e: None)
     assert not KeystoreEntry.objects.filter(tenant=world.globex).exists()
@@ -162,10 +163,10 @@ def test_keytool_keystore_restores_every_key(world, tmp_path):
 def test_key_download_unencrypted_and_encrypted_are_audited(world):
     entry, key, _ = store(world.acme, "one", 0)
     entry = KeystoreEntry.objects.select_related("tenant").get(pk=entry.pk)
-    plain = export_private_key_pem(entry, None)
+    plain = export_private_key_pem(entry, None, by=COMMAND)
     assert plain.startswith(b"-----BEGIN PRIVATE KEY-----")
     assert serialization.load_pem_private_key(plain, None).private_numbers() == key.private_numbers()
-    encrypted = export_private_key_pem(entry, "key password 1234")
+    encrypted = export_private_key_pem(entry, "key password 1234", by=COMMAND)
     assert encrypted.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
     opened = serialization.load_pem_private_key(encrypted, b"key password 1234")
     assert opened.private_numbers() == key.private_numbers()

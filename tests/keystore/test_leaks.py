@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from keystore.api import store_key_file
 from keystore.backup import export_keystore, import_pkcs12
+from portal.audit.log import Actor
 from tests.conftest import PASSWORD
 from tests.keystore.helpers import certificate, der, rsa_key, secret_forms
 
@@ -128,7 +129,7 @@ def test_flows_leave_no_key_material_anywhere(world, client_for, caplog, sql_log
         ),
         password=None,
     )  # fmt: skip
-    export_keystore(world.globex, BACKUP_PASSWORD)
+    export_keystore(world.globex, BACKUP_PASSWORD, by=Actor(world.bob))
 
     assert "SELECT" in caplog.text  # the SQL really was logged, parameters included
     assert find_leaks(database_dump(), keys) == []

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 from django.db import connection, connections
-from django.test import RequestFactory
 
 from portal.accounts.models import Role
+from portal.audit.log import Actor
 from screenrecording import services
 from screenrecording.models import ScreenRecordingCertificate
 from tests.conftest import World, make_user
@@ -46,10 +46,8 @@ def test_simultaneous_saves_one_wins_the_other_is_told(world: World) -> None:
     first, second = make_certificate(world.acme, "first"), make_certificate(world.acme, "second")
 
     def save_as(user: Any, cert: Any) -> Any:
-        request = RequestFactory().post("/")
-        request.user = user
         return lambda: services.save(
-            world.acme, staged=[cert.pk], base_version=0, confirm_unencrypted=False, request=request
+            world.acme, staged=[cert.pk], base_version=0, confirm_unencrypted=False, by=Actor(user)
         )
 
     results = run_together(save_as(world.alice, first), save_as(carol, second))

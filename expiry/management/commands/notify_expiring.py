@@ -18,7 +18,7 @@ from certificates.models import Certificate
 from certificates.usage import labels_for
 from expiry.models import ExpiryNotification, NotificationStatus
 from portal.accounts.models import Role, User
-from portal.audit.log import record
+from portal.audit.log import COMMAND, record
 
 SENT_OR_SENDING = (NotificationStatus.SENT, NotificationStatus.SENDING)
 STALE_AFTER = timedelta(hours=1)
@@ -224,11 +224,17 @@ class Command(BaseCommand):
         with transaction.atomic():
             if error:
                 notice.update(status=NotificationStatus.FAILED, error=error)
-                record("expiry-notification-failed", tenant=cert.tenant, obj=cert, details={**details, "error": error})
+                record(
+                    "expiry-notification-failed",
+                    by=COMMAND,
+                    tenant=cert.tenant,
+                    obj=cert,
+                    details={**details, "error": error},
+                )
                 self.stderr.write(f"{cert.tenant.slug}/{cert.alias}: the mail could not be sent ({error}).")
             else:
                 notice.update(status=NotificationStatus.SENT, sent_at=timezone.now())
-                record("expiry-notification-sent", tenant=cert.tenant, obj=cert, details=details)
+                record("expiry-notification-sent", by=COMMAND, tenant=cert.tenant, obj=cert, details=details)
 
     def _report_stale(self, now: datetime) -> None:
         stale = ExpiryNotification.objects.filter(status=NotificationStatus.SENDING, created__lt=now - STALE_AFTER)

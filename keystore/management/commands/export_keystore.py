@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from keystore.api import KeystoreError
 from keystore.backup import export_keystore
 from portal.accounts.models import Tenant
+from portal.audit.log import COMMAND
 
 DEFAULT_PASSWORD_VARIABLE = "PORTAL_KEYSTORE_PASSWORD"
 
@@ -42,7 +43,7 @@ class Command(BaseCommand):
         if not out.parent.is_dir():
             raise CommandError(f"The folder {out.parent} does not exist.")
         try:
-            data, count = export_keystore(tenant, password, via="command")
+            data, count = export_keystore(tenant, password, by=COMMAND, via="command")
         except ValueError as exc:  # the password is too short
             raise CommandError(str(exc)) from None
         except KeystoreError as exc:

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from portal.accounts.models import Tenant
-from portal.audit.log import record
+from portal.audit.log import COMMAND, record
 
 
 class Command(BaseCommand):
@@ -25,5 +25,5 @@ class Command(BaseCommand):
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from None
         with transaction.atomic():
             tenant.save()
-            record("tenant-created", tenant=tenant, obj=tenant, details={"via": "command line"})
+            record("tenant-created", by=COMMAND, tenant=tenant, obj=tenant, details={"via": "command line"})
         self.stdout.write(f"Created tenant '{slug}' ({tenant.name}).")

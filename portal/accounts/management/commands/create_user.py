@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from portal.accounts.models import Role, Tenant, User
-from portal.audit.log import record
+from portal.audit.log import COMMAND, record
 
 PASSWORD_ENV = "PORTAL_USER_PASSWORD"
 
@@ -50,7 +50,7 @@ class Command(BaseCommand):
             user.tenants.set(tenants)
             targets: list[Tenant | None] = list(tenants) or [None]
             for t in targets:
-                record("user-created", tenant=t, obj=user, details={"role": role, "via": "command line"})
+                record("user-created", by=COMMAND, tenant=t, obj=user, details={"role": role, "via": "command line"})
         self.stdout.write(f"Created {Role(role).label.lower()} '{username}'.")
 
     def _password(self, interactive: bool) -> str:
