@@ -11,7 +11,7 @@ from certificates.models import Certificate
 from ivr import services as services_ivr
 from ivr.models import IvrAssignment
 from tests.conftest import World
-from tests.ivr.factories import make_certificate, record_profile
+from tests.factories import make_certificate, record_profile
 from tests.screenrecording.test_concurrency import run_together
 
 pytestmark = [

@@ -1,5 +1,7 @@
 """Guarded delete: the impact page, refusal while assigned, the alias typed in, archive, restore and purge."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -12,9 +14,10 @@ from keystore.models import KeystoreEntry
 from portal.audit.models import AuditEntry
 from screenrecording.models import ScreenRecordingCertificate
 from tests.conftest import World
-from tests.ivr.factories import assigned_to_record, expired_certificate, make_certificate, open_request
+from tests.factories import archive, assigned_to_record, expired_certificate, make_certificate, open_request
 
 UNDERSTOOD = "on"
+ARCHIVED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def delete_url(cert: Certificate, slug: str = "acme") -> str:
@@ -30,10 +33,7 @@ def purge_url(cert: Certificate, slug: str = "acme") -> str:
 
 
 def archived(tenant, alias: str = "old") -> Certificate:
-    cert = make_certificate(tenant, alias)
-    Certificate.objects.filter(pk=cert.pk).update(archived_at="2026-01-01T00:00:00Z")
-    cert.refresh_from_db()
-    return cert
+    return archive(make_certificate(tenant, alias), at=ARCHIVED_AT)
 
 
 def test_confirmation_page_states_the_impact(world: World, client_for) -> None:
@@ -111,7 +111,8 @@ def test_purge_needs_alias_and_acknowledgement_then_removes_certificate_and_key(
     cert = made.certificate
     made.status = RequestStatus.DECLINED
     made.save()
-    Certificate.objects.filter(pk=cert.pk).update(archived_at="2026-01-01T00:00:00Z")
+    assert cert is not None
+    archive(cert, at=ARCHIVED_AT)
     entry_id = cert.entry_id
     alice = client_for(world.alice)
     page = alice.get(purge_url(cert)).content.decode()

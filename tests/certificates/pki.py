@@ -308,12 +308,14 @@ def make_p12(
     password: bytes | None = None,
     *,
     ca_certs: Sequence[x509.Certificate] = (),
+    alias: str = "recording",
 ) -> bytes:
-    """A PKCS#12 (``.pfx``/``.p12``) file holding the key and certificate, encrypted if ``password`` is given."""
+    """A PKCS#12 (``.pfx``/``.p12``) file holding the key and certificate under ``alias`` (its friendlyName),
+    encrypted if ``password`` is given."""
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
     )
-    return pkcs12.serialize_key_and_certificates(b"recording", key, cert, list(ca_certs) or None, encryption)
+    return pkcs12.serialize_key_and_certificates(alias.encode(), key, cert, list(ca_certs) or None, encryption)
 
 
 def tamper_signature(cert: x509.Certificate) -> bytes:

@@ -15,7 +15,7 @@ from certificates.models import Certificate
 from keystore.models import KeystoreEntry
 from portal.audit.models import AuditEntry
 from tests.certificates import pki
-from tests.certificates.uploads import post_preview, post_upload, seed_files
+from tests.factories import post_preview, post_upload, seed_files
 
 PASSWORD = "Tr0ub4dor&3-recording"
 

@@ -11,7 +11,8 @@ from ivr.models import IvrAssignment, IvrProfile
 from ivr.services import AssignmentRefused, assign
 from portal.audit.models import AuditEntry
 from tests.conftest import World
-from tests.ivr.factories import (
+from tests.factories import (
+    archive,
     assigned_to_record,
     ca_issued_certificate,
     expired_certificate,
@@ -111,9 +112,7 @@ def test_another_tenants_certificate_cannot_be_assigned(world: World, client_for
 
 
 def test_deleted_certificate_cannot_be_assigned(world: World, client_for) -> None:
-    cert = make_certificate(world.acme, "gone")
-    cert.archived_at = datetime.now(UTC)
-    cert.save()
+    cert = archive(make_certificate(world.acme, "gone"))
     assert _assign(client_for(world.pat), record_profile(world.acme), cert.pk).status_code == 400
     assert not IvrAssignment.objects.exists()
 

@@ -2,7 +2,6 @@
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from keystore import pfx
@@ -10,6 +9,7 @@ from keystore.api import open_private_key
 from keystore.backup import ImportFileError, export_keystore, export_private_key_pem, import_pkcs12
 from keystore.models import KeystoreEntry
 from portal.audit.models import AuditEntry
+from tests.certificates import pki
 from tests.keystore.helpers import certificate, der, keytool, rsa_key, store
 
 PASSWORD = "backup password 123"
@@ -113,7 +113,7 @@ def test_damaged_file_imports_nothing(world):
 
 def test_unusable_keys_are_skipped_with_a_reason(world):
     small = rsa_key(0, bits=1024)
-    ec_key = ec.generate_private_key(ec.SECP256R1())
+    ec_key = pki.make_ec_key()
     good = rsa_key(4)
     data = pfx.build_pfx(
         [

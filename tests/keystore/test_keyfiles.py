@@ -2,9 +2,10 @@
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from keystore.keyfiles import KeyFileError, describe_key_file, inspect_key_file, load_private_key, spki_sha256
+from tests.certificates import pki
 from tests.keystore.helpers import certificate, rsa_key
 
 PASS = "key file pass 99"
@@ -95,7 +96,7 @@ def _pem(key):
     ],
 )
 def test_refused_files_get_one_user_facing_message(made, source, message):
-    ec_key = ec.generate_private_key(ec.SECP256R1())
+    ec_key = pki.make_ec_key()
     data = {
         "ec": _pem(ec_key),
         "ed25519": _pem(ed25519.Ed25519PrivateKey.generate()),

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from keystore import pfx, pkcs12_kdf
+from tests.certificates import pki
 from tests.keystore.helpers import certificate, der, keytool, openssl, rsa_key
 
 PASSWORD = "backup password 123"
@@ -204,7 +205,7 @@ def test_our_file_reads_back_with_aliases_and_keys(tmp_path):
 
 
 def test_non_rsa_keys_are_read_so_that_they_can_be_reported(tmp_path):
-    ec_key = ec.generate_private_key(ec.SECP256R1())
+    ec_key = pki.make_ec_key()
     from cryptography.hazmat.primitives.serialization import pkcs12
 
     data = pkcs12.serialize_key_and_certificates(
