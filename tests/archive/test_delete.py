@@ -98,6 +98,7 @@ def test_delete_moves_certificate_and_key_to_the_archive_and_restore_brings_them
 
 def test_delete_withdraws_open_requests_for_the_certificate(world: World, client_for) -> None:
     made = open_request(world.acme, world.alice, "acme-2026")
+    assert made.certificate is not None
     html = client_for(world.alice).get(delete_url(made.certificate)).content.decode()
     assert "1 open assignment request for this certificate will be withdrawn" in html
     client_for(world.alice).post(delete_url(made.certificate), {"alias": "acme-2026"})

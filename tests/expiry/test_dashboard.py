@@ -169,7 +169,9 @@ def test_histogram_edges_belong_to_their_month(world: World, frozen) -> None:
 
 def test_chart_is_inline_svg_without_inline_style_or_script(world: World, client_for, fleet) -> None:
     html = client_for(world.alice).get(reverse("expiry-tenant", args=["acme"])).content.decode()
-    svg = re.search(r"<svg .*?</svg>", html, re.S).group(0)
+    chart = re.search(r"<svg .*?</svg>", html, re.S)
+    assert chart, "the page has no chart"
+    svg = chart.group(0)
     assert svg.count('<rect class="bar"') == 5
     assert "<title>March 2027: 1 certificate</title>" in svg
     assert "?month=2027-06" in svg  # a bar leads to its month's certificates
@@ -283,7 +285,9 @@ def test_every_cell_of_the_list_is_escaped(world: World, client_for, frozen) -> 
     cert = restored_certificate(world.acme, f"alias-{evil}", cn=f"CN {evil}", not_after=NOW - timedelta(days=2))
     assign_to_ivr(cert, profile_name=f"profile-{evil}", dbid=7)
     html = client_for(world.sam).get(reverse("expiry-dashboard")).content.decode()
-    row = re.search(r'<tr class="urgent">(.*?)</tr>', html, re.S).group(1)
+    urgent = re.search(r'<tr class="urgent">(.*?)</tr>', html, re.S)
+    assert urgent, "the certificate is not listed as urgent"
+    row = urgent.group(1)
     detail = reverse("certificate-detail", args=["acme", cert.pk])
     assert row == (
         f'<td><a href="{reverse("expiry-tenant", args=["acme"])}">acme</a></td>'

@@ -22,7 +22,7 @@ from tests.factories import (
 )
 
 
-def _assign(client, profile: IvrProfile, certificate_id) -> object:
+def _assign(client, profile: IvrProfile, certificate_id):
     return client.post(
         reverse("ivr-profile-assign", args=[profile.tenant.slug, profile.pk]), {"certificate": str(certificate_id)}
     )

@@ -13,7 +13,7 @@ from tests.conftest import World
 from tests.factories import expired_certificate, make_certificate, open_request, record_profile
 
 
-def _request(client, tenant_slug: str, profile, certificate_id, comment: str = "") -> object:
+def _request(client, tenant_slug: str, profile, certificate_id, comment: str = ""):
     return client.post(
         reverse("ivr-request-create", args=[tenant_slug, profile.pk]),
         {"request-certificate": str(certificate_id), "request-comment": comment},

@@ -45,7 +45,7 @@ def test_restore_into_another_tenant_round_trips_every_key(world):
     store(world.acme, "one", 0)
     store(world.acme, "two", 1, expired=True)
     data, _ = export_keystore(world.acme, PASSWORD)
-    seen = []
+    seen: list[KeystoreEntry] = []
     report = import_pkcs12(world.globex, data, PASSWORD, on_entry=seen.append, actor=world.bob)
     assert sorted(report.imported) == ["one", "two"] and report.skipped == [] and report.renamed == []
     assert [e.tenant for e in seen] == [world.globex, world.globex]
@@ -164,10 +164,10 @@ def test_key_download_unencrypted_and_encrypted_are_audited(world):
     entry = KeystoreEntry.objects.select_related("tenant").get(pk=entry.pk)
     plain = export_private_key_pem(entry, None)
     assert plain.startswith(b"-----BEGIN PRIVATE KEY-----")
-    assert serialization.load_pem_private_key(plain, None).private_numbers() == key.private_numbers()
+    assert pki.load_rsa_key(plain).private_numbers() == key.private_numbers()
     encrypted = export_private_key_pem(entry, "key password 1234")
     assert encrypted.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
-    opened = serialization.load_pem_private_key(encrypted, b"key password 1234")
+    opened = pki.load_rsa_key(encrypted, b"key password 1234")
     assert opened.private_numbers() == key.private_numbers()
     formats = [a.details["format"] for a in AuditEntry.objects.filter(action="private-key-downloaded").order_by("id")]
     assert formats == ["PKCS#8", "encrypted PKCS#8"]
