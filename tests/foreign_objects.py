@@ -25,7 +25,7 @@ def register(keyword: str) -> Callable[[Factory], Factory]:
 
 @register("certificate")
 def _foreign_certificate(w: World) -> str:
-    from tests.certificates.uploads import save_certificate
+    from tests.factories import save_certificate
 
     return str(save_certificate(w.globex).pk)
 
@@ -33,16 +33,16 @@ def _foreign_certificate(w: World) -> str:
 @register("rootca")
 def _foreign_root_ca(w: World) -> str:
     from tests.certificates import pki
-    from tests.certificates.uploads import add_root
+    from tests.factories import add_root
 
     return str(add_root(w.globex, pki.make_ca("Globex Root CA")[0]).pk)
 
 
 @register("entry")
 def _foreign_keystore_entry(w: World) -> str:
-    from tests.keystore.helpers import store
+    from tests.factories import make_certificate
 
-    return str(store(w.globex, "globex-entry", index=7)[0].pk)
+    return str(make_certificate(w.globex, "globex-entry", key_index=7).entry_id)
 
 
 @register("profile")
@@ -54,13 +54,13 @@ def _foreign_ivr_profile(w: World) -> str:
 
 @register("assignment")
 def _foreign_ivr_assignment(w: World) -> str:
-    from tests.ivr.factories import assigned_to_record
+    from tests.factories import assigned_to_record
 
     return str(assigned_to_record(w.globex).pk)
 
 
 @register("assignment_request")
 def _foreign_assignment_request(w: World) -> str:
-    from tests.ivr.factories import open_request
+    from tests.factories import open_request
 
     return str(open_request(w.globex, w.bob).pk)

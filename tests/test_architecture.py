@@ -49,9 +49,11 @@ def imported_modules(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_imports_point_one_way(package: str) -> None:
+    files = source_files(package)
+    assert files, f"no Python files in {package}/"
     offenders = [
         f"{path.relative_to(ROOT)} imports {name}"
-        for path in source_files(package)
+        for path in files
         for name in imported_modules(path)
         if name.split(".")[0] in FORBIDDEN[package]
     ]
@@ -60,6 +62,7 @@ def test_imports_point_one_way(package: str) -> None:
 
 def test_there_is_no_import_circle() -> None:
     modules = {module_name(path): path for app in APPS for path in source_files(app)}
+    assert {name.split(".")[0] for name in modules} == set(APPS)
     graph = {name: {m for m in imported_modules(path) if m in modules and m != name} for name, path in modules.items()}
     # Tarjan's strongly connected components: any component of more than one module is a circle.
     index: dict[str, int] = {}

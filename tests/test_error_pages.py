@@ -5,8 +5,8 @@ import secrets
 from django.test import override_settings
 
 from tests.certificates import pki
-from tests.certificates.uploads import post_upload, seed_files
 from tests.conftest import World
+from tests.factories import post_upload, seed_files
 
 
 def test_debug_error_page_of_an_upload_hides_the_key_password_and_the_key(

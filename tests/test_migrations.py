@@ -9,7 +9,7 @@ the latest state as every other test expects.
 
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -67,7 +67,12 @@ def after_the_move() -> list[tuple[str, str | None]]:
     return portal_at(AFTER_THE_MOVE)
 
 
-def migrate(targets: list[tuple[str, str | None]]) -> MigrationExecutor:
+def applied_nodes(targets: Sequence[tuple[str, str | None]]) -> list[tuple[str, str]]:
+    """The migration nodes of ``targets``, leaving out the apps at zero (None)."""
+    return [(app, name) for app, name in targets if name is not None]
+
+
+def migrate(targets: Sequence[tuple[str, str | None]]) -> MigrationExecutor:
     executor = MigrationExecutor(connection)
     executor.migrate(targets)
     return MigrationExecutor(connection)  # a fresh loader sees what is applied now
@@ -270,7 +275,7 @@ def test_upgrading_a_database_from_before_the_move_keeps_every_row() -> None:
         assert {("ivr", "0001_initial"), ("certificates", "0007_models_move_to_ivr_and_expiry")}.isdisjoint(
             executor.loader.applied_migrations
         )
-        then = executor.loader.project_state([node for node in before_the_move() if node[1] is not None]).apps
+        then = executor.loader.project_state(applied_nodes(before_the_move())).apps
         fill(then)
         before = snapshot()
         empty = sorted(table for table in portal_tables(then) if not before[table][1])
@@ -281,7 +286,7 @@ def test_upgrading_a_database_from_before_the_move_keeps_every_row() -> None:
         after = snapshot()
         changed = list(differences(before, after))
         assert changed == [], "the upgrade changed data:\n" + "\n".join(changed)
-        now = executor.loader.project_state([node for node in after_the_move() if node[1] is not None]).apps
+        now = executor.loader.project_state(applied_nodes(after_the_move())).apps
         for name, app in MOVED.items():
             moved = field_values(now.get_model(app, name).objects.all())
             assert moved == moved_then[name], f"{name} reads back differently from {app}"

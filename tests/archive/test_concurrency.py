@@ -9,7 +9,7 @@ from ivr import services as services_ivr
 from ivr.models import IvrAssignment
 from portal.audit.log import Actor
 from tests.conftest import World
-from tests.ivr.factories import make_certificate, record_profile
+from tests.factories import make_certificate, record_profile
 from tests.screenrecording.test_concurrency import run_together
 
 pytestmark = [

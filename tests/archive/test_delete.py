@@ -1,6 +1,7 @@
 """Guarded delete: the impact page, refusal while assigned, the alias typed in, archive, restore and purge."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,9 +17,10 @@ from portal.audit.models import AuditEntry
 from screenrecording.models import ScreenRecordingCertificate
 from tests.certificates import pki
 from tests.conftest import World
-from tests.ivr.factories import assigned_to_record, expired_certificate, make_certificate, open_request
+from tests.factories import archive, assigned_to_record, expired_certificate, make_certificate, open_request
 
 UNDERSTOOD = "on"
+ARCHIVED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def delete_url(cert: Certificate, slug: str = "acme") -> str:
@@ -34,10 +36,7 @@ def purge_url(cert: Certificate, slug: str = "acme") -> str:
 
 
 def archived(tenant, alias: str = "old") -> Certificate:
-    cert = make_certificate(tenant, alias)
-    Certificate.objects.filter(pk=cert.pk).update(archived_at="2026-01-01T00:00:00Z")
-    cert.refresh_from_db()
-    return cert
+    return archive(make_certificate(tenant, alias), at=ARCHIVED_AT)
 
 
 def test_confirmation_page_states_the_impact(world: World, client_for) -> None:
@@ -126,6 +125,7 @@ def test_the_trail_tells_unarchiving_from_restoring_a_backup_file(world: World, 
 
 def test_delete_withdraws_open_requests_for_the_certificate(world: World, client_for) -> None:
     made = open_request(world.acme, world.alice, "acme-2026")
+    assert made.certificate is not None
     html = client_for(world.alice).get(delete_url(made.certificate)).content.decode()
     assert "1 open assignment request for this certificate will be withdrawn" in html
     client_for(world.alice).post(delete_url(made.certificate), {"alias": "acme-2026"})
@@ -139,7 +139,8 @@ def test_purge_needs_alias_and_acknowledgement_then_removes_certificate_and_key(
     cert = made.certificate
     made.status = RequestStatus.DECLINED
     made.save()
-    Certificate.objects.filter(pk=cert.pk).update(archived_at="2026-01-01T00:00:00Z")
+    assert cert is not None
+    archive(cert, at=ARCHIVED_AT)
     entry_id = cert.entry_id
     alice = client_for(world.alice)
     page = alice.get(purge_url(cert)).content.decode()

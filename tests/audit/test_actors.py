@@ -10,7 +10,7 @@ from ivr.models import IvrAssignment
 from portal.audit.log import Actor
 from portal.audit.models import AuditEntry
 from tests.conftest import PASSWORD, World
-from tests.ivr.factories import make_certificate, record_profile
+from tests.factories import make_certificate, record_profile
 from tests.keystore.helpers import store
 
 BACKUP_PASSWORD = "offsite backup 2027"

@@ -12,7 +12,7 @@ from django.db import DatabaseError, connection, transaction
 from portal.accounts.models import Role
 from portal.audit.log import GENESIS_HASH, Actor, record
 from portal.audit.models import AuditEntry, AuditHead
-from portal.audit.verify import verify_chain
+from portal.audit.verify import Finding, verify_chain
 from tests.conftest import World, make_user
 
 TABLE = AuditEntry._meta.db_table
@@ -68,6 +68,13 @@ def failure() -> str:
     return str(caught.value)
 
 
+def found() -> Finding:
+    """What verification reports about the log; the tampering must not pass unnoticed."""
+    finding = verify_chain().finding
+    assert finding is not None, "the chain verified as intact"
+    return finding
+
+
 def forged(after: AuditEntry, *, pk: int, action: str = "forged", prev_hash: str | None = None) -> AuditEntry:
     """An entry with a correct hash of its own, linked (by default) to ``after``."""
     entry = AuditEntry(
@@ -113,7 +120,7 @@ def test_an_altered_entry_is_named(log) -> None:
         cursor.execute(f"UPDATE {TABLE} SET action = %s WHERE id = %s", ["harmless", log[4].pk])
     message = failure()
     assert f"entry #{log[4].pk} (" in message and "was altered" in message
-    assert verify_chain().finding.entry_id == log[4].pk
+    assert found().entry_id == log[4].pk
 
 
 def test_altered_details_are_caught(log) -> None:
@@ -130,7 +137,7 @@ def test_an_entry_rewritten_with_a_new_hash_breaks_the_next_link(log) -> None:
             f"UPDATE {TABLE} SET action = %s, entry_hash = %s WHERE id = %s",
             ["harmless", entry.compute_hash(), entry.pk],
         )
-    finding = verify_chain().finding
+    finding = found()
     assert finding.kind == "deleted" and finding.entry_id == log[5].pk
     assert f"#{log[4].pk} was rewritten along with its hash" in failure()
 
@@ -138,17 +145,16 @@ def test_an_entry_rewritten_with_a_new_hash_breaks_the_next_link(log) -> None:
 def test_a_deleted_entry_is_found(log) -> None:
     with tampering() as cursor:
         cursor.execute(f"DELETE FROM {TABLE} WHERE id = %s", [log[6].pk])
-    finding = verify_chain().finding
+    finding = found()
     assert finding.kind == "deleted" and finding.entry_id == log[7].pk
     assert f"entries were deleted between #{log[5].pk} and entry #{log[7].pk}" in failure()
 
 
 def test_the_first_entry_deleted_is_found(log) -> None:
-    first = AuditEntry.objects.order_by("id").first()
-    second = AuditEntry.objects.order_by("id")[1]
+    first, second = AuditEntry.objects.order_by("id")[:2]
     with tampering() as cursor:
         cursor.execute(f"DELETE FROM {TABLE} WHERE id = %s", [first.pk])
-    finding = verify_chain().finding
+    finding = found()
     assert finding.kind == "deleted" and finding.entry_id == second.pk
     assert "between the start of the log and" in finding.message
 
@@ -156,7 +162,7 @@ def test_the_first_entry_deleted_is_found(log) -> None:
 def test_several_deleted_entries_are_found(log) -> None:
     with tampering() as cursor:
         cursor.execute(f"DELETE FROM {TABLE} WHERE id IN (%s, %s, %s)", [log[2].pk, log[3].pk, log[4].pk])
-    finding = verify_chain().finding
+    finding = found()
     assert finding.kind == "deleted" and finding.entry_id == log[5].pk
 
 
@@ -164,7 +170,7 @@ def test_an_inserted_entry_that_links_to_its_predecessor_is_found(log) -> None:
     with tampering() as cursor:
         make_gap_before(cursor, log[5])
     insert(fake := forged(log[4], pk=log[4].pk + 1))
-    finding = verify_chain().finding
+    finding = found()
     assert finding.kind == "inserted" and finding.entry_id == fake.pk
     assert f"entry #{fake.pk} (" in failure() and "was inserted" in failure()
 
@@ -173,27 +179,27 @@ def test_an_inserted_entry_with_any_link_is_found(log) -> None:
     with tampering() as cursor:
         make_gap_before(cursor, log[5])
     insert(fake := forged(log[4], pk=log[4].pk + 1, prev_hash="f" * 64))
-    finding = verify_chain().finding
+    finding = found()
     assert finding.kind == "inserted" and finding.entry_id == fake.pk
 
 
 def test_an_entry_added_at_the_end_outside_the_application_is_found(log) -> None:
     insert(fake := forged(log[-1], pk=log[-1].pk + 5))
-    finding = verify_chain().finding
+    finding = found()
     assert finding.kind == "inserted" and finding.entry_id == fake.pk
     assert "added after the last entry the log recorded" in failure()
 
 
 def test_an_entry_with_a_bad_link_added_at_the_end_is_found(log) -> None:
     insert(fake := forged(log[-1], pk=log[-1].pk + 5, prev_hash=GENESIS_HASH))
-    finding = verify_chain().finding
+    finding = found()
     assert finding.kind == "inserted" and finding.entry_id == fake.pk
 
 
 def test_entries_cut_off_the_end_are_found(log) -> None:
     with tampering() as cursor:
         cursor.execute(f"DELETE FROM {TABLE} WHERE id >= %s", [log[8].pk])
-    finding = verify_chain().finding
+    finding = found()
     assert finding.kind == "truncated"
     assert f"2 entries were deleted from the end: the log stops at #{log[7].pk}" in failure()
 
@@ -205,7 +211,7 @@ def test_the_last_entry_rewritten_with_a_new_hash_is_found(log) -> None:
         cursor.execute(
             f"UPDATE {TABLE} SET action = 'harmless', entry_hash = %s WHERE id = %s", [entry.compute_hash(), entry.pk]
         )
-    finding = verify_chain().finding
+    finding = found()
     assert finding.kind == "altered" and finding.entry_id == log[-1].pk
 
 

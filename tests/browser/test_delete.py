@@ -7,7 +7,7 @@ from certificates.models import Certificate
 from keystore.models import KeystoreEntry
 from tests.browser.conftest import sign_in
 from tests.conftest import World
-from tests.ivr.factories import assigned_to_record
+from tests.factories import assigned_to_record
 
 pytestmark = pytest.mark.browser
 

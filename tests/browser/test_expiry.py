@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import sign_in
 from tests.conftest import World
-from tests.expiry.factories import assign_to_ivr, make_certificate
+from tests.factories import assign_to_ivr, make_certificate
 
 pytestmark = pytest.mark.browser
 

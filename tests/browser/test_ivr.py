@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 from ivr.models import AssignmentRequest, IvrAssignment
 from tests.browser.conftest import sign_in
 from tests.conftest import World
-from tests.ivr.factories import expired_certificate, make_certificate
+from tests.factories import expired_certificate, make_certificate
 
 pytestmark = pytest.mark.browser
 

@@ -1,11 +1,11 @@
 """A tenant administrator backs up the keystore and downloads one key in real Chromium."""
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from playwright.sync_api import Page, expect
 
 from keystore import pfx
 from tests.browser.conftest import sign_in
+from tests.certificates import pki
 from tests.conftest import PASSWORD
 from tests.keystore.helpers import store
 
@@ -58,4 +58,4 @@ def test_backup_and_key_download(page: Page, live_server, world, fast_pfx, tmp_p
     assert download_info.value.suggested_filename == "private.pem"
     pem = tmp_path / "private.pem"
     download_info.value.save_as(pem)
-    assert serialization.load_pem_private_key(pem.read_bytes(), None).private_numbers() == key.private_numbers()
+    assert pki.load_rsa_key(pem.read_bytes()).private_numbers() == key.private_numbers()

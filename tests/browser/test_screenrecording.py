@@ -8,7 +8,7 @@ from portal.accounts.models import Role
 from screenrecording.models import ScreenRecordingCertificate
 from tests.browser.conftest import sign_in
 from tests.conftest import World, make_user
-from tests.ivr.factories import make_certificate
+from tests.factories import make_certificate
 
 pytestmark = pytest.mark.browser
 

@@ -11,6 +11,7 @@ Certificates start a minute in the past (so they are valid "now" despite clock s
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -33,6 +34,8 @@ SEED_SUBJECT_DN = "CN=Genesys Recording,C=US,ST=California,O=Genesys"
 
 Extensions = Sequence[tuple[x509.ExtensionType, bool]]  # (value, critical)
 HashTypes = hashes.SHA224 | hashes.SHA256 | hashes.SHA384 | hashes.SHA512
+# The key a helper is given comes back with its own type; without one, the helper makes an RSA key.
+Key = TypeVar("Key", bound=CertificateIssuerPrivateKeyTypes)
 
 
 def make_key(bits: int = 2048, index: int = 0) -> rsa.RSAPrivateKey:
@@ -98,7 +101,7 @@ def build(
 
 
 def make_self_signed(
-    key: CertificateIssuerPrivateKeyTypes | None = None,
+    key: Key | None = None,
     cn: str | None = "Genesys Recording",
     days: int = 3650,
     not_before: datetime | None = None,
@@ -109,15 +112,15 @@ def make_self_signed(
     serial: int | None = None,
     extensions: Extensions = (),
     hash_algorithm: HashTypes | None = None,
-) -> tuple[x509.Certificate, CertificateIssuerPrivateKeyTypes]:
+) -> tuple[x509.Certificate, Key | rsa.RSAPrivateKey]:
     """A self-signed certificate like the seed's ``openssl req -new -x509`` (minus openssl's default extensions)."""
-    key = key or make_key(2048, 0)
+    signer = key or make_key(2048, 0)
     name = subject if subject is not None else make_name(cn, extra_subject)
     cert = build(
         name,
         name,
-        key.public_key(),
-        key,
+        signer.public_key(),
+        signer,
         days=days,
         not_before=not_before,
         not_after=not_after,
@@ -125,28 +128,28 @@ def make_self_signed(
         extensions=extensions,
         hash_algorithm=hash_algorithm,
     )
-    return cert, key
+    return cert, signer
 
 
 def make_ca(
     cn: str = "Acme Root CA",
-    key: CertificateIssuerPrivateKeyTypes | None = None,
+    key: Key | None = None,
     days: int = 7300,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
     *,
     usage: x509.KeyUsage | None = None,
     extra_subject: Sequence[tuple[x509.ObjectIdentifier, str]] = ((NameOID.ORGANIZATION_NAME, "Acme"),),
-) -> tuple[x509.Certificate, CertificateIssuerPrivateKeyTypes]:
+) -> tuple[x509.Certificate, Key | rsa.RSAPrivateKey]:
     """A self-signed root CA: Basic Constraints CA:true (critical), Key Usage keyCertSign + cRLSign, SKI."""
-    key = key or make_key(2048, 1)
+    signer = key or make_key(2048, 1)
     usage = usage or key_usage(key_cert_sign=True, crl_sign=True)
     extensions: Extensions = (
         (x509.BasicConstraints(ca=True, path_length=None), True),
         (usage, True),
-        (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
+        (x509.SubjectKeyIdentifier.from_public_key(signer.public_key()), False),
     )
-    return make_self_signed(key, cn, days, not_before, not_after, extra_subject, extensions=extensions)
+    return make_self_signed(signer, cn, days, not_before, not_after, extra_subject, extensions=extensions)
 
 
 def issue(
@@ -154,28 +157,28 @@ def issue(
     ca_key: CertificateIssuerPrivateKeyTypes,
     cn: str = "Genesys Recording",
     *,
-    key: CertificateIssuerPrivateKeyTypes | None = None,
+    key: Key | None = None,
     days: int = 365,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
     extra_subject: Sequence[tuple[x509.ObjectIdentifier, str]] = SEED_SUBJECT_EXTRA,
     extensions: Extensions | None = None,
     serial: int | None = None,
-) -> tuple[x509.Certificate, CertificateIssuerPrivateKeyTypes]:
+) -> tuple[x509.Certificate, Key | rsa.RSAPrivateKey]:
     """A certificate for ``cn`` signed by the CA. Default extensions: CA:false, Key Usage digitalSignature +
     keyEncipherment (critical), SKI and AKI."""
-    key = key or make_key(2048, 2)
+    subject_key = key or make_key(2048, 2)
     if extensions is None:
         extensions = (
             (x509.BasicConstraints(ca=False, path_length=None), True),
             (key_usage(digital_signature=True, key_encipherment=True), True),
-            (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
+            (x509.SubjectKeyIdentifier.from_public_key(subject_key.public_key()), False),
             (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False),
         )
     cert = build(
         make_name(cn, extra_subject),
         ca_cert.subject,
-        key.public_key(),
+        subject_key.public_key(),
         ca_key,
         days=days,
         not_before=not_before,
@@ -183,7 +186,7 @@ def issue(
         serial=serial,
         extensions=extensions,
     )
-    return cert, key
+    return cert, subject_key
 
 
 def key_usage(**flags: bool) -> x509.KeyUsage:
@@ -235,6 +238,13 @@ def key_pem_pkcs8_encrypted(key: PrivateKeyTypes, password: bytes | str) -> byte
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(secret),
     )
+
+
+def load_rsa_key(pem: bytes, password: bytes | None = None) -> rsa.RSAPrivateKey:
+    """A PEM private key read back; it must be RSA, the only kind the portal stores."""
+    key = serialization.load_pem_private_key(pem, password)
+    assert isinstance(key, rsa.RSAPrivateKey), f"an RSA key was expected, not {type(key).__name__}"
+    return key
 
 
 def key_der_pkcs8(key: PrivateKeyTypes, password: bytes | None = None) -> bytes:
@@ -308,12 +318,14 @@ def make_p12(
     password: bytes | None = None,
     *,
     ca_certs: Sequence[x509.Certificate] = (),
+    alias: str = "recording",
 ) -> bytes:
-    """A PKCS#12 (``.pfx``/``.p12``) file holding the key and certificate, encrypted if ``password`` is given."""
+    """A PKCS#12 (``.pfx``/``.p12``) file holding the key and certificate under ``alias`` (its friendlyName),
+    encrypted if ``password`` is given."""
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
     )
-    return pkcs12.serialize_key_and_certificates(b"recording", key, cert, list(ca_certs) or None, encryption)
+    return pkcs12.serialize_key_and_certificates(alias.encode(), key, cert, list(ca_certs) or None, encryption)
 
 
 def tamper_signature(cert: x509.Certificate) -> bytes:

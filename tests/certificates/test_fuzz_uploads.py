@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.certificates import pki
-from tests.certificates.uploads import upload_data
+from tests.factories import upload_data
 
 
 @cache

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from certificates.models import Certificate
 from tests.certificates import pki
-from tests.certificates.uploads import add_root, post_upload, save_certificate, seed_files
+from tests.factories import add_root, post_upload, save_certificate, seed_files
 
 
 def aliases_in(response) -> list[str]:

@@ -11,7 +11,7 @@ from certificates.models import Certificate
 from certificates.status import status_for, status_label
 from certificates.usage import labels_for
 from tests.certificates import pki
-from tests.certificates.uploads import add_root, save_certificate
+from tests.factories import add_root, save_certificate
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 

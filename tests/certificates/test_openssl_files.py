@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from certificates.models import Certificate
-from tests.certificates.uploads import post_preview, post_upload
+from tests.factories import post_preview, post_upload
 
 SEED_SUBJ = "/CN=Genesys Recording/C=US/ST=California/O=Genesys"
 KEY_PASSWORD = "seed-key-passphrase-42"

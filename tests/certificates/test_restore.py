@@ -15,7 +15,7 @@ from certificates.models import Certificate
 from keystore.models import KeystoreEntry
 from portal.audit.models import AuditEntry
 from tests.certificates import pki
-from tests.certificates.uploads import add_root, save_certificate
+from tests.factories import add_root, save_certificate
 
 BACKUP_PASSWORD = "backup-password-2025"
 

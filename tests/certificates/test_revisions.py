@@ -16,7 +16,7 @@ from certificates.models import Certificate, RootCA
 from ivr.models import IvrAssignment, IvrProfile
 from screenrecording.models import ScreenRecordingCertificate
 from tests.conftest import World
-from tests.expiry.factories import make_certificate
+from tests.factories import make_certificate
 
 NOW = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from certificates.models import RootCA
 from portal.audit.models import AuditEntry
 from tests.certificates import pki
-from tests.certificates.uploads import add_root, save_certificate
+from tests.factories import add_root, save_certificate
 
 
 def add(client, data: bytes, slug: str = "acme"):

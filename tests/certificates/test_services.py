@@ -86,7 +86,7 @@ def test_expired_certificate_from_a_root_that_has_expired_since(world):
     """Kept for playback: the root had to be valid while the certificate was, not today."""
     from datetime import UTC, datetime, timedelta
 
-    from tests.certificates.uploads import add_root
+    from tests.factories import add_root
 
     start = datetime.now(UTC) - timedelta(days=900)
     ca, ca_key = pki.make_ca(not_before=start, days=600)

@@ -10,7 +10,7 @@ from django.test import override_settings
 from certificates import status
 from certificates.models import Certificate
 from tests.conftest import World
-from tests.expiry.factories import make_certificate
+from tests.factories import make_certificate
 
 NOW = datetime(2027, 3, 1, 12, 0, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)

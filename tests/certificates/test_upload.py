@@ -15,7 +15,7 @@ from certificates.models import Certificate
 from keystore.models import KeystoreEntry
 from portal.audit.models import AuditEntry
 from tests.certificates import pki
-from tests.certificates.uploads import post_preview, post_upload, seed_files
+from tests.factories import post_preview, post_upload, seed_files
 
 PASSWORD = "Tr0ub4dor&3-recording"
 
@@ -305,10 +305,8 @@ def test_password_and_key_are_never_sent_back(world, client_for):
         text = response.content.decode()
         assert PASSWORD not in text
         assert not any(line in text for line in secret_lines)
-        assert (
-            'name="key_password"' in text
-            and 'value="' not in re.search(r'<input[^>]*name="key_password"[^>]*>', text)[0]
-        )
+        password_field = re.search(r'<input[^>]*name="key_password"[^>]*>', text)
+        assert password_field and 'value="' not in password_field[0]
 
 
 # --- Without JavaScript -----------------------------------------------------------------------------------------------
@@ -329,7 +327,9 @@ def test_read_file_button_fills_the_fields_then_save_needs_only_the_key(world, c
     ):
         assert re.search(rf'id="{field}" readonly value="{re.escape(html.escape(value))}"', text), field
     assert 'value="genesys-recording"' in text  # the proposed alias
-    carried = re.search(r'name="certificate_pem" value="([^"]*)"', text)[1]
+    carried_field = re.search(r'name="certificate_pem" value="([^"]*)"', text)
+    assert carried_field, "the certificate is not carried to the next step"
+    carried = carried_field[1]
     assert "BEGIN CERTIFICATE" in html.unescape(carried)
 
     saved = post_upload(client, "acme", None, pki.key_pem_pkcs8(key), certificate_pem=html.unescape(carried))

@@ -11,7 +11,7 @@ from certificates.models import Certificate
 from expiry.overview import histogram
 from portal.audit.models import AuditEntry
 from tests.conftest import World
-from tests.expiry.factories import assign_to_ivr, assign_to_screen_recording, make_certificate
+from tests.factories import assign_to_ivr, assign_to_screen_recording, make_certificate, restored_certificate
 
 NOW = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
 
@@ -169,7 +169,9 @@ def test_histogram_edges_belong_to_their_month(world: World, frozen) -> None:
 
 def test_chart_is_inline_svg_without_inline_style_or_script(world: World, client_for, fleet) -> None:
     html = client_for(world.alice).get(reverse("expiry-tenant", args=["acme"])).content.decode()
-    svg = re.search(r"<svg .*?</svg>", html, re.S).group(0)
+    chart = re.search(r"<svg .*?</svg>", html, re.S)
+    assert chart, "the page has no chart"
+    svg = chart.group(0)
     assert svg.count('<rect class="bar"') == 5
     assert "<title>March 2027: 1 certificate</title>" in svg
     assert "?month=2027-06" in svg  # a bar leads to its month's certificates
@@ -207,7 +209,7 @@ def test_csv_export_refuses_bad_filters(world: World, client_for, fleet) -> None
 
 
 def test_csv_cells_cannot_run_as_formulas(world: World, client_for, frozen) -> None:
-    make_certificate(world.acme, "formula", subject_name='=HYPERLINK("http://example.com","x")', days=5)
+    make_certificate(world.acme, "formula", cn='=HYPERLINK("http://example.com","x")', days=5)
     response = client_for(world.alice).get(reverse("expiry-tenant-csv", args=["acme"]))
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0]["Subject Name"] == '\'=HYPERLINK("http://example.com","x")'
@@ -280,10 +282,12 @@ def test_a_certificate_used_in_several_places_counts_once(world: World, client_f
 def test_every_cell_of_the_list_is_escaped(world: World, client_for, frozen) -> None:
     evil = '<b class="x">&\'</b>'
     escaped = "&lt;b class=&quot;x&quot;&gt;&amp;&#x27;&lt;/b&gt;"
-    cert = make_certificate(world.acme, f"alias-{evil}", subject_name=f"CN {evil}", not_after=NOW - timedelta(days=2))
+    cert = restored_certificate(world.acme, f"alias-{evil}", cn=f"CN {evil}", not_after=NOW - timedelta(days=2))
     assign_to_ivr(cert, profile_name=f"profile-{evil}", dbid=7)
     html = client_for(world.sam).get(reverse("expiry-dashboard")).content.decode()
-    row = re.search(r'<tr class="urgent">(.*?)</tr>', html, re.S).group(1)
+    urgent = re.search(r'<tr class="urgent">(.*?)</tr>', html, re.S)
+    assert urgent, "the certificate is not listed as urgent"
+    row = urgent.group(1)
     detail = reverse("certificate-detail", args=["acme", cert.pk])
     assert row == (
         f'<td><a href="{reverse("expiry-tenant", args=["acme"])}">acme</a></td>'

@@ -11,7 +11,7 @@ from expiry.models import ExpiryNotification
 from portal.accounts.models import Role
 from portal.audit.models import AuditEntry
 from tests.conftest import World, make_user
-from tests.expiry.factories import assign_to_ivr, make_certificate
+from tests.factories import assign_to_ivr, make_certificate
 
 END = datetime(2027, 6, 30, 9, 30, tzinfo=UTC)  # the certificate's notAfter in most tests
 CREATED = END - timedelta(days=200)

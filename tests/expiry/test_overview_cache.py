@@ -20,7 +20,7 @@ from ivr.models import IvrProfile
 from portal.audit.log import Actor
 from screenrecording import services as screen_recording
 from tests.conftest import World
-from tests.expiry.factories import make_certificate
+from tests.factories import make_certificate
 
 NOW = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -12,7 +12,7 @@ from certificates.models import Certificate
 from expiry.overview import counts
 from portal.audit.log import Actor, record
 from tests.conftest import World
-from tests.expiry.factories import assign_to_ivr, assign_to_screen_recording, make_certificate
+from tests.factories import assign_to_ivr, assign_to_screen_recording, make_certificate
 
 
 def add_certificates(world: World, start: int, stop: int) -> None:

@@ -12,7 +12,8 @@ from ivr.services import AssignmentRefused, assign
 from portal.audit.log import Actor
 from portal.audit.models import AuditEntry
 from tests.conftest import World
-from tests.ivr.factories import (
+from tests.factories import (
+    archive,
     assigned_to_record,
     ca_issued_certificate,
     expired_certificate,
@@ -22,7 +23,7 @@ from tests.ivr.factories import (
 )
 
 
-def _assign(client, profile: IvrProfile, certificate_id) -> object:
+def _assign(client, profile: IvrProfile, certificate_id):
     return client.post(
         reverse("ivr-profile-assign", args=[profile.tenant.slug, profile.pk]), {"certificate": str(certificate_id)}
     )
@@ -110,9 +111,7 @@ def test_another_tenants_certificate_cannot_be_assigned(world: World, client_for
 
 
 def test_deleted_certificate_cannot_be_assigned(world: World, client_for) -> None:
-    cert = make_certificate(world.acme, "gone")
-    cert.archived_at = datetime.now(UTC)
-    cert.save()
+    cert = archive(make_certificate(world.acme, "gone"))
     assert _assign(client_for(world.pat), record_profile(world.acme), cert.pk).status_code == 400
     assert not IvrAssignment.objects.exists()
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from ivr.models import IvrProfile
 from portal.audit.models import AuditEntry
 from tests.conftest import World
-from tests.ivr.factories import assigned_to_record, make_certificate, record_profile
+from tests.factories import assigned_to_record, make_certificate, record_profile
 
 
 def test_every_tenant_starts_with_a_record_profile(world: World) -> None:

@@ -1,18 +1,19 @@
 """The tenant administrator asks for an assignment; a Genesys professional fulfils or declines it; the administrator
 sees the outcome."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from ivr.models import AssignmentRequest, IvrAssignment, RequestStatus
 from portal.audit.models import AuditEntry
 from tests.conftest import World
-from tests.ivr.factories import expired_certificate, make_certificate, open_request, record_profile
+from tests.factories import expired_certificate, make_certificate, open_request, record_profile
 
 
-def _request(client, tenant_slug: str, profile, certificate_id, comment: str = "") -> object:
+def _request(client, tenant_slug: str, profile, certificate_id, comment: str = ""):
     return client.post(
         reverse("ivr-request-create", args=[tenant_slug, profile.pk]),
         {"request-certificate": str(certificate_id), "request-comment": comment},
@@ -74,10 +75,10 @@ def test_professional_sees_the_queue_and_fulfils(world: World, client_for) -> No
 
 def test_fulfil_checks_the_certificate_again_and_keeps_the_request_open(world: World, client_for) -> None:
     made = open_request(world.acme, world.alice, "acme-2026")
-    cert = made.certificate
-    cert.not_valid_after = datetime.now(UTC) - timedelta(hours=1)  # expired while the request waited
-    cert.save()
-    response = client_for(world.pat).post(reverse("ivr-request-fulfil", args=["acme", made.pk]), follow=True)
+    assert made.certificate is not None
+    expired_meanwhile = made.certificate.not_valid_after + timedelta(hours=1)
+    with time_machine.travel(expired_meanwhile, tick=False):
+        response = client_for(world.pat).post(reverse("ivr-request-fulfil", args=["acme", made.pk]), follow=True)
     assert "The request was not fulfilled" in response.content.decode()
     made.refresh_from_db()
     assert made.is_open and not IvrAssignment.objects.exists()

@@ -3,44 +3,38 @@
 import base64
 import subprocess
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
 from keystore.api import store_private_key
+from tests.certificates import pki
 
 PASSWORD_FOR_FILES = "file password 1234"
 
 
-@cache
 def rsa_key(index: int = 0, bits: int = 2048) -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    """The shared test key ``index`` (see ``pki.make_key``)."""
+    return pki.make_key(bits, index)
 
 
-def certificate(key: rsa.RSAPrivateKey, cn: str = "Genesys Recording", *, days: int = 365, expired: bool = False):
-    now = datetime.now(UTC)
-    start = now - timedelta(days=days + 30) if expired else now - timedelta(minutes=1)
-    name = x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Genesys")]
+def certificate(
+    key: CertificateIssuerPrivateKeyTypes, cn: str = "Genesys Recording", *, days: int = 365, expired: bool = False
+) -> x509.Certificate:
+    """Self-signed for ``key``: valid now, or ``expired`` a month ago."""
+    start = datetime.now(UTC) - (timedelta(days=days + 30) if expired else timedelta(minutes=1))
+    cert, _ = pki.make_self_signed(
+        key, cn, days, not_before=start, extra_subject=((NameOID.ORGANIZATION_NAME, "Genesys"),)
     )
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=days))
-        .sign(key, hashes.SHA256())
-    )
+    return cert
 
 
 def der(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.DER)
+    return pki.der(cert)
 
 
 def store(tenant, alias: str, index: int = 0, *, expired: bool = False):
@@ -52,9 +46,7 @@ def store(tenant, alias: str, index: int = 0, *, expired: bool = False):
 
 
 def pkcs8_der(key: rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    return pki.key_der_pkcs8(key)
 
 
 def secret_forms(key: rsa.RSAPrivateKey) -> dict[str, bytes]:

@@ -2,7 +2,6 @@
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from keystore import pfx
@@ -11,6 +10,7 @@ from keystore.backup import ImportFileError, export_keystore, export_private_key
 from keystore.models import KeystoreEntry
 from portal.audit.log import COMMAND, Actor
 from portal.audit.models import AuditEntry
+from tests.certificates import pki
 from tests.keystore.helpers import certificate, der, keytool, rsa_key, store
 
 PASSWORD = "backup password 123"
@@ -46,7 +46,7 @@ def test_restore_into_another_tenant_round_trips_every_key(world):
     store(world.acme, "one", 0)
     store(world.acme, "two", 1, expired=True)
     data, _ = export_keystore(world.acme, PASSWORD, by=COMMAND)
-    seen = []
+    seen: list[KeystoreEntry] = []
     report = import_pkcs12(world.globex, data, PASSWORD, on_entry=seen.append, actor=world.bob)
     assert sorted(report.imported) == ["one", "two"] and report.skipped == [] and report.renamed == []
     assert [e.tenant for e in seen] == [world.globex, world.globex]
@@ -114,7 +114,7 @@ def test_damaged_file_imports_nothing(world):
 
 def test_unusable_keys_are_skipped_with_a_reason(world):
     small = rsa_key(0, bits=1024)
-    ec_key = ec.generate_private_key(ec.SECP256R1())
+    ec_key = pki.make_ec_key()
     good = rsa_key(4)
     data = pfx.build_pfx(
         [
@@ -165,10 +165,10 @@ def test_key_download_unencrypted_and_encrypted_are_audited(world):
     entry = KeystoreEntry.objects.select_related("tenant").get(pk=entry.pk)
     plain = export_private_key_pem(entry, None, by=COMMAND)
     assert plain.startswith(b"-----BEGIN PRIVATE KEY-----")
-    assert serialization.load_pem_private_key(plain, None).private_numbers() == key.private_numbers()
+    assert pki.load_rsa_key(plain).private_numbers() == key.private_numbers()
     encrypted = export_private_key_pem(entry, "key password 1234", by=COMMAND)
     assert encrypted.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
-    opened = serialization.load_pem_private_key(encrypted, b"key password 1234")
+    opened = pki.load_rsa_key(encrypted, b"key password 1234")
     assert opened.private_numbers() == key.private_numbers()
     formats = [a.details["format"] for a in AuditEntry.objects.filter(action="private-key-downloaded").order_by("id")]
     assert formats == ["PKCS#8", "encrypted PKCS#8"]

@@ -119,6 +119,7 @@ def test_runserver_reports_a_failed_check_without_a_traceback(tmp_path):
     give_up = threading.Timer(30, os.killpg, (server.pid, signal.SIGKILL))
     give_up.start()
     report = []
+    assert server.stderr is not None
     try:
         for line in server.stderr:
             report.append(line)

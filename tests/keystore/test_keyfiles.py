@@ -2,9 +2,10 @@
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from keystore.keyfiles import KeyFileError, describe_key_file, inspect_key_file, load_private_key, spki_sha256
+from tests.certificates import pki
 from tests.keystore.helpers import certificate, rsa_key
 
 PASS = "key file pass 99"
@@ -38,7 +39,7 @@ def made(tmp_path_factory):
     )
     run("pkcs12", "-export", "-in", "cert.pem", "-inkey", "tenant.key", "-passout", f"pass:{PASS}", "-out", "k.p12")
     files = {p.name: p.read_bytes() for p in folder.iterdir()}
-    files["expected_spki"] = spki_sha256(serialization.load_pem_private_key(files["tenant.key"], None).public_key())
+    files["expected_spki"] = spki_sha256(pki.load_rsa_key(files["tenant.key"]).public_key())
     return files
 
 
@@ -95,7 +96,7 @@ def _pem(key):
     ],
 )
 def test_refused_files_get_one_user_facing_message(made, source, message):
-    ec_key = ec.generate_private_key(ec.SECP256R1())
+    ec_key = pki.make_ec_key()
     data = {
         "ec": _pem(ec_key),
         "ed25519": _pem(ed25519.Ed25519PrivateKey.generate()),
@@ -114,7 +115,7 @@ def test_refused_files_get_one_user_facing_message(made, source, message):
 
 @pytest.mark.parametrize("field", ["private_exponent", "exponent1", "coefficient", "prime1"])
 def test_key_with_inconsistent_numbers_is_refused(field):
-    from asn1crypto import keys as asn1_keys
+    from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped]
 
     traditional = rsa_key(0).private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()

@@ -5,11 +5,13 @@ import re
 import subprocess
 
 import pytest
-from asn1crypto import pkcs12 as asn1_pkcs12
+from asn1crypto import pkcs12 as asn1_pkcs12  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from keystore import pfx, pkcs12_kdf
+from tests.certificates import pki
 from tests.keystore.helpers import certificate, der, keytool, openssl, rsa_key
 
 PASSWORD = "backup password 123"
@@ -30,8 +32,13 @@ def write(tmp_path, data: bytes, name: str = "store.p12"):
     return path
 
 
+def rsa_numbers(key: PrivateKeyTypes) -> rsa.RSAPrivateNumbers:
+    assert isinstance(key, rsa.RSAPrivateKey), f"an RSA key was expected, not {type(key).__name__}"
+    return key.private_numbers()
+
+
 def modulus(pem_key: bytes) -> str:
-    key = serialization.load_pem_private_key(pem_key, None)
+    key = pki.load_rsa_key(pem_key)
     return format(key.public_key().public_numbers().n, "X")
 
 
@@ -173,8 +180,9 @@ def test_every_key_of_a_keytool_keystore_is_read_with_its_certificate(keytool_st
     from cryptography import x509
 
     for key in contents.keys:
+        assert key.certificate_der is not None, key.alias
         cert = x509.load_der_x509_certificate(key.certificate_der)
-        assert cert.public_key().public_numbers() == key.private_key.public_key().public_numbers()
+        assert cert.public_key() == key.private_key.public_key()
         assert cert.subject.rfc4514_string() == f"CN={key.alias} recording"
     assert contents.certificates_without_key == []
 
@@ -192,7 +200,7 @@ def test_openssl_made_file_is_read_with_chain_certificates_reported(tmp_path, le
     assert openssl(*args, cwd=tmp_path).returncode == 0
     contents = pfx.read_pfx((tmp_path / "o.p12").read_bytes(), PASSWORD)
     assert [k.alias for k in contents.keys] == ["leaf-2026"]
-    assert contents.keys[0].private_key.private_numbers() == key.private_numbers()
+    assert rsa_numbers(contents.keys[0].private_key) == key.private_numbers()
     assert [name for name, _ in contents.certificates_without_key] == ["Some CA"]
 
 
@@ -200,11 +208,11 @@ def test_our_file_reads_back_with_aliases_and_keys(tmp_path):
     made = entries(3)
     contents = pfx.read_pfx(pfx.build_pfx(made, PASSWORD), PASSWORD)
     assert [(k.alias, k.certificate_der) for k in contents.keys] == [(e.alias, e.certificate_der) for e in made]
-    assert [k.private_key.private_numbers() for k in contents.keys] == [e.private_key.private_numbers() for e in made]
+    assert [rsa_numbers(k.private_key) for k in contents.keys] == [rsa_numbers(e.private_key) for e in made]
 
 
 def test_non_rsa_keys_are_read_so_that_they_can_be_reported(tmp_path):
-    ec_key = ec.generate_private_key(ec.SECP256R1())
+    ec_key = pki.make_ec_key()
     from cryptography.hazmat.primitives.serialization import pkcs12
 
     data = pkcs12.serialize_key_and_certificates(

@@ -125,6 +125,7 @@ def test_rotation_killed_midway_resumes_and_loses_nothing(tmp_path):
     rotation.wait(timeout=30)
     assert rotation.returncode == -signal.SIGKILL, "the rotation finished before it could be killed"
     killed_at = _rotated(db, new_id)
+    assert killed_at is not None, "the database is still locked after the kill"
     assert 50 <= killed_at < tenants and killed_at % 10 == 0  # whole batches only
 
     # Half-way: every row is under one key or the other, and the portal (both keys configured) opens every entry.

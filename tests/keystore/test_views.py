@@ -3,11 +3,11 @@
 import re
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from django.urls import reverse
 
 from keystore import pfx
 from portal.audit.models import AuditEntry
+from tests.certificates import pki
 from tests.conftest import PASSWORD
 from tests.keystore.helpers import store
 
@@ -153,7 +153,7 @@ def test_key_download_unencrypted_is_private_pem(world, client_for):
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="private.pem"'
     assert response.content.startswith(b"-----BEGIN PRIVATE KEY-----")
-    assert serialization.load_pem_private_key(response.content, None).private_numbers() == key.private_numbers()
+    assert pki.load_rsa_key(response.content).private_numbers() == key.private_numbers()
     audit = AuditEntry.objects.get(action="private-key-downloaded")
     assert audit.details == {"alias": "acme-2026", "format": "PKCS#8"} and audit.object_id == str(entry.pk)
 
@@ -167,7 +167,7 @@ def test_key_download_encrypted_needs_its_password_twice(world, client_for):
     response = client.post(download_url(world.acme, entry), {**form, "key_password_confirm": "key password 1234"})
     assert response.status_code == 200
     assert response.content.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
-    opened = serialization.load_pem_private_key(response.content, b"key password 1234")
+    opened = pki.load_rsa_key(response.content, b"key password 1234")
     assert opened.private_numbers() == key.private_numbers()
 
 

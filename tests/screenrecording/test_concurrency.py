@@ -12,7 +12,7 @@ from portal.audit.log import Actor
 from screenrecording import services
 from screenrecording.models import ScreenRecordingCertificate
 from tests.conftest import World, make_user
-from tests.ivr.factories import make_certificate
+from tests.factories import make_certificate
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

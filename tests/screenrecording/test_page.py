@@ -13,7 +13,7 @@ from portal.accounts.models import Role
 from portal.audit.models import AuditEntry
 from screenrecording.models import ScreenRecordingCertificate, ScreenRecordingSettings
 from tests.conftest import World, make_user
-from tests.ivr.factories import ca_issued_certificate, expired_certificate, make_certificate
+from tests.factories import ca_issued_certificate, expired_certificate, make_certificate
 
 FUTURE_ONLY = "Changes affect only future recordings; recordings already made keep their encryption."
 UNENCRYPTED = "If you remove all certificates, screen recordings will no longer be encrypted."
