@@ -7,7 +7,6 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -16,12 +15,13 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
+from portal.accounts.models import Tenant, User
 from portal.audit.log import record
 
 from . import pfx
-from .api import MAX_ALIAS_LENGTH, open_private_key, store_private_key, tenant_data_key
 from .keyfiles import MIN_RSA_BITS, key_type_name, spki_sha256
 from .models import KeystoreEntry, certificate_fingerprint
+from .sealing import MAX_ALIAS_LENGTH, open_private_key, store_private_key, tenant_data_key
 
 MIN_EXPORT_PASSWORD_LENGTH = 12
 
@@ -53,7 +53,12 @@ def _check_export_password(password: str) -> None:
 
 @sensitive_variables("password", "entries", "data_key")
 def export_keystore(
-    tenant: Any, password: str, *, request: HttpRequest | None = None, actor: Any = None, via: str = "web"
+    tenant: Tenant,
+    password: str,
+    *,
+    request: HttpRequest | None = None,
+    actor: User | None = None,
+    via: str = "web",
 ) -> tuple[bytes, int]:
     """The tenant's whole keystore as one PKCS#12 file, and the number of entries in it."""
     _check_export_password(password)
@@ -98,7 +103,7 @@ def export_private_key_pem(entry: KeystoreEntry, password: str | None, *, reques
     return data
 
 
-def _free_alias(tenant: Any, wanted: str, taken: set[str]) -> str:
+def _free_alias(tenant: Tenant, wanted: str, taken: set[str]) -> str:
     """``wanted`` or, when an entry already uses it (ignoring case), ``wanted-2``, ``wanted-3``…"""
     existing = {a.lower() for a in KeystoreEntry.objects.of_tenant(tenant).values_list("alias", flat=True)} | taken
     base = wanted[:MAX_ALIAS_LENGTH].strip() or "key"
@@ -126,13 +131,13 @@ def _unusable(key: pfx.PfxKey) -> str | None:
 
 @sensitive_variables("password", "contents")
 def import_pkcs12(
-    tenant: Any,
+    tenant: Tenant,
     data: bytes,
     password: str,
     *,
     on_entry: Callable[[KeystoreEntry], None],
     request: HttpRequest | None = None,
-    actor: Any = None,
+    actor: User | None = None,
 ) -> ImportReport:
     """Restore every key of a PKCS#12 file with its certificate, in one transaction.
 

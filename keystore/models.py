@@ -4,6 +4,8 @@ import uuid
 from django.db import models
 from django.db.models.functions import Lower
 
+from portal.accounts.models import Tenant
+
 
 class TenantKey(models.Model):
     """A tenant's data-encryption key, wrapped (AES-256-GCM) by the master key named by ``master_key_id``."""
@@ -19,7 +21,7 @@ class TenantKey(models.Model):
 
 
 class KeystoreEntryQuerySet(models.QuerySet["KeystoreEntry"]):
-    def of_tenant(self, tenant: object) -> "KeystoreEntryQuerySet":
+    def of_tenant(self, tenant: Tenant) -> "KeystoreEntryQuerySet":
         return self.filter(tenant=tenant)
 
     def with_certificate(self, certificate_der: bytes) -> "KeystoreEntryQuerySet":

@@ -138,7 +138,7 @@ def test_flows_leave_no_key_material_anywhere(world, client_for, caplog, sql_log
 
 
 def test_debug_error_page_hides_the_key_and_passwords(world, client_for, monkeypatch):
-    from keystore import api
+    from keystore import sealing
 
     key = rsa_key(0)
     store_key_file(
@@ -150,7 +150,7 @@ def test_debug_error_page_hides_the_key_and_passwords(world, client_for, monkeyp
     )  # fmt: skip
     # Fail right after the key is decrypted, with the plaintext in the sensitive function's frame. ``int`` raises from
     # C, so no frame of the test's own holds the plaintext.
-    monkeypatch.setattr(api.serialization, "load_der_private_key", int)
+    monkeypatch.setattr(sealing.serialization, "load_der_private_key", int)
     client = client_for(world.alice)
     client.raise_request_exception = False
     form = {"your_password": PASSWORD, "backup_password": BACKUP_PASSWORD, "backup_password_confirm": BACKUP_PASSWORD}
@@ -167,7 +167,7 @@ def test_debug_error_page_hides_the_key_and_passwords(world, client_for, monkeyp
     assert leaked == [] and plaintext_repr not in page
     assert BACKUP_PASSWORD.encode() not in page and PASSWORD.encode() not in page
     monkeypatch.undo()
-    data_key = api.tenant_data_key(world.acme)
+    data_key = sealing.tenant_data_key(world.acme)
     assert data_key.hex().encode() not in page
     assert (
         repr(data_key)[2:30].encode() not in page and repr(data_key)[2:30].replace("'", "&#x27;").encode() not in page
