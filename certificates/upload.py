@@ -4,7 +4,6 @@ it belongs to and says, in words, what is wrong. What the panel shows before Sav
 keystore restore's hook in ``services_restore``.
 """
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +15,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from keystore.api import KeyFileError, KeyFileInfo, inspect_key_file, store_key_file
+from keystore.api import (
+    AliasError,
+    KeyFileError,
+    KeyFileInfo,
+    inspect_key_file,
+    store_key_file,
+    unused_alias,
+)
+from keystore.api import check_alias as keystore_check_alias
 from keystore.keyfiles import describe_key_file
 from keystore.models import KeystoreEntry
 from portal.audit.log import record
@@ -30,9 +37,6 @@ CERTIFICATE_FILE = "certificate_file"
 KEY_FILE = "key_file"
 KEY_PASSWORD = "key_password"
 ALIAS = "alias"
-
-ALIAS_MAX = 64
-_ALIAS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@-]*$")
 
 T = TypeVar("T")
 
@@ -184,47 +188,17 @@ def check_pair(parsed: ParsedCertificate, key: KeyFileInfo) -> None:
         raise refusal(KEY_FILE, PAIR_MISMATCH)
 
 
-def alias_taken(tenant: Any, alias: str) -> bool:
-    """Aliases are compared without case, as Java keystores do; archived certificates keep theirs."""
-    return KeystoreEntry.objects.filter(tenant=tenant, alias__iexact=alias).exists()
-
-
-def alias_taken_message(alias: str) -> str:
-    return f"The alias '{alias}' is already used in this tenant."
-
-
-def clean_alias_text(text: str) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9 ._@-]+", "-", text).strip(" .-_@")
-    cleaned = re.sub(r"\s+", " ", cleaned)
-    return cleaned[: ALIAS_MAX - 4].strip(" .-_@") or "certificate"
-
-
 def propose_alias(tenant: Any, parsed: ParsedCertificate) -> str:
-    """The parser's suggestion, made unique in the tenant with -2, -3 … when it is taken."""
-    base = clean_alias_text(parsed.suggested_alias or parsed.subject_name)
-    taken = {
-        a.lower()
-        for a in KeystoreEntry.objects.filter(tenant=tenant, alias__istartswith=base).values_list("alias", flat=True)
-    }
-    if base.lower() not in taken:
-        return base
-    number = 2
-    while f"{base}-{number}".lower() in taken:
-        number += 1
-    return f"{base}-{number}"
+    """The parser's suggestion, made to fit the keystore's alias rule and unique in the tenant (-2, -3 …)."""
+    return unused_alias(tenant, parsed.suggested_alias or parsed.subject_name)
 
 
 def check_alias(tenant: Any, alias: str) -> str:
-    alias = alias.strip()
-    if not alias:
-        raise refusal(ALIAS, "Enter an alias.")
-    if len(alias) > ALIAS_MAX:
-        raise refusal(ALIAS, f"The alias is longer than {ALIAS_MAX} characters.")
-    if not _ALIAS_RE.match(alias):
-        raise refusal(ALIAS, "Use letters, digits, spaces and . _ @ - in the alias, starting with a letter or digit.")
-    if alias_taken(tenant, alias):
-        raise refusal(ALIAS, alias_taken_message(alias))
-    return alias
+    """The keystore's alias rule, with its message on the Alias field."""
+    try:
+        return keystore_check_alias(tenant, alias)
+    except AliasError as error:
+        raise refusal(ALIAS, str(error)) from None
 
 
 def collect_problems(problems: list[UploadProblem], step: Callable[[], T]) -> T | None:
@@ -309,9 +283,8 @@ def create_certificate(
 
 def _race_problem(tenant: Any, checked: CheckedCertificate, alias: str) -> UploadInvalid:
     """A concurrent upload took the alias or the certificate between the checks and the insert."""
-    if alias_taken(tenant, alias):
-        return refusal(ALIAS, alias_taken_message(alias))
     try:
+        check_alias(tenant, alias)
         check_certificate(tenant, checked.parsed.der)
     except UploadInvalid as invalid:
         return invalid
@@ -353,9 +326,8 @@ def save_upload(
             )
     except IntegrityError:
         raise _race_problem(tenant, checked, validated.alias) from None
+    except AliasError as error:  # taken meanwhile
+        raise refusal(ALIAS, str(error)) from None
     except KeyFileError as error:
-        # The key was checked already: the keystore refuses here only what changed since, an alias taken meanwhile.
-        if alias_taken(tenant, validated.alias):
-            raise refusal(ALIAS, alias_taken_message(validated.alias)) from None
         raise refusal(KEY_FILE, str(error)) from None
     return certificate

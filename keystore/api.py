@@ -6,20 +6,25 @@ from django.views.decorators.debug import sensitive_variables
 
 from portal.accounts.models import Tenant
 
+from .aliases import ALIAS_TOO_LONG, AliasError, check_alias, unused_alias
 from .keyfiles import KeyFileError, KeyFileInfo, describe_key_file, inspect_key_file, load_private_key
-from .models import KeystoreEntry
-from .sealing import MAX_ALIAS_LENGTH, KeystoreError, store_private_key
+from .models import MAX_ALIAS_LENGTH, KeystoreEntry
+from .sealing import KeystoreError, store_private_key
 
 __all__ = [
+    "ALIAS_TOO_LONG",
     "MAX_ALIAS_LENGTH",
+    "AliasError",
     "KeyFileError",
     "KeyFileInfo",
     "KeystoreEntry",
     "KeystoreError",
+    "check_alias",
     "describe_key_file",
     "inspect_key_file",
     "store_key_file",
     "store_private_key",
+    "unused_alias",
 ]
 
 

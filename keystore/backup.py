@@ -19,9 +19,10 @@ from portal.accounts.models import Tenant, User
 from portal.audit.log import record
 
 from . import pfx
+from .aliases import unused_alias
 from .keyfiles import MIN_RSA_BITS, key_type_name, spki_sha256
 from .models import KeystoreEntry, certificate_fingerprint
-from .sealing import MAX_ALIAS_LENGTH, open_private_key, store_private_key, tenant_data_key
+from .sealing import open_private_key, store_private_key, tenant_data_key
 
 MIN_EXPORT_PASSWORD_LENGTH = 12
 
@@ -40,7 +41,7 @@ class ImportReport:
     def summary(self) -> str:
         parts = [f"Imported {len(self.imported)} {'key' if len(self.imported) == 1 else 'keys'}"]
         if self.renamed:
-            parts.append(f"{len(self.renamed)} under a new alias because the alias was taken")
+            parts.append(f"{len(self.renamed)} under a new alias because the alias was taken or not allowed")
         if self.skipped:
             parts.append(f"skipped {len(self.skipped)}")
         return "; ".join(parts) + "."
@@ -103,18 +104,6 @@ def export_private_key_pem(entry: KeystoreEntry, password: str | None, *, reques
     return data
 
 
-def _free_alias(tenant: Tenant, wanted: str, taken: set[str]) -> str:
-    """``wanted`` or, when an entry already uses it (ignoring case), ``wanted-2``, ``wanted-3``…"""
-    existing = {a.lower() for a in KeystoreEntry.objects.of_tenant(tenant).values_list("alias", flat=True)} | taken
-    base = wanted[:MAX_ALIAS_LENGTH].strip() or "key"
-    candidate, number = base, 1
-    while candidate.lower() in existing:
-        number += 1
-        suffix = f"-{number}"
-        candidate = base[: MAX_ALIAS_LENGTH - len(suffix)] + suffix
-    return candidate
-
-
 def _unusable(key: pfx.PfxKey) -> str | None:
     """Why this key cannot become a recording key, or None when it can."""
     if not isinstance(key.private_key, rsa.RSAPrivateKey):
@@ -141,10 +130,10 @@ def import_pkcs12(
 ) -> ImportReport:
     """Restore every key of a PKCS#12 file with its certificate, in one transaction.
 
-    Entries whose certificate is already in the tenant's keystore are skipped; an alias already in use gets a
-    numbered one. ``on_entry`` is called with each stored entry (the certificates app records its certificate);
-    if it raises, nothing is imported and its exception propagates. A file that cannot be read raises
-    ``ImportFileError`` with a message for the user.
+    Entries whose certificate is already in the tenant's keystore are skipped; an alias the alias rule refuses is made
+    to fit it, and one already in use gets a numbered one. ``on_entry`` is called with each stored entry (the
+    certificates app records its certificate); if it raises, nothing is imported and its exception propagates. A file
+    that cannot be read raises ``ImportFileError`` with a message for the user.
     """
     if not password:
         raise ImportFileError("Enter the keystore password.")
@@ -155,7 +144,6 @@ def import_pkcs12(
     report = ImportReport()
     with transaction.atomic():
         seen: set[str] = set()
-        taken: set[str] = set()
         for key in contents.keys:
             reason = _unusable(key)
             if reason:
@@ -170,8 +158,7 @@ def import_pkcs12(
                 report.skipped.append((key.alias, "already in the keystore"))
                 continue
             seen.add(fingerprint)
-            alias = _free_alias(tenant, key.alias, taken)
-            taken.add(alias.lower())
+            alias = unused_alias(tenant, key.alias)
             entry = store_private_key(
                 tenant, alias=alias, certificate_der=key.certificate_der, private_key=key.private_key
             )

@@ -6,6 +6,8 @@ from django.db.models.functions import Lower
 
 from portal.accounts.models import Tenant
 
+MAX_ALIAS_LENGTH = 64
+
 
 class TenantKey(models.Model):
     """A tenant's data-encryption key, wrapped (AES-256-GCM) by the master key named by ``master_key_id``."""
@@ -46,7 +48,7 @@ class KeystoreEntry(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="keystore_entries")
-    alias = models.CharField(max_length=64)
+    alias = models.CharField(max_length=MAX_ALIAS_LENGTH)
     certificate_der = models.BinaryField(editable=False)
     certificate_sha256 = models.CharField(max_length=64, db_index=True, editable=False)
     sealed_private_key = models.BinaryField(editable=False)

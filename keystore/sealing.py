@@ -15,11 +15,10 @@ from django.views.decorators.debug import sensitive_variables
 from portal.accounts.models import Tenant
 
 from . import envelope
+from .aliases import check_alias
 from .keyfiles import KeyFileError, spki_sha256
 from .masterkey import MasterKey, MasterKeyError, current_master_key, master_key_by_id
 from .models import KeystoreEntry, TenantKey
-
-MAX_ALIAS_LENGTH = 64
 
 
 class KeystoreError(Exception):
@@ -90,20 +89,12 @@ def _data_key(tenant: Tenant, *, create: bool) -> bytes:
         raise KeystoreError(f"the data key of tenant {tenant.slug} does not open: altered or moved") from None
 
 
-def _check_alias(tenant: Tenant, alias: str) -> None:
-    if not alias or not alias.strip():
-        raise KeyFileError("An alias is required for the keystore entry.")
-    if len(alias) > MAX_ALIAS_LENGTH:
-        raise KeyFileError(f"The alias is longer than {MAX_ALIAS_LENGTH} characters.")
-    if KeystoreEntry.objects.of_tenant(tenant).with_alias(alias).exists():
-        raise KeyFileError(f"The alias '{alias}' is already used in this keystore (aliases ignore case).")
-
-
 @sensitive_variables("private_key", "plaintext", "data_key")
 def store_private_key(
     tenant: Tenant, *, alias: str, certificate_der: bytes, private_key: rsa.RSAPrivateKey
 ) -> KeystoreEntry:
-    """Seal and save one entry inside the caller's transaction. The key must belong to the certificate."""
+    """Seal and save one entry inside the caller's transaction. The key must belong to the certificate and the alias
+    obey the alias rule (``AliasError`` otherwise)."""
     try:
         certificate = x509.load_der_x509_certificate(certificate_der)
     except ValueError:
@@ -111,7 +102,7 @@ def store_private_key(
     public = certificate.public_key()
     if not isinstance(public, rsa.RSAPublicKey) or spki_sha256(public) != spki_sha256(private_key.public_key()):
         raise KeyFileError("The private key does not belong to this certificate.")
-    _check_alias(tenant, alias)
+    alias = check_alias(tenant, alias)
     entry = KeystoreEntry(tenant=tenant, alias=alias, certificate_der=certificate_der)
     plaintext = private_key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

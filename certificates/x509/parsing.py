@@ -371,4 +371,5 @@ def _verifies(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 def _alias(common_name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", common_name).encode("ascii", "ignore").decode("ascii").lower()
     alias = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9._-]", "", re.sub(r"\s+", "-", ascii_name))).strip("-._")
-    return alias[:64].rstrip("-._") or "certificate"
+    # Not cut to length: the keystore's alias rule does that when it proposes an alias from this one.
+    return alias or "certificate"

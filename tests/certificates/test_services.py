@@ -67,7 +67,9 @@ def test_alias_taken_between_check_and_save(world):
     uploads.save_upload(world.acme, other, key_data=other_key, password=None)
     with pytest.raises(uploads.UploadInvalid) as refused:
         uploads.save_upload(world.acme, validated, key_data=key_data, password=None)
-    assert refused.value.first == uploads.UploadProblem("alias", "The alias 'voice' is already used in this tenant.")
+    assert refused.value.first == uploads.UploadProblem(
+        "alias", "The alias 'voice' is already used in this keystore (aliases ignore case)."
+    )
     assert Certificate.objects.count() == KeystoreEntry.objects.count() == 1
 
 
