@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from keystore.api import (
+    MIN_RSA_BITS,
     AliasError,
     KeyFileError,
     KeyFileInfo,
@@ -39,8 +40,6 @@ KEY_PASSWORD = "key_password"
 ALIAS = "alias"
 
 T = TypeVar("T")
-
-PAIR_MISMATCH = "The private key does not belong to this certificate."
 
 
 @dataclass(frozen=True)
@@ -115,9 +114,10 @@ def read_upload(upload: UploadedFile, *, field_name: str, what: str) -> bytes:
 
 
 def parse_recording_certificate(data: bytes) -> ParsedCertificate:
-    """Parse (the parser refuses what is not one RSA certificate of 2048 bits or more) and check the serial fits."""
+    """Parse (the parser refuses what is not one RSA certificate of the keystore's minimum size) and check the serial
+    fits."""
     try:
-        parsed = parse_certificate(data, max_bytes=settings.PORTAL_MAX_UPLOAD_BYTES)
+        parsed = parse_certificate(data, max_bytes=settings.PORTAL_MAX_UPLOAD_BYTES, min_rsa_bits=MIN_RSA_BITS)
     except CertificateError as error:
         raise refusal(CERTIFICATE_FILE, str(error)) from None
     if parsed.serial_number.bit_length() > 160:
@@ -184,8 +184,11 @@ def check_key(data: bytes, password: str | None) -> KeyFileInfo:
 
 
 def check_pair(parsed: ParsedCertificate, key: KeyFileInfo) -> None:
-    if key.public_key_spki_sha256 is not None and key.public_key_spki_sha256 != parsed.public_key_spki_sha256:
-        raise refusal(KEY_FILE, PAIR_MISMATCH)
+    """The keystore's rule for a key and its certificate, with its message on the Key File field."""
+    try:
+        key.check_belongs_to(parsed.der)
+    except KeyFileError as error:
+        raise refusal(KEY_FILE, str(error)) from None
 
 
 def propose_alias(tenant: Any, parsed: ParsedCertificate) -> str:

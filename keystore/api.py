@@ -7,13 +7,14 @@ from django.views.decorators.debug import sensitive_variables
 from portal.accounts.models import Tenant
 
 from .aliases import ALIAS_TOO_LONG, AliasError, check_alias, unused_alias
-from .keyfiles import KeyFileError, KeyFileInfo, describe_key_file, inspect_key_file, load_private_key
+from .keyfiles import MIN_RSA_BITS, KeyFileError, KeyFileInfo, describe_key_file, inspect_key_file, load_private_key
 from .models import MAX_ALIAS_LENGTH, KeystoreEntry
 from .sealing import KeystoreError, store_private_key
 
 __all__ = [
     "ALIAS_TOO_LONG",
     "MAX_ALIAS_LENGTH",
+    "MIN_RSA_BITS",
     "AliasError",
     "KeyFileError",
     "KeyFileInfo",

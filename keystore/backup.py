@@ -8,7 +8,6 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db import transaction
@@ -20,7 +19,7 @@ from portal.audit.log import record
 
 from . import pfx
 from .aliases import unused_alias
-from .keyfiles import MIN_RSA_BITS, key_type_name, spki_sha256
+from .keyfiles import MIN_RSA_BITS, KeyFileError, check_pair, key_type_name, spki_sha256
 from .models import KeystoreEntry, certificate_fingerprint
 from .sealing import open_private_key, store_private_key, tenant_data_key
 
@@ -112,8 +111,9 @@ def _unusable(key: pfx.PfxKey) -> str | None:
         return f"RSA key of {key.private_key.key_size} bits; at least {MIN_RSA_BITS} are required"
     if key.certificate_der is None:
         return "no certificate for this key in the file"
-    public = x509.load_der_x509_certificate(key.certificate_der).public_key()
-    if not isinstance(public, rsa.RSAPublicKey) or spki_sha256(public) != spki_sha256(key.private_key.public_key()):
+    try:
+        check_pair(spki_sha256(key.private_key.public_key()), key.certificate_der)
+    except KeyFileError:
         return "the key does not belong to its certificate"
     return None
 

@@ -1,8 +1,11 @@
 """Reading private key files as the seeds list them. No Django here.
 
 Accepted: "BEGIN RSA PRIVATE KEY" (also legacy-encrypted with DEK-Info), "BEGIN PRIVATE KEY", "BEGIN ENCRYPTED PRIVATE
-KEY", and the DER forms of the same. RSA only, 2048 bits or more. Every failure is a ``KeyFileError`` whose message
-is meant for the person who chose the file.
+KEY", and the DER forms of the same. RSA only, ``MIN_RSA_BITS`` or more. Every failure is a ``KeyFileError`` whose
+message is meant for the person who chose the file.
+
+The rules about recording keys live here once: the minimum RSA size, and when a private key belongs to a certificate
+(the same public key, compared by the SHA-256 of its SubjectPublicKeyInfo).
 """
 
 import hashlib
@@ -12,9 +15,11 @@ from dataclasses import dataclass
 
 from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped]
 from asn1crypto import pem as asn1_pem
+from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 MIN_RSA_BITS = 2048
 MAX_KEY_FILE_BYTES = 256 * 1024
@@ -26,6 +31,8 @@ RSA_TRADITIONAL = "OpenSSL RSA private key"
 RSA_TRADITIONAL_ENCRYPTED = "Legacy encrypted OpenSSL RSA private key (DEK-Info)"
 PKCS8 = "PKCS#8 private key"
 PKCS8_ENCRYPTED = "Encrypted PKCS#8 private key"
+
+PAIR_MISMATCH = "The private key does not belong to this certificate."
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
 
@@ -46,10 +53,29 @@ class KeyFileInfo:
         size = f", RSA {self.key_size} bits" if self.key_size else ""
         return f"{self.kind}{size}"
 
+    def check_belongs_to(self, certificate_der: bytes) -> None:
+        """``KeyFileError`` when this key is not the certificate's; an encrypted key not opened yet is not known to
+        differ."""
+        if self.public_key_spki_sha256 is not None:
+            check_pair(self.public_key_spki_sha256, certificate_der)
 
-def spki_sha256(public_key: rsa.RSAPublicKey) -> str:
+
+def spki_sha256(public_key: PublicKeyTypes) -> str:
+    """Hex SHA-256 of the key's SubjectPublicKeyInfo DER: the same value for a certificate and its private key
+    (pass ``private_key.public_key()``), so the two can be matched without comparing key material."""
     spki = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(spki).hexdigest()
+
+
+def check_pair(key_spki_sha256: str, certificate_der: bytes) -> None:
+    """The private key whose public key hashes to ``key_spki_sha256`` belongs to the certificate, or
+    ``KeyFileError``."""
+    try:
+        public = x509.load_der_x509_certificate(certificate_der).public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise KeyFileError("The certificate could not be read.") from None
+    if spki_sha256(public) != key_spki_sha256:
+        raise KeyFileError(PAIR_MISMATCH)
 
 
 def _der_inner_tags(data: bytes) -> tuple[int, int, int] | None:

@@ -6,7 +6,6 @@ Nothing here is for code outside keystore/: what the rest of the portal may ask 
 import hashlib
 import uuid
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db import IntegrityError, transaction
@@ -16,7 +15,7 @@ from portal.accounts.models import Tenant
 
 from . import envelope
 from .aliases import check_alias
-from .keyfiles import KeyFileError, spki_sha256
+from .keyfiles import check_pair, spki_sha256
 from .masterkey import MasterKey, MasterKeyError, current_master_key, master_key_by_id
 from .models import KeystoreEntry, TenantKey
 
@@ -95,13 +94,7 @@ def store_private_key(
 ) -> KeystoreEntry:
     """Seal and save one entry inside the caller's transaction. The key must belong to the certificate and the alias
     obey the alias rule (``AliasError`` otherwise)."""
-    try:
-        certificate = x509.load_der_x509_certificate(certificate_der)
-    except ValueError:
-        raise KeyFileError("The certificate could not be read.") from None
-    public = certificate.public_key()
-    if not isinstance(public, rsa.RSAPublicKey) or spki_sha256(public) != spki_sha256(private_key.public_key()):
-        raise KeyFileError("The private key does not belong to this certificate.")
+    check_pair(spki_sha256(private_key.public_key()), certificate_der)
     alias = check_alias(tenant, alias)
     entry = KeystoreEntry(tenant=tenant, alias=alias, certificate_der=certificate_der)
     plaintext = private_key.private_bytes(
