@@ -1,7 +1,7 @@
 """Checking and saving a recording certificate with its private key: the one path used by the upload screen, the
 ``import_certificate`` command and the keystore restore. Every refusal is an ``UploadProblem`` that names the field
-it belongs to and says, in words, what is wrong. What the panel shows before Save is in ``services_preview``; the
-keystore restore's hook in ``services_restore``.
+it belongs to and says, in words, what is wrong. What the panel shows before Save is in ``preview``; the keystore
+restore's hook in ``restore``.
 """
 
 from collections.abc import Callable, Sequence
@@ -20,13 +20,15 @@ from keystore.api import (
     AliasError,
     KeyFileError,
     KeyFileInfo,
-    inspect_key_file,
-    store_key_file,
+    KeyPasswordError,
+    KeystoreEntry,
+    OpenedKeyFile,
+    describe_key_file,
+    open_key_file,
+    store,
     unused_alias,
 )
 from keystore.api import check_alias as keystore_check_alias
-from keystore.keyfiles import describe_key_file
-from keystore.models import KeystoreEntry
 from portal.audit.log import record
 
 from .models import Certificate, RootCA
@@ -89,7 +91,7 @@ class CheckedCertificate:
 @dataclass(frozen=True)
 class ValidatedUpload:
     certificate: CheckedCertificate
-    key: KeyFileInfo
+    key: OpenedKeyFile  # opened once, with its password: Save stores this, the file is not read again
     alias: str
     warnings: list[str] = field(default_factory=list)
 
@@ -159,6 +161,7 @@ def check_certificate(
     return check_parsed_certificate(tenant, parse_recording_certificate(data), at=at, roots=roots)
 
 
+@sensitive_variables("data")
 def describe_key(data: bytes) -> KeyFileInfo:
     """ "Key Details" as soon as a key file is chosen: no password needed."""
     try:
@@ -168,19 +171,15 @@ def describe_key(data: bytes) -> KeyFileInfo:
 
 
 @sensitive_variables("data", "password")
-def check_key(data: bytes, password: str | None) -> KeyFileInfo:
-    """Open the key (with its password when it is encrypted) and tell what it is."""
-    info = describe_key(data)
-    if not info.encrypted:
-        return info
-    if not password:
-        raise refusal(KEY_PASSWORD, "This key is encrypted: enter its Private Key Password.")
+def open_key(data: bytes, password: str | None) -> OpenedKeyFile:
+    """Open the key once, with its password when it is encrypted. A wrong or missing password is the password's
+    fault; what the key turns out to be (EC, too small, damaged) is the file's."""
     try:
-        return inspect_key_file(data, password)
+        return open_key_file(data, password)
+    except KeyPasswordError as error:
+        raise refusal(KEY_PASSWORD, str(error)) from None
     except KeyFileError as error:
-        # A wrong password is the password's fault; what the opened key turns out to be (EC, too small) is the file's.
-        where = KEY_PASSWORD if "password" in str(error).lower() else KEY_FILE
-        raise refusal(where, str(error)) from None
+        raise refusal(KEY_FILE, str(error)) from None
 
 
 def check_pair(parsed: ParsedCertificate, key: KeyFileInfo) -> None:
@@ -228,9 +227,9 @@ def validate_upload(
     An empty ``alias`` means: propose one from the certificate."""
     problems: list[UploadProblem] = []
     checked = collect_problems(problems, lambda: check_certificate(tenant, certificate_data, at=at))
-    key = collect_problems(problems, lambda: check_key(key_data, password))
+    key = collect_problems(problems, lambda: open_key(key_data, password))
     if checked is not None and key is not None:
-        pair = (checked.parsed, key)
+        pair = (checked.parsed, key.info)
         collect_problems(problems, lambda: check_pair(*pair))
     final_alias: str | None = None
     if checked is not None:
@@ -294,13 +293,10 @@ def _race_problem(tenant: Any, checked: CheckedCertificate, alias: str) -> Uploa
     return refusal(CERTIFICATE_FILE, "The certificate could not be saved; try again.")
 
 
-@sensitive_variables("key_data", "password")
 def save_upload(
     tenant: Any,
     validated: ValidatedUpload,
     *,
-    key_data: bytes,
-    password: str | None,
     user: Any = None,
     request: Any = None,
     action: str = "certificate-uploaded",
@@ -311,13 +307,7 @@ def save_upload(
         user = request.user
     try:
         with transaction.atomic():
-            entry = store_key_file(
-                tenant,
-                alias=validated.alias,
-                certificate_der=checked.parsed.der,
-                key_data=key_data,
-                password=password if validated.key.encrypted else None,
-            )
+            entry = store(tenant, alias=validated.alias, certificate_der=checked.parsed.der, key=validated.key)
             certificate = create_certificate(tenant, entry, checked, user=user)
             record(
                 action,

@@ -1,13 +1,17 @@
 """What the rest of the portal may ask of the keystore. Private keys go in here and never come back out, except
 as the files a tenant administrator explicitly exports (see backup.py).
+
+A key file is opened once per request with ``open_key_file``; the handle it returns describes the key and is what
+``store`` seals, so an encrypted key's password is derived once, and the key never reaches the caller.
 """
 
 from django.views.decorators.debug import sensitive_variables
 
 from portal.accounts.models import Tenant
 
+from . import keyfiles
 from .aliases import ALIAS_TOO_LONG, AliasError, check_alias, unused_alias
-from .keyfiles import MIN_RSA_BITS, KeyFileError, KeyFileInfo, describe_key_file, inspect_key_file, load_private_key
+from .keyfiles import MIN_RSA_BITS, KeyFileError, KeyFileInfo, KeyPasswordError, OpenedKeyFile
 from .models import MAX_ALIAS_LENGTH, KeystoreEntry
 from .sealing import KeystoreError, store_private_key
 
@@ -18,21 +22,38 @@ __all__ = [
     "AliasError",
     "KeyFileError",
     "KeyFileInfo",
+    "KeyPasswordError",
     "KeystoreEntry",
     "KeystoreError",
+    "OpenedKeyFile",
     "check_alias",
     "describe_key_file",
-    "inspect_key_file",
-    "store_key_file",
+    "open_key_file",
+    "store",
     "store_private_key",
     "unused_alias",
 ]
 
 
-@sensitive_variables("key_data", "password", "private_key")
-def store_key_file(
-    tenant: Tenant, *, alias: str, certificate_der: bytes, key_data: bytes, password: str | None
-) -> KeystoreEntry:
-    """Read an uploaded key file (with its password) and store it with its certificate."""
-    private_key = load_private_key(key_data, password)
-    return store_private_key(tenant, alias=alias, certificate_der=certificate_der, private_key=private_key)
+# Every local of these calls and of what they call is masked on error pages: the key file, its password and the key.
+@sensitive_variables()
+def describe_key_file(data: bytes) -> KeyFileInfo:
+    """What the file is, without a password: for "Key Details" as soon as a file is chosen. ``KeyFileError`` when
+    it is not a usable private key."""
+    return keyfiles.describe_key_file(data)
+
+
+@sensitive_variables()
+def open_key_file(data: bytes, password: str | None) -> OpenedKeyFile:
+    """Read a key file once, with its password when it is encrypted. ``KeyPasswordError`` when the password is
+    missing or wrong, ``KeyFileError`` for anything else about the file."""
+    return keyfiles.open_key_file(data, password)
+
+
+@sensitive_variables()
+def store(tenant: Tenant, *, alias: str, certificate_der: bytes, key: OpenedKeyFile) -> KeystoreEntry:
+    """Seal the opened key with its certificate under ``alias``, inside the caller's transaction. ``KeyFileError``
+    when the key does not belong to the certificate, ``AliasError`` when the alias breaks the alias rule."""
+    return store_private_key(
+        tenant, alias=alias, certificate_der=certificate_der, private_key=keyfiles.private_key_of(key)
+    )

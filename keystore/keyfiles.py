@@ -11,7 +11,9 @@ The rules about recording keys live here once: the minimum RSA size, and when a 
 import hashlib
 import math
 import re
+import weakref
 from dataclasses import dataclass
+from typing import NoReturn, SupportsIndex
 
 from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped]
 from asn1crypto import pem as asn1_pem
@@ -39,6 +41,10 @@ _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", r
 
 class KeyFileError(ValueError):
     """A key file that cannot be used; the message says why, in words."""
+
+
+class KeyPasswordError(KeyFileError):
+    """The password is the problem: missing for an encrypted key, or wrong."""
 
 
 @dataclass(frozen=True)
@@ -211,11 +217,10 @@ def _check_consistent(key: rsa.RSAPrivateKey) -> None:
 
 def describe_key_file(data: bytes) -> KeyFileInfo:
     """What the file is, without a password: for "Key Details" as soon as a file is chosen."""
-    kind, encrypted, body, is_pem = _classify(data)
+    kind, encrypted, _, _ = _classify(data)
     if encrypted:
         return KeyFileInfo(kind=kind, encrypted=True, key_size=None, public_key_spki_sha256=None)
-    key = load_private_key(data, None)
-    return KeyFileInfo(kind, False, key.key_size, spki_sha256(key.public_key()))
+    return _info(kind, False, load_private_key(data, None))
 
 
 def _kdf_iterations(body: bytes, is_pem: bool) -> int | None:
@@ -228,11 +233,11 @@ def _kdf_iterations(body: bytes, is_pem: bool) -> int | None:
         return None
 
 
-def load_private_key(data: bytes, password: str | None) -> rsa.RSAPrivateKey:
-    """The key itself. Only the keystore calls this; the caller must not keep the object."""
+def _open(data: bytes, password: str | None) -> tuple[str, bool, rsa.RSAPrivateKey]:
+    """(kind, encrypted, the key): the one place a key file is read, and an encrypted key's password derived."""
     kind, encrypted, body, is_pem = _classify(data)
     if encrypted and not password:
-        raise KeyFileError("This key is encrypted: enter its Private Key Password.")
+        raise KeyPasswordError("This key is encrypted: enter its Private Key Password.")
     if kind.startswith(PKCS8_ENCRYPTED) and (_kdf_iterations(body, is_pem) or 0) > MAX_KDF_ITERATIONS:
         raise KeyFileError(
             f"The key file asks for more than {MAX_KDF_ITERATIONS:,} key-derivation rounds. Encrypt it again with "
@@ -247,15 +252,61 @@ def load_private_key(data: bytes, password: str | None) -> rsa.RSAPrivateKey:
         raise KeyFileError("The key is encrypted with a cipher this portal does not support.") from None
     except (ValueError, TypeError):
         if encrypted:
-            raise KeyFileError("The Private Key Password is wrong, or the key file is damaged.") from None
+            raise KeyPasswordError("The Private Key Password is wrong, or the key file is damaged.") from None
         raise KeyFileError("The key file is damaged: it could not be read as a private key.") from None
     rsa_key = _check_rsa(key)
     _check_consistent(rsa_key)
-    return rsa_key
+    return kind, encrypted, rsa_key
 
 
-def inspect_key_file(data: bytes, password: str | None) -> KeyFileInfo:
-    """Open the key (with its password when encrypted) and tell what it is, keeping nothing secret."""
-    kind, encrypted, _, _ = _classify(data)
-    key = load_private_key(data, password)
+def _info(kind: str, encrypted: bool, key: rsa.RSAPrivateKey) -> KeyFileInfo:
     return KeyFileInfo(kind, encrypted, key.key_size, spki_sha256(key.public_key()))
+
+
+def load_private_key(data: bytes, password: str | None) -> rsa.RSAPrivateKey:
+    """The key itself. Only the keystore calls this; the caller must not keep the object."""
+    return _open(data, password)[2]
+
+
+class OpenedKeyFile:
+    """A key file opened once, with its password when it is encrypted: what it is (``info``) and, kept apart, the
+    key itself for the keystore to seal.
+
+    The key is not an attribute of this object: it is held in this module, found by the handle, and dropped with
+    it. So neither the handle's repr, a debug page listing it, nor code outside the keystore reaches the key; the
+    handle cannot be pickled or copied either.
+    """
+
+    __slots__ = ("__weakref__", "_info")
+
+    def __init__(self, info: KeyFileInfo) -> None:
+        self._info = info
+
+    @property
+    def info(self) -> KeyFileInfo:
+        return self._info
+
+    def __repr__(self) -> str:
+        return f"<OpenedKeyFile: {self._info.description}>"
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        raise TypeError("An opened key file stays in the process that opened it; open the file again.")
+
+
+_OPENED: weakref.WeakKeyDictionary[OpenedKeyFile, rsa.RSAPrivateKey] = weakref.WeakKeyDictionary()
+
+
+def open_key_file(data: bytes, password: str | None) -> OpenedKeyFile:
+    """Read the file once (deriving an encrypted key's password once) and keep the key for ``private_key_of``."""
+    kind, encrypted, key = _open(data, password)
+    opened = OpenedKeyFile(_info(kind, encrypted, key))
+    _OPENED[opened] = key
+    return opened
+
+
+def private_key_of(opened: OpenedKeyFile) -> rsa.RSAPrivateKey:
+    """The key behind a handle, for the keystore's ``store`` alone."""
+    try:
+        return _OPENED[opened]
+    except KeyError:
+        raise KeyFileError("The key file was not opened here; choose it again.") from None

@@ -137,7 +137,7 @@ def _save(request: HttpRequest, tenant: Tenant, form: UploadForm) -> HttpRespons
             password=password,
             alias=form.cleaned_data.get("alias") or None,
         )
-        saved = uploads.save_upload(tenant, validated, key_data=key, password=password, request=request)
+        saved = uploads.save_upload(tenant, validated, request=request)
     except UploadInvalid as invalid:
         return _failed(request, tenant, form, certificate, invalid.problems)
     messages.success(request, f"Certificate '{saved.alias}' ({saved.subject_name}) and its private key were saved.")

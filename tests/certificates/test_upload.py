@@ -15,20 +15,9 @@ from certificates.models import Certificate
 from keystore.models import KeystoreEntry
 from portal.audit.models import AuditEntry
 from tests.certificates import pki
-from tests.certificates.uploads import post_preview, post_upload, seed_files
+from tests.certificates.uploads import errors, post_preview, post_upload, seed_files
 
 PASSWORD = "Tr0ub4dor&3-recording"
-
-
-def errors(response) -> dict[str, str]:
-    """The messages shown under each field, by field name."""
-    text = response.content.decode()
-    found = {}
-    for name, body in re.findall(r'<div id="([a-z_]+)-errors"[^>]*>(.*?)</div>', text, re.S):
-        messages = re.findall(r'<p class="field-error" role="alert">(.*?)</p>', body, re.S)
-        if messages:
-            found[name] = html.unescape(messages[0])
-    return found
 
 
 def nothing_saved() -> bool:

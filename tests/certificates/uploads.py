@@ -1,5 +1,7 @@
 """Helpers for the upload tests: post files as a browser does, and make saved certificates directly."""
 
+import html
+import re
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +19,17 @@ def seed_files(cn: str = "Genesys Recording", *, key_index: int = 0, **kwargs: A
     """A self-signed certificate like the seed's and its key, as PEM files."""
     cert, key = pki.make_self_signed(pki.make_key(2048, key_index), cn, **kwargs)
     return pki.pem(cert), pki.key_pem_traditional(key)
+
+
+def errors(response: Any) -> dict[str, str]:
+    """The messages shown under each field, by field name."""
+    text = response.content.decode()
+    found = {}
+    for name, body in re.findall(r'<div id="([a-z_]+)-errors"[^>]*>(.*?)</div>', text, re.S):
+        messages = re.findall(r'<p class="field-error" role="alert">(.*?)</p>', body, re.S)
+        if messages:
+            found[name] = html.unescape(messages[0])
+    return found
 
 
 def upload_data(
@@ -68,7 +81,7 @@ def save_certificate(
         alias=alias,
         at=at,
     )
-    return uploads.save_upload(tenant, validated, key_data=pki.key_pem_pkcs8(key), password=None)
+    return uploads.save_upload(tenant, validated)
 
 
 def add_root(tenant: Any, ca_cert: x509.Certificate) -> RootCA:

@@ -8,11 +8,11 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from django.test import override_settings
 
 from keystore import envelope
-from keystore.api import AliasError, KeyFileError, KeystoreError, store_key_file
+from keystore.api import AliasError, KeyFileError, KeystoreError
 from keystore.masterkey import MasterKey
 from keystore.models import KeystoreEntry, TenantKey
 from keystore.sealing import open_private_key
-from tests.keystore.helpers import certificate, der, pkcs8_der, rsa_key, store
+from tests.keystore.helpers import certificate, der, pkcs8_der, rsa_key, store, store_key_file
 
 OTHER_MASTER = base64.b64encode(b"O" * 32).decode()
 

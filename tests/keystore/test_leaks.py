@@ -9,10 +9,9 @@ from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
-from keystore.api import store_key_file
 from keystore.backup import export_keystore, import_pkcs12
 from tests.conftest import PASSWORD
-from tests.keystore.helpers import certificate, der, rsa_key, secret_forms
+from tests.keystore.helpers import certificate, der, rsa_key, secret_forms, store_key_file
 
 KEY_FILE_PASSWORD = "key file pass 4711"
 BACKUP_PASSWORD = "backup pass 0815 xyz"
