@@ -11,7 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from keystore.lifecycle import EntryGone, purge_entry
+from keystore.api import EntryGone, purge_entry
 from portal.accounts.models import Tenant
 from portal.audit.log import actor, record
 

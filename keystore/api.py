@@ -11,7 +11,9 @@ from portal.accounts.models import Tenant
 
 from . import keyfiles
 from .aliases import ALIAS_TOO_LONG, AliasError, check_alias, unused_alias
+from .backup import ImportFileError, ImportReport, import_pkcs12
 from .keyfiles import MIN_RSA_BITS, KeyFileError, KeyFileInfo, KeyPasswordError, OpenedKeyFile
+from .lifecycle import EntryGone, purge_entry
 from .models import MAX_ALIAS_LENGTH, KeystoreEntry
 from .sealing import KeystoreError, store_private_key
 
@@ -20,6 +22,9 @@ __all__ = [
     "MAX_ALIAS_LENGTH",
     "MIN_RSA_BITS",
     "AliasError",
+    "EntryGone",
+    "ImportFileError",
+    "ImportReport",
     "KeyFileError",
     "KeyFileInfo",
     "KeyPasswordError",
@@ -28,7 +33,9 @@ __all__ = [
     "OpenedKeyFile",
     "check_alias",
     "describe_key_file",
+    "import_pkcs12",
     "open_key_file",
+    "purge_entry",
     "store",
     "store_private_key",
     "unused_alias",
