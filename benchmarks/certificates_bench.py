@@ -92,7 +92,7 @@ def bench_in_process(certificate: bytes, key: bytes, count: int) -> bool:
         return uploads.propose_alias(tenant, checked.parsed)
 
     def key_only() -> object:
-        return uploads.check_key(key, None)
+        return uploads.open_key(key, None)
 
     def validate() -> object:
         return uploads.validate_upload(tenant, certificate_data=certificate, key_data=key, password=None, alias=None)

@@ -39,10 +39,10 @@ from django.db import connection  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
 from keystore import envelope  # noqa: E402
-from keystore.api import entry_aad, open_private_key, store_private_key, tenant_aad  # noqa: E402
 from keystore.masterkey import MasterKey, current_master_key, forget_master_keys  # noqa: E402
 from keystore.models import KeystoreEntry, TenantKey, certificate_fingerprint  # noqa: E402
 from keystore.rotation import pending_tenant_keys, rotate  # noqa: E402
+from keystore.sealing import entry_aad, open_private_key, store_private_key, tenant_aad  # noqa: E402
 from portal.accounts.models import Tenant  # noqa: E402
 
 OLD = base64.b64encode(b"o" * 32).decode()

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from keystore.lifecycle import EntryGone, purge_entry
+from keystore.api import EntryGone, purge_entry
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
 

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from .upload import ALIAS_MAX
+from keystore.api import ALIAS_TOO_LONG, MAX_ALIAS_LENGTH
 
 
 class UploadForm(forms.Form):
@@ -22,7 +22,8 @@ class UploadForm(forms.Form):
     alias = forms.CharField(
         label="Alias",
         required=False,
-        max_length=ALIAS_MAX,
+        max_length=MAX_ALIAS_LENGTH,
+        error_messages={"max_length": ALIAS_TOO_LONG},
         help_text="Proposed from the certificate; unique in this tenant.",
     )
 

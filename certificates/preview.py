@@ -11,11 +11,11 @@ from keystore.api import KeyFileInfo
 from .upload import (
     CheckedCertificate,
     UploadProblem,
-    check_key,
     check_pair,
     check_parsed_certificate,
     collect_problems,
     describe_key,
+    open_key,
     parse_recording_certificate,
     propose_alias,
 )
@@ -74,7 +74,7 @@ def preview_upload(
             alias = propose_alias(tenant, parsed)
     if key_data is not None:
         if password:
-            key = collect_problems(problems, lambda: check_key(key_data, password))
+            key = collect_problems(problems, lambda: open_key(key_data, password).info)
         else:
             key = collect_problems(problems, lambda: describe_key(key_data))
     if parsed is not None and key is not None:

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from keystore.models import KeystoreEntry
+from keystore.api import KeystoreEntry
 from portal.audit.log import record
 
 from .upload import UploadInvalid, audit_details, check_certificate, create_certificate

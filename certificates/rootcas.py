@@ -5,6 +5,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from keystore.api import MIN_RSA_BITS
 from portal.audit.log import Actor, record
 
 from .models import Certificate, RootCA
@@ -19,7 +20,7 @@ def _already_trusted(root: RootCA) -> UploadInvalid:
 
 def add_root_ca(tenant: Any, data: bytes, *, by: Actor) -> RootCA:
     try:
-        parsed = parse_root_ca(data)
+        parsed = parse_root_ca(data, min_rsa_bits=MIN_RSA_BITS)
     except CertificateError as error:
         raise refusal(CERTIFICATE_FILE, str(error)) from None
     existing = RootCA.objects.filter(tenant=tenant, sha256_fingerprint=parsed.sha256_fingerprint).first()

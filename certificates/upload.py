@@ -1,10 +1,9 @@
 """Checking and saving a recording certificate with its private key: the one path used by the upload screen, the
 ``import_certificate`` command and the keystore restore. Every refusal is an ``UploadProblem`` that names the field
-it belongs to and says, in words, what is wrong. What the panel shows before Save is in ``services_preview``; the
-keystore restore's hook in ``services_restore``.
+it belongs to and says, in words, what is wrong. What the panel shows before Save is in ``preview``; the keystore
+restore's hook in ``restore``.
 """
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,9 +15,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from keystore.api import KeyFileError, KeyFileInfo, inspect_key_file, store_key_file
-from keystore.keyfiles import describe_key_file
-from keystore.models import KeystoreEntry
+from keystore.api import (
+    MIN_RSA_BITS,
+    AliasError,
+    KeyFileError,
+    KeyFileInfo,
+    KeyPasswordError,
+    KeystoreEntry,
+    OpenedKeyFile,
+    describe_key_file,
+    open_key_file,
+    store,
+    unused_alias,
+)
+from keystore.api import check_alias as keystore_check_alias
 from portal.audit.log import record
 
 from .models import Certificate, RootCA
@@ -31,12 +41,7 @@ KEY_FILE = "key_file"
 KEY_PASSWORD = "key_password"
 ALIAS = "alias"
 
-ALIAS_MAX = 64
-_ALIAS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@-]*$")
-
 T = TypeVar("T")
-
-PAIR_MISMATCH = "The private key does not belong to this certificate."
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ class CheckedCertificate:
 @dataclass(frozen=True)
 class ValidatedUpload:
     certificate: CheckedCertificate
-    key: KeyFileInfo
+    key: OpenedKeyFile  # opened once, with its password: Save stores this, the file is not read again
     alias: str
     warnings: list[str] = field(default_factory=list)
 
@@ -111,9 +116,10 @@ def read_upload(upload: UploadedFile, *, field_name: str, what: str) -> bytes:
 
 
 def parse_recording_certificate(data: bytes) -> ParsedCertificate:
-    """Parse (the parser refuses what is not one RSA certificate of 2048 bits or more) and check the serial fits."""
+    """Parse (the parser refuses what is not one RSA certificate of the keystore's minimum size) and check the serial
+    fits."""
     try:
-        parsed = parse_certificate(data, max_bytes=settings.PORTAL_MAX_UPLOAD_BYTES)
+        parsed = parse_certificate(data, max_bytes=settings.PORTAL_MAX_UPLOAD_BYTES, min_rsa_bits=MIN_RSA_BITS)
     except CertificateError as error:
         raise refusal(CERTIFICATE_FILE, str(error)) from None
     if parsed.serial_number.bit_length() > 160:
@@ -155,6 +161,7 @@ def check_certificate(
     return check_parsed_certificate(tenant, parse_recording_certificate(data), at=at, roots=roots)
 
 
+@sensitive_variables("data")
 def describe_key(data: bytes) -> KeyFileInfo:
     """ "Key Details" as soon as a key file is chosen: no password needed."""
     try:
@@ -164,67 +171,36 @@ def describe_key(data: bytes) -> KeyFileInfo:
 
 
 @sensitive_variables("data", "password")
-def check_key(data: bytes, password: str | None) -> KeyFileInfo:
-    """Open the key (with its password when it is encrypted) and tell what it is."""
-    info = describe_key(data)
-    if not info.encrypted:
-        return info
-    if not password:
-        raise refusal(KEY_PASSWORD, "This key is encrypted: enter its Private Key Password.")
+def open_key(data: bytes, password: str | None) -> OpenedKeyFile:
+    """Open the key once, with its password when it is encrypted. A wrong or missing password is the password's
+    fault; what the key turns out to be (EC, too small, damaged) is the file's."""
     try:
-        return inspect_key_file(data, password)
+        return open_key_file(data, password)
+    except KeyPasswordError as error:
+        raise refusal(KEY_PASSWORD, str(error)) from None
     except KeyFileError as error:
-        # A wrong password is the password's fault; what the opened key turns out to be (EC, too small) is the file's.
-        where = KEY_PASSWORD if "password" in str(error).lower() else KEY_FILE
-        raise refusal(where, str(error)) from None
+        raise refusal(KEY_FILE, str(error)) from None
 
 
 def check_pair(parsed: ParsedCertificate, key: KeyFileInfo) -> None:
-    if key.public_key_spki_sha256 is not None and key.public_key_spki_sha256 != parsed.public_key_spki_sha256:
-        raise refusal(KEY_FILE, PAIR_MISMATCH)
-
-
-def alias_taken(tenant: Any, alias: str) -> bool:
-    """Aliases are compared without case, as Java keystores do; archived certificates keep theirs."""
-    return KeystoreEntry.objects.filter(tenant=tenant, alias__iexact=alias).exists()
-
-
-def alias_taken_message(alias: str) -> str:
-    return f"The alias '{alias}' is already used in this tenant."
-
-
-def clean_alias_text(text: str) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9 ._@-]+", "-", text).strip(" .-_@")
-    cleaned = re.sub(r"\s+", " ", cleaned)
-    return cleaned[: ALIAS_MAX - 4].strip(" .-_@") or "certificate"
+    """The keystore's rule for a key and its certificate, with its message on the Key File field."""
+    try:
+        key.check_belongs_to(parsed.der)
+    except KeyFileError as error:
+        raise refusal(KEY_FILE, str(error)) from None
 
 
 def propose_alias(tenant: Any, parsed: ParsedCertificate) -> str:
-    """The parser's suggestion, made unique in the tenant with -2, -3 … when it is taken."""
-    base = clean_alias_text(parsed.suggested_alias or parsed.subject_name)
-    taken = {
-        a.lower()
-        for a in KeystoreEntry.objects.filter(tenant=tenant, alias__istartswith=base).values_list("alias", flat=True)
-    }
-    if base.lower() not in taken:
-        return base
-    number = 2
-    while f"{base}-{number}".lower() in taken:
-        number += 1
-    return f"{base}-{number}"
+    """The parser's suggestion, made to fit the keystore's alias rule and unique in the tenant (-2, -3 …)."""
+    return unused_alias(tenant, parsed.suggested_alias or parsed.subject_name)
 
 
 def check_alias(tenant: Any, alias: str) -> str:
-    alias = alias.strip()
-    if not alias:
-        raise refusal(ALIAS, "Enter an alias.")
-    if len(alias) > ALIAS_MAX:
-        raise refusal(ALIAS, f"The alias is longer than {ALIAS_MAX} characters.")
-    if not _ALIAS_RE.match(alias):
-        raise refusal(ALIAS, "Use letters, digits, spaces and . _ @ - in the alias, starting with a letter or digit.")
-    if alias_taken(tenant, alias):
-        raise refusal(ALIAS, alias_taken_message(alias))
-    return alias
+    """The keystore's alias rule, with its message on the Alias field."""
+    try:
+        return keystore_check_alias(tenant, alias)
+    except AliasError as error:
+        raise refusal(ALIAS, str(error)) from None
 
 
 def collect_problems(problems: list[UploadProblem], step: Callable[[], T]) -> T | None:
@@ -251,9 +227,9 @@ def validate_upload(
     An empty ``alias`` means: propose one from the certificate."""
     problems: list[UploadProblem] = []
     checked = collect_problems(problems, lambda: check_certificate(tenant, certificate_data, at=at))
-    key = collect_problems(problems, lambda: check_key(key_data, password))
+    key = collect_problems(problems, lambda: open_key(key_data, password))
     if checked is not None and key is not None:
-        pair = (checked.parsed, key)
+        pair = (checked.parsed, key.info)
         collect_problems(problems, lambda: check_pair(*pair))
     final_alias: str | None = None
     if checked is not None:
@@ -309,22 +285,18 @@ def create_certificate(
 
 def _race_problem(tenant: Any, checked: CheckedCertificate, alias: str) -> UploadInvalid:
     """A concurrent upload took the alias or the certificate between the checks and the insert."""
-    if alias_taken(tenant, alias):
-        return refusal(ALIAS, alias_taken_message(alias))
     try:
+        check_alias(tenant, alias)
         check_certificate(tenant, checked.parsed.der)
     except UploadInvalid as invalid:
         return invalid
     return refusal(CERTIFICATE_FILE, "The certificate could not be saved; try again.")
 
 
-@sensitive_variables("key_data", "password")
 def save_upload(
     tenant: Any,
     validated: ValidatedUpload,
     *,
-    key_data: bytes,
-    password: str | None,
     user: Any = None,
     request: Any = None,
     action: str = "certificate-uploaded",
@@ -335,13 +307,7 @@ def save_upload(
         user = request.user
     try:
         with transaction.atomic():
-            entry = store_key_file(
-                tenant,
-                alias=validated.alias,
-                certificate_der=checked.parsed.der,
-                key_data=key_data,
-                password=password if validated.key.encrypted else None,
-            )
+            entry = store(tenant, alias=validated.alias, certificate_der=checked.parsed.der, key=validated.key)
             certificate = create_certificate(tenant, entry, checked, user=user)
             record(
                 action,
@@ -353,9 +319,8 @@ def save_upload(
             )
     except IntegrityError:
         raise _race_problem(tenant, checked, validated.alias) from None
+    except AliasError as error:  # taken meanwhile
+        raise refusal(ALIAS, str(error)) from None
     except KeyFileError as error:
-        # The key was checked already: the keystore refuses here only what changed since, an alias taken meanwhile.
-        if alias_taken(tenant, validated.alias):
-            raise refusal(ALIAS, alias_taken_message(validated.alias)) from None
         raise refusal(KEY_FILE, str(error)) from None
     return certificate

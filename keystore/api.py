@@ -1,168 +1,66 @@
 """What the rest of the portal may ask of the keystore. Private keys go in here and never come back out, except
 as the files a tenant administrator explicitly exports (see backup.py).
+
+A key file is opened once per request with ``open_key_file``; the handle it returns describes the key and is what
+``store`` seals, so an encrypted key's password is derived once, and the key never reaches the caller.
 """
 
-import hashlib
-from typing import Any
-
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
-from . import envelope
-from .keyfiles import KeyFileError, KeyFileInfo, describe_key_file, inspect_key_file, load_private_key, spki_sha256
-from .masterkey import MasterKeyError, current_master_key, master_key_by_id
-from .models import KeystoreEntry, TenantKey
+from portal.accounts.models import Tenant
+
+from . import keyfiles
+from .aliases import ALIAS_TOO_LONG, AliasError, check_alias, unused_alias
+from .backup import ImportFileError, ImportReport, import_pkcs12
+from .keyfiles import MIN_RSA_BITS, KeyFileError, KeyFileInfo, KeyPasswordError, OpenedKeyFile
+from .lifecycle import EntryGone, purge_entry
+from .models import MAX_ALIAS_LENGTH, KeystoreEntry
+from .sealing import KeystoreError, store_private_key
 
 __all__ = [
+    "ALIAS_TOO_LONG",
+    "MAX_ALIAS_LENGTH",
+    "MIN_RSA_BITS",
+    "AliasError",
+    "EntryGone",
+    "ImportFileError",
+    "ImportReport",
     "KeyFileError",
     "KeyFileInfo",
+    "KeyPasswordError",
     "KeystoreEntry",
     "KeystoreError",
+    "OpenedKeyFile",
+    "check_alias",
     "describe_key_file",
-    "entries_of",
-    "inspect_key_file",
-    "store_key_file",
+    "import_pkcs12",
+    "open_key_file",
+    "purge_entry",
+    "store",
     "store_private_key",
+    "unused_alias",
 ]
 
-MAX_ALIAS_LENGTH = 64
+
+# Every local of these calls and of what they call is masked on error pages: the key file, its password and the key.
+@sensitive_variables()
+def describe_key_file(data: bytes) -> KeyFileInfo:
+    """What the file is, without a password: for "Key Details" as soon as a file is chosen. ``KeyFileError`` when
+    it is not a usable private key."""
+    return keyfiles.describe_key_file(data)
 
 
-class KeystoreError(Exception):
-    """The keystore cannot open what it stores: wrong master key, or data altered or moved. Never shown with
-    key material; the message names the entry or tenant only."""
+@sensitive_variables()
+def open_key_file(data: bytes, password: str | None) -> OpenedKeyFile:
+    """Read a key file once, with its password when it is encrypted. ``KeyPasswordError`` when the password is
+    missing or wrong, ``KeyFileError`` for anything else about the file."""
+    return keyfiles.open_key_file(data, password)
 
 
-def entries_of(tenant: Any) -> Any:
-    """The tenant's keystore entries (certificate and sealed key; nothing secret in the clear)."""
-    return KeystoreEntry.objects.of_tenant(tenant)
-
-
-def tenant_aad(tenant_id: Any) -> bytes:
-    return b"tenant-data-key:" + str(tenant_id).encode()
-
-
-def entry_aad(tenant_id: Any, entry_id: Any, certificate_der: bytes) -> bytes:
-    return b"keystore-entry:%s:%s:%s" % (
-        str(tenant_id).encode(),
-        str(entry_id).encode(),
-        hashlib.sha256(certificate_der).hexdigest().encode(),
+@sensitive_variables()
+def store(tenant: Tenant, *, alias: str, certificate_der: bytes, key: OpenedKeyFile) -> KeystoreEntry:
+    """Seal the opened key with its certificate under ``alias``, inside the caller's transaction. ``KeyFileError``
+    when the key does not belong to the certificate, ``AliasError`` when the alias breaks the alias rule."""
+    return store_private_key(
+        tenant, alias=alias, certificate_der=certificate_der, private_key=keyfiles.private_key_of(key)
     )
-
-
-def _current_master() -> Any:
-    try:
-        return current_master_key()
-    except MasterKeyError as exc:
-        raise KeystoreError(f"The keystore master key is not usable: {exc}.") from None
-
-
-def _cached_tenant_key(tenant: Any) -> TenantKey | None:
-    """The tenant's key row, from ``select_related("tenant__data_key")`` when the caller fetched it (one query
-    fewer per decryption), else from the database."""
-    if type(tenant).data_key.is_cached(tenant):
-        try:
-            return tenant.data_key
-        except TenantKey.DoesNotExist:
-            pass
-    return TenantKey.objects.filter(tenant=tenant).first()
-
-
-@sensitive_variables("data_key", "master")
-def _data_key(tenant: Any, *, create: bool) -> bytes:
-    """The tenant's data key in plaintext, for one operation. Created on first use, under the current master key."""
-    master = _current_master()
-    row = _cached_tenant_key(tenant)
-    if row is None:
-        if not create:
-            raise KeystoreError(f"tenant {tenant.slug} has no keystore yet")
-        data_key = envelope.new_key()
-        try:
-            with transaction.atomic():
-                TenantKey.objects.create(
-                    tenant=tenant,
-                    wrapped_key=envelope.seal(master.key, data_key, tenant_aad(tenant.pk)),
-                    master_key_id=master.key_id,
-                )
-            return data_key
-        except IntegrityError:  # created concurrently: use that one
-            row = TenantKey.objects.get(tenant=tenant)
-    # Mid-rotation a data key may still be under the previous master key: it is found by its identifier.
-    master = master_key_by_id(row.master_key_id)
-    if master is None:
-        raise KeystoreError(
-            f"the data key of tenant {tenant.slug} is wrapped with master key {row.master_key_id}, "
-            f"which is not configured (the current master key is {_current_master().key_id})"
-        )
-    try:
-        return envelope.open_sealed(master.key, bytes(row.wrapped_key), tenant_aad(tenant.pk))
-    except envelope.TamperedError:
-        raise KeystoreError(f"the data key of tenant {tenant.slug} does not open: altered or moved") from None
-
-
-def _check_alias(tenant: Any, alias: str) -> None:
-    if not alias or not alias.strip():
-        raise KeyFileError("An alias is required for the keystore entry.")
-    if len(alias) > MAX_ALIAS_LENGTH:
-        raise KeyFileError(f"The alias is longer than {MAX_ALIAS_LENGTH} characters.")
-    if KeystoreEntry.objects.of_tenant(tenant).with_alias(alias).exists():
-        raise KeyFileError(f"The alias '{alias}' is already used in this keystore (aliases ignore case).")
-
-
-@sensitive_variables("private_key", "plaintext", "data_key")
-def store_private_key(tenant: Any, *, alias: str, certificate_der: bytes, private_key: rsa.RSAPrivateKey) -> Any:
-    """Seal and save one entry inside the caller's transaction. The key must belong to the certificate."""
-    try:
-        certificate = x509.load_der_x509_certificate(certificate_der)
-    except ValueError:
-        raise KeyFileError("The certificate could not be read.") from None
-    public = certificate.public_key()
-    if not isinstance(public, rsa.RSAPublicKey) or spki_sha256(public) != spki_sha256(private_key.public_key()):
-        raise KeyFileError("The private key does not belong to this certificate.")
-    _check_alias(tenant, alias)
-    entry = KeystoreEntry(tenant=tenant, alias=alias, certificate_der=certificate_der)
-    plaintext = private_key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    data_key = _data_key(tenant, create=True)
-    entry.sealed_private_key = envelope.seal(data_key, plaintext, entry_aad(tenant.pk, entry.pk, certificate_der))
-    entry.save()
-    return entry
-
-
-@sensitive_variables("key_data", "password", "private_key")
-def store_key_file(tenant: Any, *, alias: str, certificate_der: bytes, key_data: bytes, password: str | None) -> Any:
-    """Read an uploaded key file (with its password) and store it with its certificate."""
-    private_key = load_private_key(key_data, password)
-    return store_private_key(tenant, alias=alias, certificate_der=certificate_der, private_key=private_key)
-
-
-@sensitive_variables("data_key", "plaintext", "key")
-def open_private_key(entry: KeystoreEntry, *, data_key: bytes | None = None) -> rsa.RSAPrivateKey:
-    """For the keystore's own operations (export, backup). Callers outside keystore/ must not use it.
-
-    ``data_key`` lets one operation over many entries of a tenant unwrap the tenant key once.
-    """
-    if data_key is None:
-        data_key = _data_key(entry.tenant, create=False)
-    aad = entry_aad(entry.tenant_id, entry.pk, bytes(entry.certificate_der))
-    try:
-        plaintext = envelope.open_sealed(data_key, bytes(entry.sealed_private_key), aad)
-    except envelope.TamperedError:
-        raise KeystoreError(
-            f"the private key of keystore entry '{entry.alias}' does not open: altered or moved"
-        ) from None
-    # Validated when stored and authenticated by GCM just now; skipping the slow RSA consistency check is what
-    # keeps decryption fast.
-    key = serialization.load_der_private_key(plaintext, password=None, unsafe_skip_rsa_key_validation=True)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise KeystoreError(f"the private key of keystore entry '{entry.alias}' is not an RSA key")
-    return key
-
-
-def tenant_data_key(tenant: Any) -> bytes:
-    """Keystore-internal: the tenant's data key for a batch of ``open_private_key`` calls."""
-    return _data_key(tenant, create=False)

@@ -7,21 +7,21 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db import transaction
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
+from portal.accounts.models import Tenant, User
 from portal.audit.log import Actor, record
 
 from . import pfx
-from .api import MAX_ALIAS_LENGTH, open_private_key, store_private_key, tenant_data_key
-from .keyfiles import MIN_RSA_BITS, key_type_name, spki_sha256
+from .aliases import unused_alias
+from .keyfiles import MIN_RSA_BITS, KeyFileError, check_pair, key_type_name, spki_sha256
 from .models import KeystoreEntry, certificate_fingerprint
+from .sealing import open_private_key, store_private_key, tenant_data_key
 
 MIN_EXPORT_PASSWORD_LENGTH = 12
 
@@ -40,7 +40,7 @@ class ImportReport:
     def summary(self) -> str:
         parts = [f"Imported {len(self.imported)} {'key' if len(self.imported) == 1 else 'keys'}"]
         if self.renamed:
-            parts.append(f"{len(self.renamed)} under a new alias because the alias was taken")
+            parts.append(f"{len(self.renamed)} under a new alias because the alias was taken or not allowed")
         if self.skipped:
             parts.append(f"skipped {len(self.skipped)}")
         return "; ".join(parts) + "."
@@ -52,7 +52,7 @@ def _check_export_password(password: str) -> None:
 
 
 @sensitive_variables("password", "entries", "data_key")
-def export_keystore(tenant: Any, password: str, *, by: Actor, via: str = "web") -> tuple[bytes, int]:
+def export_keystore(tenant: Tenant, password: str, *, by: Actor, via: str = "web") -> tuple[bytes, int]:
     """The tenant's whole keystore as one PKCS#12 file, and the number of entries in it."""
     _check_export_password(password)
     stored = list(KeystoreEntry.objects.of_tenant(tenant).select_related("tenant").order_by("created", "alias"))
@@ -95,18 +95,6 @@ def export_private_key_pem(entry: KeystoreEntry, password: str | None, *, by: Ac
     return data
 
 
-def _free_alias(tenant: Any, wanted: str, taken: set[str]) -> str:
-    """``wanted`` or, when an entry already uses it (ignoring case), ``wanted-2``, ``wanted-3``…"""
-    existing = {a.lower() for a in KeystoreEntry.objects.of_tenant(tenant).values_list("alias", flat=True)} | taken
-    base = wanted[:MAX_ALIAS_LENGTH].strip() or "key"
-    candidate, number = base, 1
-    while candidate.lower() in existing:
-        number += 1
-        suffix = f"-{number}"
-        candidate = base[: MAX_ALIAS_LENGTH - len(suffix)] + suffix
-    return candidate
-
-
 def _unusable(key: pfx.PfxKey) -> str | None:
     """Why this key cannot become a recording key, or None when it can."""
     if not isinstance(key.private_key, rsa.RSAPrivateKey):
@@ -115,28 +103,29 @@ def _unusable(key: pfx.PfxKey) -> str | None:
         return f"RSA key of {key.private_key.key_size} bits; at least {MIN_RSA_BITS} are required"
     if key.certificate_der is None:
         return "no certificate for this key in the file"
-    public = x509.load_der_x509_certificate(key.certificate_der).public_key()
-    if not isinstance(public, rsa.RSAPublicKey) or spki_sha256(public) != spki_sha256(key.private_key.public_key()):
+    try:
+        check_pair(spki_sha256(key.private_key.public_key()), key.certificate_der)
+    except KeyFileError:
         return "the key does not belong to its certificate"
     return None
 
 
 @sensitive_variables("password", "contents")
 def import_pkcs12(
-    tenant: Any,
+    tenant: Tenant,
     data: bytes,
     password: str,
     *,
     on_entry: Callable[[KeystoreEntry], None],
     request: HttpRequest | None = None,
-    actor: Any = None,
+    actor: User | None = None,
 ) -> ImportReport:
     """Restore every key of a PKCS#12 file with its certificate, in one transaction.
 
-    Entries whose certificate is already in the tenant's keystore are skipped; an alias already in use gets a
-    numbered one. ``on_entry`` is called with each stored entry (the certificates app records its certificate);
-    if it raises, nothing is imported and its exception propagates. A file that cannot be read raises
-    ``ImportFileError`` with a message for the user.
+    Entries whose certificate is already in the tenant's keystore are skipped; an alias the alias rule refuses is made
+    to fit it, and one already in use gets a numbered one. ``on_entry`` is called with each stored entry (the
+    certificates app records its certificate); if it raises, nothing is imported and its exception propagates. A file
+    that cannot be read raises ``ImportFileError`` with a message for the user.
     """
     if not password:
         raise ImportFileError("Enter the keystore password.")
@@ -147,7 +136,6 @@ def import_pkcs12(
     report = ImportReport()
     with transaction.atomic():
         seen: set[str] = set()
-        taken: set[str] = set()
         for key in contents.keys:
             reason = _unusable(key)
             if reason:
@@ -162,8 +150,7 @@ def import_pkcs12(
                 report.skipped.append((key.alias, "already in the keystore"))
                 continue
             seen.add(fingerprint)
-            alias = _free_alias(tenant, key.alias, taken)
-            taken.add(alias.lower())
+            alias = unused_alias(tenant, key.alias)
             entry = store_private_key(
                 tenant, alias=alias, certificate_der=key.certificate_der, private_key=key.private_key
             )

@@ -1,20 +1,27 @@
 """Reading private key files as the seeds list them. No Django here.
 
 Accepted: "BEGIN RSA PRIVATE KEY" (also legacy-encrypted with DEK-Info), "BEGIN PRIVATE KEY", "BEGIN ENCRYPTED PRIVATE
-KEY", and the DER forms of the same. RSA only, 2048 bits or more. Every failure is a ``KeyFileError`` whose message
-is meant for the person who chose the file.
+KEY", and the DER forms of the same. RSA only, ``MIN_RSA_BITS`` or more. Every failure is a ``KeyFileError`` whose
+message is meant for the person who chose the file.
+
+The rules about recording keys live here once: the minimum RSA size, and when a private key belongs to a certificate
+(the same public key, compared by the SHA-256 of its SubjectPublicKeyInfo).
 """
 
 import hashlib
 import math
 import re
+import weakref
 from dataclasses import dataclass
+from typing import NoReturn, SupportsIndex
 
 from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped]
 from asn1crypto import pem as asn1_pem
+from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 MIN_RSA_BITS = 2048
 MAX_KEY_FILE_BYTES = 256 * 1024
@@ -27,11 +34,17 @@ RSA_TRADITIONAL_ENCRYPTED = "Legacy encrypted OpenSSL RSA private key (DEK-Info)
 PKCS8 = "PKCS#8 private key"
 PKCS8_ENCRYPTED = "Encrypted PKCS#8 private key"
 
+PAIR_MISMATCH = "The private key does not belong to this certificate."
+
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
 
 
 class KeyFileError(ValueError):
     """A key file that cannot be used; the message says why, in words."""
+
+
+class KeyPasswordError(KeyFileError):
+    """The password is the problem: missing for an encrypted key, or wrong."""
 
 
 @dataclass(frozen=True)
@@ -46,10 +59,29 @@ class KeyFileInfo:
         size = f", RSA {self.key_size} bits" if self.key_size else ""
         return f"{self.kind}{size}"
 
+    def check_belongs_to(self, certificate_der: bytes) -> None:
+        """``KeyFileError`` when this key is not the certificate's; an encrypted key not opened yet is not known to
+        differ."""
+        if self.public_key_spki_sha256 is not None:
+            check_pair(self.public_key_spki_sha256, certificate_der)
 
-def spki_sha256(public_key: rsa.RSAPublicKey) -> str:
+
+def spki_sha256(public_key: PublicKeyTypes) -> str:
+    """Hex SHA-256 of the key's SubjectPublicKeyInfo DER: the same value for a certificate and its private key
+    (pass ``private_key.public_key()``), so the two can be matched without comparing key material."""
     spki = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(spki).hexdigest()
+
+
+def check_pair(key_spki_sha256: str, certificate_der: bytes) -> None:
+    """The private key whose public key hashes to ``key_spki_sha256`` belongs to the certificate, or
+    ``KeyFileError``."""
+    try:
+        public = x509.load_der_x509_certificate(certificate_der).public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise KeyFileError("The certificate could not be read.") from None
+    if spki_sha256(public) != key_spki_sha256:
+        raise KeyFileError(PAIR_MISMATCH)
 
 
 def _der_inner_tags(data: bytes) -> tuple[int, int, int] | None:
@@ -185,11 +217,10 @@ def _check_consistent(key: rsa.RSAPrivateKey) -> None:
 
 def describe_key_file(data: bytes) -> KeyFileInfo:
     """What the file is, without a password: for "Key Details" as soon as a file is chosen."""
-    kind, encrypted, body, is_pem = _classify(data)
+    kind, encrypted, _, _ = _classify(data)
     if encrypted:
         return KeyFileInfo(kind=kind, encrypted=True, key_size=None, public_key_spki_sha256=None)
-    key = load_private_key(data, None)
-    return KeyFileInfo(kind, False, key.key_size, spki_sha256(key.public_key()))
+    return _info(kind, False, load_private_key(data, None))
 
 
 def _kdf_iterations(body: bytes, is_pem: bool) -> int | None:
@@ -202,11 +233,11 @@ def _kdf_iterations(body: bytes, is_pem: bool) -> int | None:
         return None
 
 
-def load_private_key(data: bytes, password: str | None) -> rsa.RSAPrivateKey:
-    """The key itself. Only the keystore calls this; the caller must not keep the object."""
+def _open(data: bytes, password: str | None) -> tuple[str, bool, rsa.RSAPrivateKey]:
+    """(kind, encrypted, the key): the one place a key file is read, and an encrypted key's password derived."""
     kind, encrypted, body, is_pem = _classify(data)
     if encrypted and not password:
-        raise KeyFileError("This key is encrypted: enter its Private Key Password.")
+        raise KeyPasswordError("This key is encrypted: enter its Private Key Password.")
     if kind.startswith(PKCS8_ENCRYPTED) and (_kdf_iterations(body, is_pem) or 0) > MAX_KDF_ITERATIONS:
         raise KeyFileError(
             f"The key file asks for more than {MAX_KDF_ITERATIONS:,} key-derivation rounds. Encrypt it again with "
@@ -221,15 +252,61 @@ def load_private_key(data: bytes, password: str | None) -> rsa.RSAPrivateKey:
         raise KeyFileError("The key is encrypted with a cipher this portal does not support.") from None
     except (ValueError, TypeError):
         if encrypted:
-            raise KeyFileError("The Private Key Password is wrong, or the key file is damaged.") from None
+            raise KeyPasswordError("The Private Key Password is wrong, or the key file is damaged.") from None
         raise KeyFileError("The key file is damaged: it could not be read as a private key.") from None
     rsa_key = _check_rsa(key)
     _check_consistent(rsa_key)
-    return rsa_key
+    return kind, encrypted, rsa_key
 
 
-def inspect_key_file(data: bytes, password: str | None) -> KeyFileInfo:
-    """Open the key (with its password when encrypted) and tell what it is, keeping nothing secret."""
-    kind, encrypted, _, _ = _classify(data)
-    key = load_private_key(data, password)
+def _info(kind: str, encrypted: bool, key: rsa.RSAPrivateKey) -> KeyFileInfo:
     return KeyFileInfo(kind, encrypted, key.key_size, spki_sha256(key.public_key()))
+
+
+def load_private_key(data: bytes, password: str | None) -> rsa.RSAPrivateKey:
+    """The key itself. Only the keystore calls this; the caller must not keep the object."""
+    return _open(data, password)[2]
+
+
+class OpenedKeyFile:
+    """A key file opened once, with its password when it is encrypted: what it is (``info``) and, kept apart, the
+    key itself for the keystore to seal.
+
+    The key is not an attribute of this object: it is held in this module, found by the handle, and dropped with
+    it. So neither the handle's repr, a debug page listing it, nor code outside the keystore reaches the key; the
+    handle cannot be pickled or copied either.
+    """
+
+    __slots__ = ("__weakref__", "_info")
+
+    def __init__(self, info: KeyFileInfo) -> None:
+        self._info = info
+
+    @property
+    def info(self) -> KeyFileInfo:
+        return self._info
+
+    def __repr__(self) -> str:
+        return f"<OpenedKeyFile: {self._info.description}>"
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        raise TypeError("An opened key file stays in the process that opened it; open the file again.")
+
+
+_OPENED: weakref.WeakKeyDictionary[OpenedKeyFile, rsa.RSAPrivateKey] = weakref.WeakKeyDictionary()
+
+
+def open_key_file(data: bytes, password: str | None) -> OpenedKeyFile:
+    """Read the file once (deriving an encrypted key's password once) and keep the key for ``private_key_of``."""
+    kind, encrypted, key = _open(data, password)
+    opened = OpenedKeyFile(_info(kind, encrypted, key))
+    _OPENED[opened] = key
+    return opened
+
+
+def private_key_of(opened: OpenedKeyFile) -> rsa.RSAPrivateKey:
+    """The key behind a handle, for the keystore's ``store`` alone."""
+    try:
+        return _OPENED[opened]
+    except KeyError:
+        raise KeyFileError("The key file was not opened here; choose it again.") from None

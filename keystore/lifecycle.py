@@ -2,9 +2,11 @@
 its entry intact, and only an explicit purge, confirmed and audited by the caller, removes the sealed private key.
 """
 
-from typing import Any
+import uuid
 
 from django.db import transaction
+
+from portal.accounts.models import Tenant
 
 from .models import KeystoreEntry
 
@@ -13,7 +15,7 @@ class EntryGone(Exception):
     """The entry no longer exists (purged by a concurrent request)."""
 
 
-def purge_entry(tenant: Any, entry_id: Any) -> str:
+def purge_entry(tenant: Tenant, entry_id: uuid.UUID) -> str:
     """Delete one entry of ``tenant``, sealed private key included, for good, inside the caller's transaction (which
     must also hold the audit record). Returns the alias it had. Whatever still refers to the entry (its
     certificate) must be deleted first: the database refuses otherwise."""

@@ -4,6 +4,10 @@ import uuid
 from django.db import models
 from django.db.models.functions import Lower
 
+from portal.accounts.models import Tenant
+
+MAX_ALIAS_LENGTH = 64
+
 
 class TenantKey(models.Model):
     """A tenant's data-encryption key, wrapped (AES-256-GCM) by the master key named by ``master_key_id``."""
@@ -19,7 +23,7 @@ class TenantKey(models.Model):
 
 
 class KeystoreEntryQuerySet(models.QuerySet["KeystoreEntry"]):
-    def of_tenant(self, tenant: object) -> "KeystoreEntryQuerySet":
+    def of_tenant(self, tenant: Tenant) -> "KeystoreEntryQuerySet":
         return self.filter(tenant=tenant)
 
     def with_certificate(self, certificate_der: bytes) -> "KeystoreEntryQuerySet":
@@ -44,7 +48,7 @@ class KeystoreEntry(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="keystore_entries")
-    alias = models.CharField(max_length=64)
+    alias = models.CharField(max_length=MAX_ALIAS_LENGTH)
     certificate_der = models.BinaryField(editable=False)
     certificate_sha256 = models.CharField(max_length=64, db_index=True, editable=False)
     sealed_private_key = models.BinaryField(editable=False)

@@ -175,7 +175,7 @@ def build_pfx(entries: Sequence[PfxEntry], password: str, *, iterations: int | N
     ).dump()
     mac_salt = os.urandom(32)
     mac = pfx_mac("sha256", password, mac_salt, iterations, authenticated_safe)
-    return asn1_pkcs12.Pfx(
+    pfx: bytes = asn1_pkcs12.Pfx(
         {
             "version": "v3",
             "auth_safe": {"content_type": "data", "content": authenticated_safe},
@@ -186,6 +186,7 @@ def build_pfx(entries: Sequence[PfxEntry], password: str, *, iterations: int | N
             },
         }
     ).dump()
+    return pfx
 
 
 @sensitive_variables("password", "plaintext", "private_key")

@@ -20,7 +20,8 @@ def bmp_password(password: str) -> bytes:
 def pkcs12_kdf(hash_name: str, password: str, salt: bytes, purpose: int, iterations: int, length: int) -> bytes:
     """RFC 7292 Appendix B.2: derive ``length`` bytes; purpose 1 = key, 2 = IV, 3 = MAC key."""
     new_hash = getattr(hashlib, hash_name)
-    digest_size, block_size = new_hash().digest_size, new_hash().block_size
+    digest_size: int = new_hash().digest_size
+    block_size: int = new_hash().block_size
     bmp = bmp_password(password)
 
     def stretch(data: bytes) -> bytes:

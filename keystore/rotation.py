@@ -17,9 +17,9 @@ from django.views.decorators.debug import sensitive_variables
 from portal.audit.log import COMMAND, record
 
 from . import envelope
-from .api import KeystoreError, tenant_aad
 from .masterkey import MasterKey, current_master_key, master_key_by_id
 from .models import TenantKey
+from .sealing import KeystoreError, tenant_aad
 
 
 @dataclass

@@ -6,6 +6,8 @@ them. Assignment and request rows are made directly: their own tests go through 
 Keys and certificate files come from ``tests/certificates/pki.py``.
 """
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,10 +20,8 @@ from django.utils import timezone
 
 from certificates import upload as uploads
 from certificates.models import Certificate, RootCA
-from certificates.restore import restore_certificate_for
 from certificates.rootcas import add_root_ca
 from ivr.models import AssignmentRequest, IvrAssignment, IvrProfile
-from keystore.backup import import_pkcs12
 from portal.accounts.models import Tenant, User
 from portal.audit.log import COMMAND
 from screenrecording.models import ScreenRecordingCertificate
@@ -47,7 +47,7 @@ def save_certificate(
     validated = uploads.validate_upload(
         tenant, certificate_data=pki.pem(cert), key_data=key_data, password=None, alias=alias, at=at
     )
-    return uploads.save_upload(tenant, validated, key_data=key_data, password=None)
+    return uploads.save_upload(tenant, validated)
 
 
 def _period(
@@ -95,20 +95,6 @@ def ca_issued_certificate(tenant: Tenant, alias: str) -> tuple[Certificate, Root
     root = add_root(tenant, ca_cert)
     cert, key = pki.issue(ca_cert, ca_key, "Acme Recording")
     return save_certificate(tenant, cert, key, alias=alias), root
-
-
-def restored_certificate(
-    tenant: Tenant, alias: str, *, cn: str | None = None, not_after: datetime | None = None
-) -> Certificate:
-    """A self-signed certificate restored from a keystore backup made elsewhere (keytool, OpenSSL): the one way an
-    alias outside the upload's rules (``<``, ``&``, quotes) reaches the portal."""
-    start, end = _period(not_after=not_after)
-    cert, key = pki.make_self_signed(cn=cn or alias, not_before=start, not_after=end)
-    password = "restore password"
-    backup = pki.make_p12(key, cert, password.encode(), alias=alias)
-    report = import_pkcs12(tenant, backup, password, on_entry=restore_certificate_for(tenant))
-    assert report.imported == [alias], report.summary
-    return Certificate.objects.select_related("entry").get(tenant=tenant, entry__alias=alias)
 
 
 def archive(certificate: Certificate, *, at: datetime | None = None) -> Certificate:
@@ -186,6 +172,17 @@ def upload_data(
     if key is not None:
         data["key_file"] = SimpleUploadedFile(key_name, key, content_type="application/octet-stream")
     return data
+
+
+def errors(response: Any) -> dict[str, str]:
+    """The messages the upload page shows under each field, by field name."""
+    text = response.content.decode()
+    found = {}
+    for name, body in re.findall(r'<div id="([a-z_]+)-errors"[^>]*>(.*?)</div>', text, re.S):
+        messages = re.findall(r'<p class="field-error" role="alert">(.*?)</p>', body, re.S)
+        if messages:
+            found[name] = html.unescape(messages[0])
+    return found
 
 
 def post_upload(client: Client, tenant_slug: str, cert: bytes | None, key: bytes | None, **kwargs: Any) -> Any:

@@ -1,7 +1,8 @@
 """The layering the code relies on, as a reader meets it: imports point one way (the apps that assign or watch
-certificates -> certificates -> keystore -> portal), those upper apps never import one another, there is no import
-circle anywhere, and certificate parsing is plain code over cryptography, with no Django. ``make lint`` checks the
-same layers with import-linter (pyproject.toml)."""
+certificates -> certificates -> keystore -> portal), those upper apps never import one another, code outside
+keystore/ reaches the keystore through keystore.api alone, there is no import circle anywhere, and certificate
+parsing is plain code over cryptography, with no Django. ``make lint`` checks the same rules with import-linter
+(pyproject.toml)."""
 
 import ast
 from pathlib import Path
@@ -56,6 +57,18 @@ def test_imports_point_one_way(package: str) -> None:
         for path in files
         for name in imported_modules(path)
         if name.split(".")[0] in FORBIDDEN[package]
+    ]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("package", [app for app in APPS if app != "keystore"])
+def test_only_keystore_api_is_imported_from_outside_the_keystore(package: str) -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in source_files(package)
+        for name in imported_modules(path)
+        # "from keystore import api" also yields "keystore" itself, which loads no other keystore module.
+        if name.split(".")[0] == "keystore" and name != "keystore" and name.split(".")[1] != "api"
     ]
     assert offenders == []
 

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from keystore.backup import ImportFileError, ImportReport, import_pkcs12
+from keystore.api import ImportFileError, ImportReport, import_pkcs12
 from portal.accounts.access import Cap, tenant_view
 from portal.accounts.models import Tenant
 

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
+from keystore.api import MAX_ALIAS_LENGTH
 from portal.accounts.access import Cap, tenant_view
 from portal.accounts.models import Tenant
 
@@ -83,7 +84,7 @@ def _page(request: HttpRequest, tenant: Tenant, form: UploadForm, preview: Uploa
     for problem in preview.problems:
         errors.setdefault(problem.field if problem.field in FIELDS else CERTIFICATE_FILE, problem.message)
     carried = preview.parsed is not None and CERTIFICATE_FILE not in errors
-    typed_alias = str(form.data.get("alias", "")).strip()[: uploads.ALIAS_MAX] if form.is_bound else ""
+    typed_alias = str(form.data.get("alias", "")).strip()[:MAX_ALIAS_LENGTH] if form.is_bound else ""
     shown = UploadForm(
         initial={
             "alias": typed_alias or preview.alias,
@@ -136,7 +137,7 @@ def _save(request: HttpRequest, tenant: Tenant, form: UploadForm) -> HttpRespons
             password=password,
             alias=form.cleaned_data.get("alias") or None,
         )
-        saved = uploads.save_upload(tenant, validated, key_data=key, password=password, request=request)
+        saved = uploads.save_upload(tenant, validated, request=request)
     except UploadInvalid as invalid:
         return _failed(request, tenant, form, certificate, invalid.problems)
     messages.success(request, f"Certificate '{saved.alias}' ({saved.subject_name}) and its private key were saved.")

@@ -10,7 +10,6 @@ certificate is trusted is ``chain``'s business.
 
 import base64
 import binascii
-import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -22,7 +21,6 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.oid import NameOID, PublicKeyAlgorithmOID
 
 from .der import looks_like_pkcs7, looks_like_pkcs12, serial_content, split_der
@@ -42,11 +40,9 @@ __all__ = [
     "ParsedCertificate",
     "parse_certificate",
     "parse_root_ca",
-    "spki_sha256",
     "status_at",
 ]
 
-MIN_RSA_BITS = 2048
 DEFAULT_MAX_BYTES = 256 * 1024
 
 # Everything cryptography raises on hostile input, eagerly or from a lazy property.
@@ -71,7 +67,6 @@ class ParsedCertificate:
     key_type: str  # always "RSA" today: other key types are refused
     key_size: int
     signature_algorithm: str  # openssl's name, e.g. "sha256WithRSAEncryption", else the dotted OID
-    public_key_spki_sha256: str  # see spki_sha256()
     is_self_signed: bool  # subject == issuer and the signature verifies with the certificate's own key
     extensions: tuple[tuple[str, str], ...]  # (name, value) in words, in certificate order
     suggested_alias: str
@@ -132,19 +127,26 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 CertificateStatus = Literal["not-yet-valid", "expired", "valid"]
 
 
-def parse_certificate(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedCertificate:
+def parse_certificate(
+    data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, min_rsa_bits: int | None = None
+) -> ParsedCertificate:
     """Read one X.509 recording certificate from PEM (leading text, CRLF, BOM, UTF-16 tolerated) or DER.
 
-    The key must be RSA of at least 2048 bits. Raises ``CertificateError`` for anything else.
+    The key must be RSA, of at least ``min_rsa_bits`` when given. Raises ``CertificateError`` for anything else.
+    The minimum is the keystore's rule, which this pure module cannot import: the callers that accept a new
+    certificate pass it; reading one accepted before leaves it out, so stored certificates keep opening if the
+    minimum is ever raised.
     """
-    return _describe(_load(data, max_bytes))
+    return _describe(_load(data, max_bytes), min_rsa_bits)
 
 
-def parse_root_ca(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedCertificate:
+def parse_root_ca(
+    data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, min_rsa_bits: int | None = None
+) -> ParsedCertificate:
     """Like ``parse_certificate``, and the certificate must be a CA: Basic Constraints CA:true, or a self-signed v1
     certificate (v1 predates extensions, so such roots cannot say so)."""
     certificate = _load(data, max_bytes)
-    parsed = _describe(certificate)
+    parsed = _describe(certificate, min_rsa_bits)
     try:
         is_ca = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     except x509.ExtensionNotFound:
@@ -164,13 +166,6 @@ def status_at(cert: ParsedCertificate, now: datetime) -> CertificateStatus:
     if now > cert.not_valid_after:
         return "expired"
     return "valid"
-
-
-def spki_sha256(key: PublicKeyTypes) -> str:
-    """Hex SHA-256 of the key's SubjectPublicKeyInfo DER: the same value for a certificate and its private key
-    (pass ``private_key.public_key()``), so the two can be matched without comparing key material."""
-    spki = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha256(spki).hexdigest()
 
 
 # --- Recognising the file -------------------------------------------------------------------------------------------
@@ -297,9 +292,9 @@ def _is_private_key(data: bytes) -> bool:
 # --- Describing a loaded certificate ---------------------------------------------------------------------------------
 
 
-def _describe(cert: x509.Certificate) -> ParsedCertificate:
+def _describe(cert: x509.Certificate, min_rsa_bits: int | None) -> ParsedCertificate:
     try:
-        return _describe_fields(cert)
+        return _describe_fields(cert, min_rsa_bits)
     except CertificateError:
         raise
     except _CRYPTO_ERRORS as exc:
@@ -307,8 +302,8 @@ def _describe(cert: x509.Certificate) -> ParsedCertificate:
         raise CertificateError(MSG_UNREADABLE) from exc
 
 
-def _describe_fields(cert: x509.Certificate) -> ParsedCertificate:
-    key = _check_key(cert)
+def _describe_fields(cert: x509.Certificate, min_rsa_bits: int | None) -> ParsedCertificate:
+    key = _check_key(cert, min_rsa_bits)
     try:
         extensions = cert.extensions
     except ValueError as exc:
@@ -330,7 +325,6 @@ def _describe_fields(cert: x509.Certificate) -> ParsedCertificate:
         key_type="RSA",
         key_size=key.key_size,
         signature_algorithm=signature_algorithm_name(signature_oid),
-        public_key_spki_sha256=spki_sha256(key),
         is_self_signed=_verifies(cert, cert),
         extensions=tuple(describe_extension(extension) for extension in extensions),
         suggested_alias=_alias(common_name),
@@ -338,26 +332,27 @@ def _describe_fields(cert: x509.Certificate) -> ParsedCertificate:
     )
 
 
-def _check_key(cert: x509.Certificate) -> rsa.RSAPublicKey:
+def _check_key(cert: x509.Certificate, min_rsa_bits: int | None) -> rsa.RSAPublicKey:
     algorithm = cert.public_key_algorithm_oid
     try:
         key = cert.public_key()
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise CertificateError(_wrong_key(f"of an unsupported type ({algorithm.dotted_string})")) from exc
+        raise CertificateError(_wrong_key(f"of an unsupported type ({algorithm.dotted_string})", min_rsa_bits)) from exc
     if not isinstance(key, rsa.RSAPublicKey):
-        raise CertificateError(_wrong_key(key_words(key)))
+        raise CertificateError(_wrong_key(key_words(key), min_rsa_bits))
     if algorithm == PublicKeyAlgorithmOID.RSASSA_PSS:
         # An RSA-PSS key is restricted to signing; recordings are encrypted to this key.
-        raise CertificateError(_wrong_key("RSA-PSS, which may only sign"))
-    if key.key_size < MIN_RSA_BITS:
+        raise CertificateError(_wrong_key("RSA-PSS, which may only sign", min_rsa_bits))
+    if min_rsa_bits is not None and key.key_size < min_rsa_bits:
         raise CertificateError(
-            f"The certificate's RSA key is {key.key_size} bits; at least {MIN_RSA_BITS} are required."
+            f"The certificate's RSA key is {key.key_size} bits; at least {min_rsa_bits} are required."
         )
     return key
 
 
-def _wrong_key(words: str) -> str:
-    return f"The certificate's key is {words}; recording certificates must be RSA, {MIN_RSA_BITS} bits or more."
+def _wrong_key(words: str, min_rsa_bits: int | None) -> str:
+    size = f", {min_rsa_bits} bits or more" if min_rsa_bits is not None else ""
+    return f"The certificate's key is {words}; recording certificates must be RSA{size}."
 
 
 def _verifies(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
@@ -371,4 +366,5 @@ def _verifies(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 def _alias(common_name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", common_name).encode("ascii", "ignore").decode("ascii").lower()
     alias = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9._-]", "", re.sub(r"\s+", "-", ascii_name))).strip("-._")
-    return alias[:64].rstrip("-._") or "certificate"
+    # Not cut to length: the keystore's alias rule does that when it proposes an alias from this one.
+    return alias or "certificate"

@@ -6,14 +6,16 @@ from functools import cache
 import pytest
 from cryptography import x509
 
-from certificates.x509.parsing import CertificateError, parse_certificate
+from certificates.x509.parsing import DEFAULT_MAX_BYTES, CertificateError, parse_certificate
+from keystore.api import MIN_RSA_BITS
 
 from . import pki
 
 
-def rejected(data: bytes, **kwargs: int) -> str:
+def rejected(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, min_rsa_bits: int | None = MIN_RSA_BITS) -> str:
+    """The parser's message, with the keystore's minimum RSA size unless told otherwise, as the upload calls it."""
     with pytest.raises(CertificateError) as caught:
-        parse_certificate(data, **kwargs)
+        parse_certificate(data, max_bytes=max_bytes, min_rsa_bits=min_rsa_bits)
     return str(caught.value)
 
 

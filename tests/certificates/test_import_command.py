@@ -12,8 +12,7 @@ from certificates.models import Certificate
 from keystore.models import KeystoreEntry
 from portal.audit.models import AuditEntry
 from tests.certificates import pki
-from tests.certificates.test_upload import errors
-from tests.factories import post_upload
+from tests.factories import errors, post_upload
 
 
 def files(tmp_path: Path, cert_data: bytes, key_data: bytes) -> tuple[str, str]:

@@ -42,42 +42,42 @@ def test_a_size_that_lies_is_caught_while_reading():
 def _validated(tenant, cert=None, key=None, alias=None):
     if cert is None:
         cert, key = pki.make_self_signed()
-    key_data = pki.key_pem_pkcs8(key)
-    validated = uploads.validate_upload(
-        tenant, certificate_data=pki.pem(cert), key_data=key_data, password=None, alias=alias
+    return uploads.validate_upload(
+        tenant, certificate_data=pki.pem(cert), key_data=pki.key_pem_pkcs8(key), password=None, alias=alias
     )
-    return validated, key_data
 
 
 def test_nothing_is_half_saved_when_a_later_step_fails(world):
-    validated, key_data = _validated(world.acme)
+    validated = _validated(world.acme)
     with (
         mock.patch("certificates.upload.record", side_effect=RuntimeError("audit unavailable")),
         pytest.raises(RuntimeError),
     ):
-        uploads.save_upload(world.acme, validated, key_data=key_data, password=None)
+        uploads.save_upload(world.acme, validated)
     assert not KeystoreEntry.objects.exists()
     assert not Certificate.objects.exists()
     assert not AuditEntry.objects.exists()
 
 
 def test_alias_taken_between_check_and_save(world):
-    validated, key_data = _validated(world.acme, alias="voice")
-    other, other_key = _validated(world.acme, *pki.make_self_signed(pki.make_key(2048, 3)), alias="voice")
-    uploads.save_upload(world.acme, other, key_data=other_key, password=None)
+    validated = _validated(world.acme, alias="voice")
+    other = _validated(world.acme, *pki.make_self_signed(pki.make_key(2048, 3)), alias="voice")
+    uploads.save_upload(world.acme, other)
     with pytest.raises(uploads.UploadInvalid) as refused:
-        uploads.save_upload(world.acme, validated, key_data=key_data, password=None)
-    assert refused.value.first == uploads.UploadProblem("alias", "The alias 'voice' is already used in this tenant.")
+        uploads.save_upload(world.acme, validated)
+    assert refused.value.first == uploads.UploadProblem(
+        "alias", "The alias 'voice' is already used in this keystore (aliases ignore case)."
+    )
     assert Certificate.objects.count() == KeystoreEntry.objects.count() == 1
 
 
 def test_same_certificate_saved_twice_concurrently(world):
     cert, key = pki.make_self_signed()
-    first, key_data = _validated(world.acme, cert, key, alias="first")
-    second, _ = _validated(world.acme, cert, key, alias="second")
-    uploads.save_upload(world.acme, first, key_data=key_data, password=None)
+    first = _validated(world.acme, cert, key, alias="first")
+    second = _validated(world.acme, cert, key, alias="second")
+    uploads.save_upload(world.acme, first)
     with pytest.raises(uploads.UploadInvalid) as refused:
-        uploads.save_upload(world.acme, second, key_data=key_data, password=None)
+        uploads.save_upload(world.acme, second)
     assert refused.value.first.message == "This certificate is already uploaded in this tenant as 'first'."
     assert Certificate.objects.count() == KeystoreEntry.objects.count() == 1
 
@@ -92,7 +92,7 @@ def test_expired_certificate_from_a_root_that_has_expired_since(world):
     ca, ca_key = pki.make_ca(not_before=start, days=600)
     cert, key = pki.issue(ca, ca_key, not_before=start + timedelta(days=1), days=365)
     add_root(world.acme, ca)  # an expired root can still be added: old certificates may need it
-    validated, _ = _validated(world.acme, cert, key)
+    validated = _validated(world.acme, cert, key)
     assert validated.certificate.status == "expired"
     assert validated.certificate.chain.ok
     assert "kept for playback of older recordings only" in validated.warnings[0]

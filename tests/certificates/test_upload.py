@@ -15,20 +15,9 @@ from certificates.models import Certificate
 from keystore.models import KeystoreEntry
 from portal.audit.models import AuditEntry
 from tests.certificates import pki
-from tests.factories import post_preview, post_upload, seed_files
+from tests.factories import errors, post_preview, post_upload, seed_files
 
 PASSWORD = "Tr0ub4dor&3-recording"
-
-
-def errors(response) -> dict[str, str]:
-    """The messages shown under each field, by field name."""
-    text = response.content.decode()
-    found = {}
-    for name, body in re.findall(r'<div id="([a-z_]+)-errors"[^>]*>(.*?)</div>', text, re.S):
-        messages = re.findall(r'<p class="field-error" role="alert">(.*?)</p>', body, re.S)
-        if messages:
-            found[name] = html.unescape(messages[0])
-    return found
 
 
 def nothing_saved() -> bool:
@@ -285,9 +274,13 @@ def test_alias_is_proposed_unique_and_checked(world, client_for):
     assert post_upload(client, "acme", first_cert, first_key).status_code == 302
     assert post_preview(client, "acme", second_cert, None).json()["alias"] == "genesys-recording-2"
     taken = post_upload(client, "acme", second_cert, second_key, alias="GENESYS-Recording")
-    assert errors(taken)["alias"] == "The alias 'GENESYS-Recording' is already used in this tenant."
+    assert errors(taken)["alias"] == (
+        "The alias 'GENESYS-Recording' is already used in this keystore (aliases ignore case)."
+    )
     bad = post_upload(client, "acme", second_cert, second_key, alias="<script>")
     assert "Use letters, digits" in errors(bad)["alias"]
+    too_long = post_upload(client, "acme", second_cert, second_key, alias="a" * 65)
+    assert errors(too_long)["alias"] == "The alias is longer than 64 characters."  # the keystore's words
     assert post_upload(client, "acme", second_cert, second_key).status_code == 302
     assert sorted(KeystoreEntry.objects.values_list("alias", flat=True)) == ["genesys-recording", "genesys-recording-2"]
 

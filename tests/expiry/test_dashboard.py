@@ -9,9 +9,10 @@ from django.urls import reverse
 
 from certificates.models import Certificate
 from expiry.overview import histogram
+from keystore.models import KeystoreEntry
 from portal.audit.models import AuditEntry
 from tests.conftest import World
-from tests.factories import assign_to_ivr, assign_to_screen_recording, make_certificate, restored_certificate
+from tests.factories import assign_to_ivr, assign_to_screen_recording, make_certificate
 
 NOW = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
 
@@ -282,7 +283,9 @@ def test_a_certificate_used_in_several_places_counts_once(world: World, client_f
 def test_every_cell_of_the_list_is_escaped(world: World, client_for, frozen) -> None:
     evil = '<b class="x">&\'</b>'
     escaped = "&lt;b class=&quot;x&quot;&gt;&amp;&#x27;&lt;/b&gt;"
-    cert = restored_certificate(world.acme, f"alias-{evil}", cn=f"CN {evil}", not_after=NOW - timedelta(days=2))
+    cert = make_certificate(world.acme, "alias-x", cn=f"CN {evil}", not_after=NOW - timedelta(days=2))
+    # The keystore's alias rule refuses such text; an entry stored before the rule may still hold it.
+    KeystoreEntry.objects.filter(pk=cert.entry_id).update(alias=f"alias-{evil}")
     assign_to_ivr(cert, profile_name=f"profile-{evil}", dbid=7)
     html = client_for(world.sam).get(reverse("expiry-dashboard")).content.decode()
     urgent = re.search(r'<tr class="urgent">(.*?)</tr>', html, re.S)

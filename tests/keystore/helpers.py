@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
-from keystore.api import store_private_key
+from keystore import api
 from tests.certificates import pki
 
 PASSWORD_FOR_FILES = "file password 1234"
@@ -41,8 +41,13 @@ def store(tenant, alias: str, index: int = 0, *, expired: bool = False):
     """A stored entry with a fresh certificate for key ``index``; returns (entry, key, certificate)."""
     key = rsa_key(index)
     cert = certificate(key, f"{alias} recording", expired=expired)
-    entry = store_private_key(tenant, alias=alias, certificate_der=der(cert), private_key=key)
+    entry = api.store_private_key(tenant, alias=alias, certificate_der=der(cert), private_key=key)
     return entry, key, cert
+
+
+def store_key_file(tenant, *, alias: str, certificate_der: bytes, key_data: bytes, password: str | None):
+    """A key file stored as the upload stores it: opened once, then sealed."""
+    return api.store(tenant, alias=alias, certificate_der=certificate_der, key=api.open_key_file(key_data, password))
 
 
 def pkcs8_der(key: rsa.RSAPrivateKey) -> bytes:

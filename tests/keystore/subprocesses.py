@@ -16,7 +16,7 @@ import django, sys
 django.setup()
 from portal.accounts.models import Tenant
 from keystore import envelope
-from keystore.api import tenant_aad, store_private_key
+from keystore.sealing import store_private_key, tenant_aad
 from keystore.masterkey import current_master_key
 from keystore.models import TenantKey
 from tests.keystore.helpers import certificate, der, rsa_key
@@ -42,7 +42,7 @@ VERIFY = """
 import django
 django.setup()
 from cryptography import x509
-from keystore.api import open_private_key
+from keystore.sealing import open_private_key
 from keystore.models import KeystoreEntry
 opened = 0
 for entry in KeystoreEntry.objects.select_related("tenant"):

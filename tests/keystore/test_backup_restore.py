@@ -5,9 +5,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from keystore import pfx
-from keystore.api import open_private_key
 from keystore.backup import ImportFileError, export_keystore, export_private_key_pem, import_pkcs12
 from keystore.models import KeystoreEntry
+from keystore.sealing import open_private_key
 from portal.audit.log import COMMAND, Actor
 from portal.audit.models import AuditEntry
 from tests.certificates import pki

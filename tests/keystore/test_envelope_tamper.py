@@ -8,10 +8,11 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from django.test import override_settings
 
 from keystore import envelope
-from keystore.api import KeyFileError, KeystoreError, open_private_key, store_key_file
+from keystore.api import AliasError, KeyFileError, KeystoreError
 from keystore.masterkey import MasterKey
 from keystore.models import KeystoreEntry, TenantKey
-from tests.keystore.helpers import certificate, der, pkcs8_der, rsa_key, store
+from keystore.sealing import open_private_key
+from tests.keystore.helpers import certificate, der, pkcs8_der, rsa_key, store, store_key_file
 
 OTHER_MASTER = base64.b64encode(b"O" * 32).decode()
 
@@ -56,7 +57,7 @@ def test_key_must_belong_to_certificate(world):
 
 def test_aliases_are_unique_per_tenant_without_case(world):
     store(world.acme, "Recording", 0)
-    with pytest.raises(KeyFileError, match="already used"):
+    with pytest.raises(AliasError, match="already used"):
         store(world.acme, "recording", 1)
     store(world.globex, "recording", 1)  # another tenant may use it
 

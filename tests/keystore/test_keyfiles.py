@@ -1,10 +1,15 @@
 """Key files in every format the seeds accept, made by openssl as the seeds make them, and the ones refused."""
 
+import copy
+import gc
+import pickle
+
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from keystore.keyfiles import KeyFileError, describe_key_file, inspect_key_file, load_private_key, spki_sha256
+from keystore import api, keyfiles
+from keystore.keyfiles import KeyFileError, describe_key_file, load_private_key, open_key_file, spki_sha256
 from tests.certificates import pki
 from tests.keystore.helpers import certificate, rsa_key
 
@@ -60,7 +65,7 @@ def test_each_accepted_format_is_described_and_opened(made, name, kind, encrypte
     described = describe_key_file(data)
     assert (described.kind, described.encrypted) == (kind, encrypted)
     assert described.key_size == (None if encrypted else 2048)
-    info = inspect_key_file(data, PASS if encrypted else None)
+    info = open_key_file(data, PASS if encrypted else None).info
     assert info.key_size == 2048 and info.public_key_spki_sha256 == made["expected_spki"]
     assert spki_sha256(load_private_key(data, PASS if encrypted else None).public_key()) == made["expected_spki"]
 
@@ -146,3 +151,25 @@ def test_key_asking_for_too_many_derivation_rounds_is_refused_before_any_work(ma
         load_private_key(made[name], PASS)
     monkeypatch.setattr("keystore.keyfiles.MAX_KDF_ITERATIONS", 2048)
     assert load_private_key(made[name], PASS).key_size == 2048
+
+
+def test_an_opened_key_file_keeps_the_key_out_of_reach(made):
+    opened = api.open_key_file(made["enc.pem"], PASS)
+    assert opened.info.description == "Encrypted PKCS#8 private key, RSA 2048 bits"
+    assert repr(opened) == "<OpenedKeyFile: Encrypted PKCS#8 private key, RSA 2048 bits>"
+    # The key is no attribute of the handle, it cannot be added to it, and the handle is not pickled or copied.
+    assert not [name for name in dir(opened) if isinstance(getattr(opened, name), rsa.RSAPrivateKey)]
+    with pytest.raises(AttributeError):
+        setattr(opened, "key", rsa_key(0))  # noqa: B010  (the point: no such attribute can be set)
+    for duplicate in (pickle.dumps, copy.copy, copy.deepcopy):
+        with pytest.raises(TypeError, match="open the file again"):
+            duplicate(opened)
+    # The keystore finds the key by the handle, and forgets it with the handle.
+    assert (
+        keyfiles.private_key_of(opened).private_numbers()
+        == load_private_key(made["tenant.key"], None).private_numbers()
+    )
+    held = len(keyfiles._OPENED)
+    del opened
+    gc.collect()
+    assert len(keyfiles._OPENED) == held - 1

@@ -9,11 +9,10 @@ from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
-from keystore.api import store_key_file
 from keystore.backup import export_keystore, import_pkcs12
 from portal.audit.log import Actor
 from tests.conftest import PASSWORD
-from tests.keystore.helpers import certificate, der, rsa_key, secret_forms
+from tests.keystore.helpers import certificate, der, rsa_key, secret_forms, store_key_file
 
 KEY_FILE_PASSWORD = "key file pass 4711"
 BACKUP_PASSWORD = "backup pass 0815 xyz"
@@ -139,7 +138,7 @@ def test_flows_leave_no_key_material_anywhere(world, client_for, caplog, sql_log
 
 
 def test_debug_error_page_hides_the_key_and_passwords(world, client_for, monkeypatch):
-    from keystore import api
+    from keystore import sealing
 
     key = rsa_key(0)
     store_key_file(
@@ -151,7 +150,7 @@ def test_debug_error_page_hides_the_key_and_passwords(world, client_for, monkeyp
     )  # fmt: skip
     # Fail right after the key is decrypted, with the plaintext in the sensitive function's frame. ``int`` raises from
     # C, so no frame of the test's own holds the plaintext.
-    monkeypatch.setattr(api.serialization, "load_der_private_key", int)
+    monkeypatch.setattr("keystore.sealing.serialization.load_der_private_key", int)
     client = client_for(world.alice)
     client.raise_request_exception = False
     form = {"your_password": PASSWORD, "backup_password": BACKUP_PASSWORD, "backup_password_confirm": BACKUP_PASSWORD}
@@ -168,7 +167,7 @@ def test_debug_error_page_hides_the_key_and_passwords(world, client_for, monkeyp
     assert leaked == [] and plaintext_repr not in page
     assert BACKUP_PASSWORD.encode() not in page and PASSWORD.encode() not in page
     monkeypatch.undo()
-    data_key = api.tenant_data_key(world.acme)
+    data_key = sealing.tenant_data_key(world.acme)
     assert data_key.hex().encode() not in page
     assert (
         repr(data_key)[2:30].encode() not in page and repr(data_key)[2:30].replace("'", "&#x27;").encode() not in page

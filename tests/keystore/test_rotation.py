@@ -12,9 +12,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from keystore.api import open_private_key
 from keystore.masterkey import MasterKey
 from keystore.models import KeystoreEntry, TenantKey
+from keystore.sealing import open_private_key
 from portal.audit.models import AuditEntry
 from tests.keystore import subprocesses as sp
 from tests.keystore.helpers import store

@@ -65,12 +65,10 @@ class Command(BaseCommand):
             validity = f"{parsed.not_valid_before:%Y-%m-%d %H:%M} to {parsed.not_valid_after:%Y-%m-%d %H:%M} UTC"
             self.stdout.write(f"Valid:         {validity}")
             self.stdout.write(f"Fingerprint:   {parsed.sha256_fingerprint}")
-            self.stdout.write(f"Key Details:   {validated.key.description}")
+            self.stdout.write(f"Key Details:   {validated.key.info.description}")
             self.stdout.write(f"Chain:         {validated.certificate.chain.reason}")
             self.stdout.write(f"Status:        {validated.certificate.status_label}")
-            certificate = uploads.save_upload(
-                tenant, validated, key_data=key_data, password=password, action="certificate-imported"
-            )
+            certificate = uploads.save_upload(tenant, validated, action="certificate-imported")
         except uploads.UploadInvalid as invalid:
             raise CommandError(
                 "\n".join(f"{FIELD_NAMES.get(p.field, p.field)}: {p.message}" for p in invalid.problems)
