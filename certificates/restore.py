@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from keystore.api import KeystoreEntry
-from portal.audit.log import record
+from portal.audit.log import Actor, record
 
 from .upload import UploadInvalid, audit_details, check_certificate, create_certificate
 
@@ -14,20 +14,19 @@ class RestoreRefused(Exception):
     """A certificate in a keystore backup breaks the upload rules; nothing of the backup is restored."""
 
 
-def restore_certificate_for(tenant: Any, *, request: Any = None, at: datetime | None = None) -> Callable[[Any], None]:
+def restore_certificate_for(tenant: Any, *, by: Actor, at: datetime | None = None) -> Callable[[Any], None]:
     """The ``on_entry`` hook for the keystore's PKCS#12 import: each restored entry's certificate passes the same
     parser and checks as an upload, and gets its Certificate row, inside the import's transaction."""
-    user = getattr(request, "user", None)
 
     def on_entry(entry: KeystoreEntry) -> None:
         try:
             checked = check_certificate(tenant, bytes(entry.certificate_der), at=at)
         except UploadInvalid as invalid:
             raise RestoreRefused(f"'{entry.alias}': {invalid.first.message}") from None
-        certificate = create_certificate(tenant, entry, checked, user=user)
+        certificate = create_certificate(tenant, entry, checked, by=by)
         record(
             "certificate-restored",
-            request=request,
+            by=by,
             tenant=tenant,
             obj=certificate,
             details={**audit_details(certificate), "status": checked.status},

@@ -29,7 +29,7 @@ from keystore.api import (
     unused_alias,
 )
 from keystore.api import check_alias as keystore_check_alias
-from portal.audit.log import record
+from portal.audit.log import Actor, record
 
 from .models import Certificate, RootCA
 from .status import EXPIRED, NOT_YET_VALID, status_for, status_label
@@ -271,14 +271,12 @@ def audit_details(certificate: Certificate) -> dict[str, Any]:
     }
 
 
-def create_certificate(
-    tenant: Any, entry: KeystoreEntry, checked: CheckedCertificate, *, user: Any = None
-) -> Certificate:
+def create_certificate(tenant: Any, entry: KeystoreEntry, checked: CheckedCertificate, *, by: Actor) -> Certificate:
     """The Certificate row for a keystore entry just stored, inside the caller's transaction."""
     return Certificate.objects.create(
         tenant=tenant,
         entry=entry,
-        uploaded_by=user if getattr(user, "pk", None) else None,
+        uploaded_by=by.user,
         **certificate_fields(checked.parsed, checked.chain),
     )
 
@@ -297,22 +295,18 @@ def save_upload(
     tenant: Any,
     validated: ValidatedUpload,
     *,
-    user: Any = None,
-    request: Any = None,
+    by: Actor,
     action: str = "certificate-uploaded",
 ) -> Certificate:
     """Store the key in the keystore and the certificate here, with the audit record, all or nothing."""
     checked = validated.certificate
-    if user is None and request is not None and request.user.is_authenticated:
-        user = request.user
     try:
         with transaction.atomic():
             entry = store(tenant, alias=validated.alias, certificate_der=checked.parsed.der, key=validated.key)
-            certificate = create_certificate(tenant, entry, checked, user=user)
+            certificate = create_certificate(tenant, entry, checked, by=by)
             record(
                 action,
-                request=request,
-                actor=user,
+                by=by,
                 tenant=tenant,
                 obj=certificate,
                 details={**audit_details(certificate), "status": checked.status},

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db import transaction
-from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
-from portal.accounts.models import Tenant, User
+from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
 
 from . import pfx
@@ -117,8 +116,7 @@ def import_pkcs12(
     password: str,
     *,
     on_entry: Callable[[KeystoreEntry], None],
-    request: HttpRequest | None = None,
-    actor: User | None = None,
+    by: Actor,
 ) -> ImportReport:
     """Restore every key of a PKCS#12 file with its certificate, in one transaction.
 
@@ -163,8 +161,7 @@ def import_pkcs12(
         if report.imported:
             record(
                 "keystore-imported",
-                request=request,
-                actor=actor,
+                by=by,
                 tenant=tenant,
                 details={
                     "imported": report.imported,

@@ -47,7 +47,7 @@ def save_certificate(
     validated = uploads.validate_upload(
         tenant, certificate_data=pki.pem(cert), key_data=key_data, password=None, alias=alias, at=at
     )
-    return uploads.save_upload(tenant, validated)
+    return uploads.save_upload(tenant, validated, by=COMMAND)
 
 
 def _period(

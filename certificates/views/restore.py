@@ -11,6 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from keystore.api import ImportFileError, ImportReport, import_pkcs12
 from portal.accounts.access import Cap, tenant_view
 from portal.accounts.models import Tenant
+from portal.audit.log import Actor
 
 from .. import restore as restores
 from .. import upload as uploads
@@ -53,13 +54,14 @@ def _restore(request: HttpRequest, tenant: Tenant, form: RestoreForm) -> tuple[I
     except uploads.UploadInvalid as invalid:
         return None, invalid.first.message
     password = form.cleaned_data.get("password") or ""
+    by = Actor.of(request)
     try:
         report = import_pkcs12(
             tenant,
             data,
             password,
-            on_entry=restores.restore_certificate_for(tenant, request=request),
-            request=request,
+            on_entry=restores.restore_certificate_for(tenant, by=by),
+            by=by,
         )
     except ImportFileError as error:
         return None, str(error)

@@ -17,6 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from keystore.api import MAX_ALIAS_LENGTH
 from portal.accounts.access import Cap, tenant_view
 from portal.accounts.models import Tenant
+from portal.audit.log import Actor
 
 from .. import preview as previews
 from .. import upload as uploads
@@ -137,7 +138,7 @@ def _save(request: HttpRequest, tenant: Tenant, form: UploadForm) -> HttpRespons
             password=password,
             alias=form.cleaned_data.get("alias") or None,
         )
-        saved = uploads.save_upload(tenant, validated, request=request)
+        saved = uploads.save_upload(tenant, validated, by=Actor.of(request))
     except UploadInvalid as invalid:
         return _failed(request, tenant, form, certificate, invalid.problems)
     messages.success(request, f"Certificate '{saved.alias}' ({saved.subject_name}) and its private key were saved.")

@@ -69,22 +69,13 @@ def client_ip(request: HttpRequest | None) -> str | None:
 def record(
     action: str,
     *,
-    by: Actor | None = None,
+    by: Actor,
     tenant: Any = None,
     obj: models.Model | None = None,
     details: Mapping[str, Any] | None = None,
-    request: HttpRequest | None = None,
-    actor: Any = None,
 ) -> AuditEntry:
-    """Append one entry, inside the caller's transaction: if the change rolls back, so does its record.
-
-    ``by`` says who made the change and from where. ``request`` and ``actor`` are the older way of saying it, still
-    taken from callers that pass them; new code passes ``by``.
-    """
-    if by is None:
-        if actor is None and request is not None:
-            actor = _signed_in_user(request)
-        by = Actor(actor, client_ip(request))
+    """Append one entry, inside the caller's transaction: if the change rolls back, so does its record. ``by`` says
+    who made the change and from where."""
     details = dict(details or {})
     _check_no_secrets(details)
     user = by.user

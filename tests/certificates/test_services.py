@@ -9,6 +9,7 @@ from django.test import override_settings
 from certificates import upload as uploads
 from certificates.models import Certificate
 from keystore.models import KeystoreEntry
+from portal.audit.log import COMMAND
 from portal.audit.models import AuditEntry
 from tests.certificates import pki
 
@@ -53,7 +54,7 @@ def test_nothing_is_half_saved_when_a_later_step_fails(world):
         mock.patch("certificates.upload.record", side_effect=RuntimeError("audit unavailable")),
         pytest.raises(RuntimeError),
     ):
-        uploads.save_upload(world.acme, validated)
+        uploads.save_upload(world.acme, validated, by=COMMAND)
     assert not KeystoreEntry.objects.exists()
     assert not Certificate.objects.exists()
     assert not AuditEntry.objects.exists()
@@ -62,9 +63,9 @@ def test_nothing_is_half_saved_when_a_later_step_fails(world):
 def test_alias_taken_between_check_and_save(world):
     validated = _validated(world.acme, alias="voice")
     other = _validated(world.acme, *pki.make_self_signed(pki.make_key(2048, 3)), alias="voice")
-    uploads.save_upload(world.acme, other)
+    uploads.save_upload(world.acme, other, by=COMMAND)
     with pytest.raises(uploads.UploadInvalid) as refused:
-        uploads.save_upload(world.acme, validated)
+        uploads.save_upload(world.acme, validated, by=COMMAND)
     assert refused.value.first == uploads.UploadProblem(
         "alias", "The alias 'voice' is already used in this keystore (aliases ignore case)."
     )
@@ -75,9 +76,9 @@ def test_same_certificate_saved_twice_concurrently(world):
     cert, key = pki.make_self_signed()
     first = _validated(world.acme, cert, key, alias="first")
     second = _validated(world.acme, cert, key, alias="second")
-    uploads.save_upload(world.acme, first)
+    uploads.save_upload(world.acme, first, by=COMMAND)
     with pytest.raises(uploads.UploadInvalid) as refused:
-        uploads.save_upload(world.acme, second)
+        uploads.save_upload(world.acme, second, by=COMMAND)
     assert refused.value.first.message == "This certificate is already uploaded in this tenant as 'first'."
     assert Certificate.objects.count() == KeystoreEntry.objects.count() == 1
 

@@ -6,6 +6,7 @@ from keystore import pfx
 from keystore.api import AliasError, check_alias, store_private_key, unused_alias
 from keystore.backup import import_pkcs12
 from keystore.models import KeystoreEntry
+from portal.audit.log import COMMAND
 from tests.keystore.helpers import certificate, der, rsa_key, store
 
 PASSWORD = "backup password 123"
@@ -49,7 +50,7 @@ def test_unused_alias_fits_the_rule_and_is_numbered_when_taken(world):
 def test_restored_alias_outside_the_rule_is_made_to_fit_and_reported(world):
     key = rsa_key(0)
     data = pfx.build_pfx([pfx.PfxEntry("ops:main (2024)", der(certificate(key)), key)], PASSWORD)
-    report = import_pkcs12(world.acme, data, PASSWORD, on_entry=lambda entry: None)
+    report = import_pkcs12(world.acme, data, PASSWORD, on_entry=lambda entry: None, by=COMMAND)
     assert report.renamed == [("ops:main (2024)", "ops-main -2024")]
     assert "1 under a new alias because the alias was taken or not allowed" in report.summary
     assert list(KeystoreEntry.objects.values_list("alias", flat=True)) == ["ops-main -2024"]

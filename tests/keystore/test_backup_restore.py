@@ -47,7 +47,7 @@ def test_restore_into_another_tenant_round_trips_every_key(world):
     store(world.acme, "two", 1, expired=True)
     data, _ = export_keystore(world.acme, PASSWORD, by=COMMAND)
     seen: list[KeystoreEntry] = []
-    report = import_pkcs12(world.globex, data, PASSWORD, on_entry=seen.append, actor=world.bob)
+    report = import_pkcs12(world.globex, data, PASSWORD, on_entry=seen.append, by=Actor(world.bob))
     assert sorted(report.imported) == ["one", "two"] and report.skipped == [] and report.renamed == []
     assert [e.tenant for e in seen] == [world.globex, world.globex]
     assert keys_of(world.globex) == keys_of(world.acme)
@@ -63,12 +63,12 @@ def test_restore_skips_keys_already_present_and_renames_alias_clashes(world):
     from keystore.api import store_private_key
 
     store_private_key(world.globex, alias="renamed", certificate_der=bytes(globex_cert), private_key=rsa_key(0))
-    report = import_pkcs12(world.globex, data, PASSWORD, on_entry=lambda e: None)
+    report = import_pkcs12(world.globex, data, PASSWORD, on_entry=lambda e: None, by=COMMAND)
     assert report.imported == [] and report.skipped == [("one", "already in the keystore")]
 
     key = rsa_key(2)
     clash = pfx.build_pfx([pfx.PfxEntry("Renamed", der(certificate(key, "Other")), key)], PASSWORD)
-    report = import_pkcs12(world.globex, clash, PASSWORD, on_entry=lambda e: None)
+    report = import_pkcs12(world.globex, clash, PASSWORD, on_entry=lambda e: None, by=COMMAND)
     assert report.imported == ["Renamed-2"] and report.renamed == [("Renamed", "Renamed-2")]
     assert "1 under a new alias" in report.summary
     assert set(KeystoreEntry.objects.filter(tenant=world.globex).values_list("alias", flat=True)) == {
@@ -89,7 +89,7 @@ def test_restore_rolls_back_everything_when_on_entry_fails(world):
             raise ValueError(f"The certificate of {entry.alias} is refused.")
 
     with pytest.raises(ValueError, match="refused"):
-        import_pkcs12(world.globex, data, PASSWORD, on_entry=refuse_second)
+        import_pkcs12(world.globex, data, PASSWORD, on_entry=refuse_second, by=COMMAND)
     assert len(calls) == 2
     assert not KeystoreEntry.objects.filter(tenant=world.globex).exists()
     assert not AuditEntry.objects.filter(action="keystore-imported").exists()
@@ -100,7 +100,7 @@ def test_wrong_or_missing_password_imports_nothing(world, password, message):
     store(world.acme, "one", 0)
     data, _ = export_keystore(world.acme, PASSWORD, by=COMMAND)
     with pytest.raises(ImportFileError, match=message):
-        import_pkcs12(world.globex, data, password, on_entry=lambda e: None)
+        import_pkcs12(world.globex, data, password, on_entry=lambda e: None, by=COMMAND)
     assert not KeystoreEntry.objects.filter(tenant=world.globex).exists()
 
 
@@ -108,7 +108,7 @@ def test_damaged_file_imports_nothing(world):
     store(world.acme, "one", 0)
     data, _ = export_keystore(world.acme, PASSWORD, by=COMMAND)
     with pytest.raises(ImportFileError, match="damaged"):
-        import_pkcs12(world.globex, data[: len(data) // 2], PASSWORD, on_entry=lambda e: None)
+        import_pkcs12(world.globex, data[: len(data) // 2], PASSWORD, on_entry=lambda e: None, by=COMMAND)
     assert not KeystoreEntry.objects.filter(tenant=world.globex).exists()
 
 
@@ -124,7 +124,7 @@ def test_unusable_keys_are_skipped_with_a_reason(world):
         ],
         PASSWORD,
     )
-    report = import_pkcs12(world.acme, data, PASSWORD, on_entry=lambda e: None)
+    report = import_pkcs12(world.acme, data, PASSWORD, on_entry=lambda e: None, by=COMMAND)
     assert report.imported == ["good"]
     assert dict(report.skipped) == {
         "small": "RSA key of 1024 bits; at least 2048 are required",
@@ -141,7 +141,7 @@ def test_key_without_its_certificate_is_skipped(world):
         [certificate(other, "Unrelated")],
         serialization.BestAvailableEncryption(PASSWORD.encode()),
     )
-    report = import_pkcs12(world.acme, data, PASSWORD, on_entry=lambda e: None)
+    report = import_pkcs12(world.acme, data, PASSWORD, on_entry=lambda e: None, by=COMMAND)
     assert report.imported == []
     assert ("lonely", "no certificate for this key in the file") in report.skipped
     assert any(name == "Unrelated" and "without a private key" in reason for name, reason in report.skipped)
@@ -155,7 +155,7 @@ def test_keytool_keystore_restores_every_key(world, tmp_path):
             "-storetype", "PKCS12", "-keystore", str(path), "-storepass", PASSWORD,
         )  # fmt: skip
         assert made.returncode == 0
-    report = import_pkcs12(world.acme, path.read_bytes(), PASSWORD, on_entry=lambda e: None)
+    report = import_pkcs12(world.acme, path.read_bytes(), PASSWORD, on_entry=lambda e: None, by=COMMAND)
     assert sorted(report.imported) == ["alpha", "bravo"]
     assert len(keys_of(world.acme)) == 2
 

@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from keystore.backup import export_keystore, import_pkcs12
-from portal.audit.log import Actor
+from portal.audit.log import COMMAND, Actor
 from tests.conftest import PASSWORD
 from tests.keystore.helpers import certificate, der, rsa_key, secret_forms, store_key_file
 
@@ -113,11 +113,11 @@ def test_flows_leave_no_key_material_anywhere(world, client_for, caplog, sql_log
     call_command("export_keystore", "--tenant", "acme", "--out", str(tmp_path / "acme.p12"))
 
     # restore into globex, once more (all skipped), and once with a wrong password
-    report = import_pkcs12(world.globex, response.content, BACKUP_PASSWORD, on_entry=lambda e: None)
+    report = import_pkcs12(world.globex, response.content, BACKUP_PASSWORD, on_entry=lambda e: None, by=COMMAND)
     assert len(report.imported) == 2
-    import_pkcs12(world.globex, response.content, BACKUP_PASSWORD, on_entry=lambda e: None)
+    import_pkcs12(world.globex, response.content, BACKUP_PASSWORD, on_entry=lambda e: None, by=COMMAND)
     with pytest.raises(ValueError):
-        import_pkcs12(world.globex, response.content, "wrong " + BACKUP_PASSWORD, on_entry=lambda e: None)
+        import_pkcs12(world.globex, response.content, "wrong " + BACKUP_PASSWORD, on_entry=lambda e: None, by=COMMAND)
     html.append(client_for(world.bob).get(reverse("keystore-home", args=["globex"])).content)
 
     # a third key stored in the other tenant and backed up by its admin

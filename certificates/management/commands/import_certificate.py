@@ -10,6 +10,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from certificates import upload as uploads
 from portal.accounts.models import Tenant
+from portal.audit.log import COMMAND
 
 PASSWORD_VARIABLE = "PORTAL_KEY_PASSWORD"
 FIELD_NAMES = {
@@ -68,7 +69,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Key Details:   {validated.key.info.description}")
             self.stdout.write(f"Chain:         {validated.certificate.chain.reason}")
             self.stdout.write(f"Status:        {validated.certificate.status_label}")
-            certificate = uploads.save_upload(tenant, validated, action="certificate-imported")
+            certificate = uploads.save_upload(tenant, validated, by=COMMAND, action="certificate-imported")
         except uploads.UploadInvalid as invalid:
             raise CommandError(
                 "\n".join(f"{FIELD_NAMES.get(p.field, p.field)}: {p.message}" for p in invalid.problems)
