@@ -21,15 +21,15 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 
 from certificates import revisions, summaries
-from certificates.links import UrlPattern
 from certificates.models import Certificate, CertificateQuerySet
 from certificates.status import status_for, status_label
 from certificates.usage import labels_for
 from portal.accounts.access import Cap, check, tenant_choices, tenant_view, user_view
 from portal.accounts.models import Tenant
-from portal.audit.export import csv_response, filter_errors_response
-from portal.audit.forms import ReadyChoices
-from portal.audit.paging import KnownCountPaginator
+from portal.web.export import csv_response, filter_errors_response
+from portal.web.forms import ReadyChoices
+from portal.web.links import UrlPattern
+from portal.web.paging import KnownCountPaginator
 
 from . import cached
 from . import overview as expiry

@@ -1,4 +1,4 @@
-"""Tenant names and filter choices are written into <option> lists by hand (portal/accounts/templatetags/options.py):
+"""Tenant names and filter choices are written into <option> lists by hand (portal/web/templatetags/options.py):
 whatever a tenant is called, the page shows the name and never runs it."""
 
 from django.urls import reverse

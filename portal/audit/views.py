@@ -22,11 +22,11 @@ from django.views.decorators.cache import never_cache
 
 from portal.accounts.access import Cap, check, tenant_choices, tenant_view, user_view
 from portal.accounts.models import Tenant
+from portal.web.export import csv_response, filter_errors_response
+from portal.web.paging import KeysFirstPaginator, KnownCountPaginator
 
-from .export import csv_response, filter_errors_response
 from .forms import AuditFilterForm
 from .models import AuditEntry, AuditHead, action_names
-from .paging import KeysFirstPaginator, KnownCountPaginator
 
 CSV_HEADER = ["Id", "Time (UTC)", "User", "Tenant", "Action", "Object type", "Object id", "Object", "Details", "IP"]
 
