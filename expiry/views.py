@@ -9,6 +9,7 @@ kept per tenant the same way; and, across tenants, the tenant choices.
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any, TypedDict, cast
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django import forms
@@ -31,9 +32,10 @@ from portal.web.paging import KnownCountPaginator
 
 from . import cached
 from . import overview as expiry
-from .chart import histogram_svg
+from .chart import Histogram
 
 PAGE_SIZE = 25
+MONTH_LINK_KEEPS = ("tenant", "status", "assigned", "sort")
 CSV_BATCH = 1000
 CSV_HEADER = [
     "Tenant",
@@ -201,6 +203,13 @@ def _rows(certificates: list[dict[str, Any]], now: datetime, known: dict[Any, UU
     return rows
 
 
+def _month_link(path: str, form: ExpiryFilterForm) -> str:
+    """The link of one month's list, the month left to add: the page's valid filters, not the page number. Only
+    the filters' accepted values, so the drawn chart, kept under its links, has a bounded number of versions."""
+    kept = urlencode([(name, form.value(name)) for name in MONTH_LINK_KEEPS if form.value(name)])
+    return f"{path}?{kept}&month=" if kept else f"{path}?month="
+
+
 def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     now = timezone.now()
     form = _form(request, tenant)
@@ -211,17 +220,7 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     listing = _listing(_scope(tenant_ids, form), form, now).values(*ROW_FIELDS)
     page = KnownCountPaginator(listing, PAGE_SIZE, length).get_page(request.GET.get("page"))
     rows = _rows(list(page), now, known)
-    here = request.path
-
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("month", None)
-    kept = f"{query.urlencode()}&" if query else ""
-
-    def month_link(month: date) -> str:
-        return f"{here}?{kept}month={month:%Y-%m}"
-
-    buckets = summary.histogram()
+    chart = Histogram(summary.histogram(), _month_link(request.path, form), tenant.name if tenant else "")
     csv_url = reverse("expiry-tenant-csv", args=[tenant.slug]) if tenant else reverse("expiry-dashboard-csv")
     return render(
         request,
@@ -231,8 +230,7 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
             "now": now,
             "form": form,
             "counts": summary.counts,
-            "chart": histogram_svg(buckets, link=month_link),
-            "chart_rows": [(f"{month:%B %Y}", n) for month, n in buckets],
+            "chart": chart,
             "page": page,
             "rows": rows,
             "month": form.value("month"),
