@@ -36,7 +36,10 @@ ACTIONS = [
 ]
 
 
-def seed(rng: random.Random) -> dict[str, object]:
+def seed(
+    rng: random.Random, *, tenant_count: int = TENANTS, per_tenant: int = PER_TENANT, audit_entries: int = AUDIT_ENTRIES
+) -> dict[str, object]:
+    """The data, at the scale benchmark's size unless told; smaller sizes serve the in-process benchmarks."""
     from django.contrib.auth.hashers import make_password
     from django.db import connection
 
@@ -49,7 +52,7 @@ def seed(rng: random.Random) -> dict[str, object]:
     now = datetime.now(UTC)
     started = time.perf_counter()
     tenants = Tenant.objects.bulk_create(
-        [Tenant(slug=f"tenant-{i:03d}", name=f"Contact Center {i:03d}") for i in range(TENANTS)]
+        [Tenant(slug=f"tenant-{i:03d}", name=f"Contact Center {i:03d}") for i in range(tenant_count)]
     )
     password = make_password(secrets.token_urlsafe(16))
     support = User.objects.create(username="bench-support", role=Role.SUPPORT, password=password)
@@ -65,7 +68,7 @@ def seed(rng: random.Random) -> dict[str, object]:
     entries: list[KeystoreEntry] = []
     certificates: list[Certificate] = []
     for t_index, tenant in enumerate(tenants):
-        for c_index in range(PER_TENANT):
+        for c_index in range(per_tenant):
             alias = f"rec-{t_index:03d}-{c_index:03d}"
             entry = KeystoreEntry(
                 tenant=tenant,
@@ -107,7 +110,7 @@ def seed(rng: random.Random) -> dict[str, object]:
     for index, cert in enumerate(certificates):
         if index % 9 == 0:
             assignments.append(
-                IvrAssignment(tenant_id=cert.tenant_id, profile=profiles[index // PER_TENANT], certificate=cert)
+                IvrAssignment(tenant_id=cert.tenant_id, profile=profiles[index // per_tenant], certificate=cert)
             )
         elif index % 13 == 0:
             screen.append(ScreenRecordingCertificate(tenant_id=cert.tenant_id, certificate=cert))
@@ -119,11 +122,11 @@ def seed(rng: random.Random) -> dict[str, object]:
     )
 
     started = time.perf_counter()
-    last_hash = seed_audit(rng, tenants, [support, admin], now)
-    log(f"  {AUDIT_ENTRIES} audit entries, chained ({time.perf_counter() - started:.1f} s)")
+    last_hash = seed_audit(rng, tenants, [support, admin], now, audit_entries)
+    log(f"  {audit_entries} audit entries, chained ({time.perf_counter() - started:.1f} s)")
     with connection.cursor() as cursor:
         # As autovacuum leaves a table at rest: statistics, and the visibility map that index-only scans rely on.
-        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     return {"tenant": tenants[0].slug, "support": support, "admin": admin, "last_hash": last_hash}
 
 
@@ -137,17 +140,17 @@ def existing_seed() -> dict[str, object]:
     }
 
 
-def seed_audit(rng: random.Random, tenants: list, users: list, now: datetime) -> str:
+def seed_audit(rng: random.Random, tenants: list, users: list, now: datetime, count: int = AUDIT_ENTRIES) -> str:
     """Entries over the last year with a valid chain, built as record() would build them, inserted in bulk."""
     from portal.audit.log import GENESIS_HASH
     from portal.audit.models import AuditEntry, AuditHead
 
     usernames = [f"user-{i:03d}" for i in range(300)]
     start = now - timedelta(days=365)
-    step = timedelta(days=365) / AUDIT_ENTRIES
+    step = timedelta(days=365) / count
     previous = GENESIS_HASH
     batch: list[AuditEntry] = []
-    for i in range(AUDIT_ENTRIES):
+    for i in range(count):
         tenant = rng.choice(tenants) if rng.random() < 0.9 else None
         action = rng.choice(ACTIONS)
         entry = AuditEntry(
@@ -170,7 +173,7 @@ def seed_audit(rng: random.Random, tenants: list, users: list, now: datetime) ->
             AuditEntry.objects.bulk_create(batch)
             batch = []
     AuditEntry.objects.bulk_create(batch)
-    AuditHead.objects.update_or_create(pk=1, defaults={"last_hash": previous, "count": AUDIT_ENTRIES})
+    AuditHead.objects.update_or_create(pk=1, defaults={"last_hash": previous, "count": count})
     return previous
 
 

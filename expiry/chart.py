@@ -1,12 +1,12 @@
-"""The monthly expiry histogram as inline SVG, drawn on the server: no script, nothing fetched. Geometry uses SVG
-presentation attributes (allowed by the page's Content-Security-Policy); colours and fonts come from portal.css
-classes, never from style attributes."""
+"""The monthly expiry histogram, drawn on the server as inline SVG by expiry/chart.svg: no script, nothing fetched.
+Here it is numbers and words; the template writes them. Geometry uses SVG presentation attributes (allowed by the
+page's Content-Security-Policy); colours and fonts come from portal.css classes, never from style attributes."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
-
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from functools import cached_property
+from typing import TypedDict
 
 WIDTH = 760
 HEIGHT = 240
@@ -14,6 +14,8 @@ LEFT = 40  # room for the count labels
 RIGHT = 8
 TOP = 12
 BOTTOM = 40  # room for the month labels
+PLOT_HEIGHT = HEIGHT - TOP - BOTTOM
+BASELINE = TOP + PLOT_HEIGHT
 
 
 def nice_ceiling(value: int) -> int:
@@ -28,59 +30,107 @@ def nice_ceiling(value: int) -> int:
         step *= 10
 
 
-def _label(n: int) -> str:
+def _certificates(n: int) -> str:
     return f"{n} certificate{'' if n == 1 else 's'}"
 
 
-def histogram_svg(
-    buckets: Sequence[tuple[date, int]],
-    *,
-    link: Callable[[date], str] | None = None,
-    title: str = "Certificates expiring per month",
-) -> SafeString:
-    """One bar per month, tallest scaled to the axis maximum; each bar has a tooltip and, with ``link``, leads to
-    that month's certificates. Everything interpolated is a number or escaped text."""
-    top_value = nice_ceiling(max((n for _, n in buckets), default=0))
-    plot_w = WIDTH - LEFT - RIGHT
-    plot_h = HEIGHT - TOP - BOTTOM
-    slot = plot_w / max(len(buckets), 1)
-    bar_w = slot * 0.7
-    baseline = TOP + plot_h
-    total = sum(n for _, n in buckets)
-    desc = f"{_label(total)} expire in these {len(buckets)} months." if buckets else "No data."
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="histogram" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="100%" role="img" aria-labelledby="histogram-title histogram-desc">',
-        f'<title id="histogram-title">{escape(title)}</title><desc id="histogram-desc">{escape(desc)}</desc>',
-    ]
-    for value in (0, top_value // 2, top_value) if top_value > 1 else (0, top_value):
-        y = baseline - plot_h * value / top_value
-        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{value}</text>')
-    for i, (month, n) in enumerate(buckets):
-        x = LEFT + i * slot + (slot - bar_w) / 2
-        centre = LEFT + i * slot + slot / 2
-        tooltip = escape(f"{month:%B %Y}: {_label(n)}")
-        if n:
-            height = max(plot_h * n / top_value, 1.0)
-            bar = (
-                f'<rect class="bar" x="{x:.1f}" y="{baseline - height:.1f}" width="{bar_w:.1f}" '
-                f'height="{height:.1f}"><title>{tooltip}</title></rect>'
+class GridLine(TypedDict):
+    value: int
+    y: str
+    label_y: str
+
+
+class Month(TypedDict):
+    """One month of the chart: its label on the axis and, when any certificate expires in it, its bar. Coordinates
+    are written as text with one decimal, as SVG reads them whatever the page's locale."""
+
+    name: str  # "March 2027"
+    label: str  # "Mar"
+    year: str  # "2027" under the first month and under each January, otherwise empty
+    count: int
+    tooltip: str
+    href: str  # that month's certificates
+    centre: str
+    x: str
+    top: str
+    height: str
+    count_y: str
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Certificates expiring per month, one bar per month, the tallest scaled to a round axis maximum."""
+
+    buckets: Sequence[tuple[date, int]]
+    month_link: str  # a month's list without the month: "<path>?<filters>&month="
+    place: str = ""  # the tenant's name on a one-tenant page
+
+    @property
+    def key(self) -> str:
+        """What the drawing depends on, and nothing else: the page keeps the drawn chart under it."""
+        return repr((self.place, self.month_link, [(month.isoformat(), n) for month, n in self.buckets]))
+
+    @property
+    def title(self) -> str:
+        return f"Certificates expiring per month in {self.place}" if self.place else "Certificates expiring per month"
+
+    @property
+    def description(self) -> str:
+        if not self.buckets:
+            return "No data."
+        return f"{_certificates(sum(n for _, n in self.buckets))} expire in these {len(self.buckets)} months."
+
+    @cached_property
+    def top_value(self) -> int:
+        return nice_ceiling(max((n for _, n in self.buckets), default=0))
+
+    @cached_property
+    def grid(self) -> list[GridLine]:
+        values = (0, self.top_value // 2, self.top_value) if self.top_value > 1 else (0, self.top_value)
+        lines = []
+        for value in values:
+            y = BASELINE - PLOT_HEIGHT * value / self.top_value
+            lines.append(GridLine(value=value, y=f"{y:.1f}", label_y=f"{y + 4:.1f}"))
+        return lines
+
+    @property
+    def slot(self) -> float:
+        return (WIDTH - LEFT - RIGHT) / max(len(self.buckets), 1)
+
+    @property
+    def bar_width(self) -> str:
+        return f"{self.slot * 0.7:.1f}"
+
+    @cached_property
+    def months(self) -> list[Month]:
+        slot = self.slot
+        bar_width = slot * 0.7
+        months = []
+        for i, (month, n) in enumerate(self.buckets):
+            height = max(PLOT_HEIGHT * n / self.top_value, 1.0) if n else 0.0
+            months.append(
+                Month(
+                    name=f"{month:%B %Y}",
+                    label=f"{month:%b}",
+                    year=str(month.year) if i == 0 or month.month == 1 else "",
+                    count=n,
+                    tooltip=f"{month:%B %Y}: {_certificates(n)}",
+                    href=f"{self.month_link}{month:%Y-%m}",
+                    centre=f"{LEFT + i * slot + slot / 2:.1f}",
+                    x=f"{LEFT + i * slot + (slot - bar_width) / 2:.1f}",
+                    top=f"{BASELINE - height:.1f}",
+                    height=f"{height:.1f}",
+                    count_y=f"{BASELINE - height - 3:.1f}",
+                )
             )
-            if link is not None:
-                bar = f'<a href="{escape(link(month))}" aria-label="{tooltip}">{bar}</a>'
-            parts.append(bar)
-            parts.append(
-                f'<text class="value" x="{centre:.1f}" y="{baseline - height - 3:.1f}" text-anchor="middle">{n}</text>'
-            )
-        month_text = f"{month:%b}"
-        parts.append(
-            f'<text class="axis" x="{centre:.1f}" y="{baseline + 14}" text-anchor="middle">{month_text}</text>'
-        )
-        if i == 0 or month.month == 1:
-            parts.append(
-                f'<text class="axis year" x="{centre:.1f}" y="{baseline + 28}" text-anchor="middle">{month.year}</text>'
-            )
-    parts.append(f'<line class="baseline" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{baseline}" y2="{baseline}"/>')
-    parts.append("</svg>")
-    return mark_safe("".join(parts))  # noqa: S308  (numbers and escaped text only, built above)
+        return months
+
+    # Fixed geometry, for the template.
+    width = WIDTH
+    height = HEIGHT
+    left = LEFT
+    right = WIDTH - RIGHT
+    axis_label_x = LEFT - 6
+    baseline = BASELINE
+    month_y = BASELINE + 14
+    year_y = BASELINE + 28

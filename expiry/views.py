@@ -6,10 +6,10 @@ certificate changes status (summaries.py); the page's rows (with their alias and
 kept per tenant the same way; and, across tenants, the tenant choices.
 """
 
-import html
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any, TypedDict, cast
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django import forms
@@ -17,25 +17,25 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 
 from certificates import revisions, summaries
-from certificates.links import UrlPattern
 from certificates.models import Certificate, CertificateQuerySet
 from certificates.status import status_for, status_label
 from certificates.usage import labels_for
 from portal.accounts.access import Cap, check, tenant_choices, tenant_view, user_view
 from portal.accounts.models import Tenant
-from portal.audit.export import csv_response, filter_errors_response
-from portal.audit.forms import ReadyChoices
-from portal.audit.paging import KnownCountPaginator
+from portal.web.export import csv_response, filter_errors_response
+from portal.web.forms import ReadyChoices
+from portal.web.links import UrlPattern
+from portal.web.paging import KnownCountPaginator
 
 from . import cached
 from . import overview as expiry
-from .chart import histogram_svg
+from .chart import Histogram
 
 PAGE_SIZE = 25
+MONTH_LINK_KEEPS = ("tenant", "status", "assigned", "sort")
 CSV_BATCH = 1000
 CSV_HEADER = [
     "Tenant",
@@ -144,8 +144,7 @@ def days_text(not_valid_after: datetime, now: datetime) -> str:
 
 
 class Row(TypedDict):
-    """What one line of the list shows, prepared here: the template only prints (it is the page's largest cost).
-    A dict, because the template engine looks a name up as a key first and only then as an attribute."""
+    """What one line of the list shows, prepared here; the expiry_rows template tag only writes it."""
 
     alias: str
     tenant_slug: str
@@ -204,29 +203,11 @@ def _rows(certificates: list[dict[str, Any]], now: datetime, known: dict[Any, UU
     return rows
 
 
-def _table_rows(rows: list[Row], tenant_column: bool) -> SafeString:
-    """The list's rows, written here rather than cell by cell in the template (as the audit trail's are): 25 rows
-    took about 1 ms of every page that way. Every value is escaped with html.escape, as Django's escape does (quotes
-    included, for the attributes); the header row is in the template."""
-    esc = html.escape
-    lines = []
-    for row in rows:
-        tenant = f'<td><a href="{esc(row["tenant_url"])}">{esc(row["tenant_slug"])}</a></td>' if tenant_column else ""
-        alias = esc(row["alias"])
-        if row["detail_url"]:
-            alias = f'<a href="{esc(row["detail_url"])}">{alias}</a>'
-        flag = ' <strong class="urgent-flag">Still assigned</strong>' if row["urgent"] else ""
-        opening = '<tr class="urgent">' if row["urgent"] else "<tr>"
-        assigned = "<br>".join(esc(label) for label in row["assigned"]) or '<span class="muted">—</span>'
-        lines.append(
-            f"{opening}{tenant}"
-            f'<td class="alias">{alias}</td><td>{esc(row["subject_name"])}</td><td>{esc(row["serial_number"])}</td>'
-            f'<td><time datetime="{esc(row["valid_until_iso"])}">{esc(row["valid_until"])}</time></td>'
-            f"<td>{esc(row['days'])}</td>"
-            f'<td><span class="badge {esc(row["status"])}">{esc(row["status_label"])}</span>{flag}</td>'
-            f"<td>{assigned}</td></tr>"
-        )
-    return mark_safe("\n".join(lines))  # noqa: S308  (every value escaped above)
+def _month_link(path: str, form: ExpiryFilterForm) -> str:
+    """The link of one month's list, the month left to add: the page's valid filters, not the page number. Only
+    the filters' accepted values, so the drawn chart, kept under its links, has a bounded number of versions."""
+    kept = urlencode([(name, form.value(name)) for name in MONTH_LINK_KEEPS if form.value(name)])
+    return f"{path}?{kept}&month=" if kept else f"{path}?month="
 
 
 def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
@@ -239,17 +220,7 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     listing = _listing(_scope(tenant_ids, form), form, now).values(*ROW_FIELDS)
     page = KnownCountPaginator(listing, PAGE_SIZE, length).get_page(request.GET.get("page"))
     rows = _rows(list(page), now, known)
-    here = request.path
-
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("month", None)
-    kept = f"{query.urlencode()}&" if query else ""
-
-    def month_link(month: date) -> str:
-        return f"{here}?{kept}month={month:%Y-%m}"
-
-    buckets = summary.histogram()
+    chart = Histogram(summary.histogram(), _month_link(request.path, form), tenant.name if tenant else "")
     csv_url = reverse("expiry-tenant-csv", args=[tenant.slug]) if tenant else reverse("expiry-dashboard-csv")
     return render(
         request,
@@ -259,11 +230,9 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
             "now": now,
             "form": form,
             "counts": summary.counts,
-            "chart": histogram_svg(buckets, link=month_link),
-            "chart_rows": [(f"{month:%B %Y}", n) for month, n in buckets],
+            "chart": chart,
             "page": page,
             "rows": rows,
-            "table_rows": _table_rows(rows, tenant_column=tenant is None),
             "month": form.value("month"),
             "csv_url": csv_url,
         },

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "axes",
     "portal.accounts",
     "portal.audit",
+    "portal.web",
     "keystore",
     "certificates",
     "ivr",

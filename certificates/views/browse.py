@@ -21,9 +21,9 @@ from django.views.decorators.cache import never_cache
 
 from portal.accounts.access import Cap, can, tenant_view
 from portal.accounts.models import Tenant
+from portal.web.links import UrlPattern
 
 from .. import eligibility, revisions, summaries
-from ..links import UrlPattern
 from ..lookups import get_certificate
 from ..models import Certificate
 from ..status import expiring_window_days, status_for, status_label

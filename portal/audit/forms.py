@@ -1,31 +1,16 @@
 """The audit trail's filters: a GET form, so a filtered page and its CSV export share one link."""
 
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.choices import BaseChoiceIterator
+
+from portal.web.forms import DateInput, ReadyChoices
 
 NO_TENANT = "-"  # entries not tied to a tenant: sign-ins, password changes
 PAGE_SIZES = (25, 50)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
-class ReadyChoices(BaseChoiceIterator):
-    """(value, label) pairs taken as they are. A list is normalized by the field and again by its widget, each
-    walking every choice: with a hundred tenants, that cost about as much as writing the select."""
-
-    def __init__(self, choices: list[tuple[str, str]]) -> None:
-        self.choices = choices
-
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        return iter(self.choices)
 
 
 class AuditFilterForm(forms.Form):

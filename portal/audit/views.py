@@ -5,7 +5,6 @@ log), one page of entries (everything shown is stored on the entry itself, so no
 action names (an index walk, not a scan).
 """
 
-import html
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -16,17 +15,15 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 
 from portal.accounts.access import Cap, check, tenant_choices, tenant_view, user_view
 from portal.accounts.models import Tenant
+from portal.web.export import csv_response, filter_errors_response
+from portal.web.paging import KeysFirstPaginator, KnownCountPaginator
 
-from .export import csv_response, filter_errors_response
 from .forms import AuditFilterForm
 from .models import AuditEntry, AuditHead, action_names
-from .paging import KeysFirstPaginator, KnownCountPaginator
 
 CSV_HEADER = ["Id", "Time (UTC)", "User", "Tenant", "Action", "Object type", "Object id", "Object", "Details", "IP"]
 
@@ -64,8 +61,7 @@ class Row(TypedDict):
     actor_username: str
     tenant_slug: str
     action: str
-    object_type: str
-    object_repr: str
+    object_text: str  # "type: name", or empty when the entry concerns no object
     details_text: str
     ip: str | None
 
@@ -84,34 +80,12 @@ def _rows_shown(entries: Iterable[dict[str, Any]]) -> list[Row]:
                 actor_username=entry["actor_username"],
                 tenant_slug=entry["tenant_slug"],
                 action=entry["action"],
-                object_type=entry["object_type"],
-                object_repr=entry["object_repr"],
+                object_text=f"{entry['object_type']}: {entry['object_repr']}" if entry["object_type"] else "",
                 details_text=describe_details(entry["details"]),
                 ip=entry["ip"],
             )
         )
     return rows
-
-
-def _table_rows(rows: list[Row], tenant_column: bool) -> SafeString:
-    """The table's rows, written here rather than cell by cell in the template, where 25 rows of eight cells took
-    about 0.9 ms of every page (this takes 0.1 ms). Every value is escaped with html.escape, as Django's escape does
-    (quotes included, as the datetime attribute needs); the header row is in audit/log.html."""
-    esc = html.escape
-    lines = []
-    for row in rows:
-        tenant = f"<td>{esc(row['tenant_slug'] or '—')}</td>" if tenant_column else ""
-        if row["object_type"]:
-            entry_object = f"{esc(row['object_type'])}: {esc(row['object_repr'])}"
-        else:
-            entry_object = '<span class="muted">—</span>'
-        lines.append(
-            f'<tr><td><time datetime="{esc(row["created_iso"])}">{esc(row["created_text"])}</time></td>'
-            f"<td>{esc(row['actor_username'] or '—')}</td>{tenant}<td>{esc(row['action'])}</td>"
-            f'<td>{entry_object}</td><td class="details-text">{esc(row["details_text"])}</td>'
-            f"<td>{esc(row['ip'] or '')}</td></tr>"
-        )
-    return mark_safe("\n".join(lines))  # noqa: S308  (every value escaped above)
 
 
 def _query_strings(query: QueryDict, page: Page) -> dict[str, str]:
@@ -151,11 +125,8 @@ def _page(request: HttpRequest, entries: Any, tenant: Tenant | None) -> HttpResp
         "tenant": tenant,
         "form": form,
         "page": page,
-        "table_rows": _table_rows(page.object_list, tenant_column=tenant is None),
         "links": links,
         "export_url": export_url + links["export"],
-        # The action names to suggest, written in one call rather than one template loop iteration each.
-        "action_options": format_html_join("", '<option value="{}">', ((name,) for name in form.actions)),
     }
     return render(request, "audit/log.html", context)
 

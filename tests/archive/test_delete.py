@@ -114,11 +114,12 @@ def test_the_trail_tells_unarchiving_from_restoring_a_backup_file(world: World, 
     trail = reverse("audit-tenant", args=["acme"])
 
     def shown(action: str) -> list[tuple[str, str]]:
+        """The action and object of each row the filtered trail shows."""
         page = alice.get(trail, {"action": action}).context["page"]
-        return [(entry["action"], entry["object_repr"]) for entry in page]
+        return [(row["action"], row["object_text"]) for row in page]
 
-    assert shown("certificate-unarchived") == [("certificate-unarchived", str(kept))]
-    assert shown("certificate-restored") == [("certificate-restored", str(restored))]
+    assert shown("certificate-unarchived") == [("certificate-unarchived", f"certificate: {kept}")]
+    assert shown("certificate-restored") == [("certificate-restored", f"certificate: {restored}")]
     suggested = re.findall(r'<option value="([^"]*)">', alice.get(trail).content.decode())
     assert {"certificate-archived", "certificate-unarchived", "certificate-restored"} <= set(suggested)
 

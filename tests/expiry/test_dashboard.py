@@ -2,6 +2,7 @@ import csv
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree
 
 import pytest
 import time_machine
@@ -177,6 +178,63 @@ def test_chart_is_inline_svg_without_inline_style_or_script(world: World, client
     assert "<title>March 2027: 1 certificate</title>" in svg
     assert "?month=2027-06" in svg  # a bar leads to its month's certificates
     assert "style=" not in html and "<script>" not in html and "onclick" not in html
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def chart_of(html: str) -> ElementTree.Element:
+    """The page's chart as XML: parsing fails unless it is well formed."""
+    found = re.search(r"<svg .*?</svg>", html, re.S)
+    assert found, "the page has no chart"
+    return ElementTree.fromstring(found.group(0))
+
+
+def bar_counts(chart: ElementTree.Element) -> dict[str, str]:
+    """Each bar's tooltip ("April 2027: 1 certificate") by its month."""
+    tooltips = [title.text or "" for title in chart.iter(f"{SVG}title")][1:]  # the first is the chart's own
+    return {tooltip.split(":")[0]: tooltip.split(": ")[1] for tooltip in tooltips}
+
+
+def test_the_chart_is_well_formed_svg_and_escapes_the_tenant_name(world: World, client_for, fleet) -> None:
+    hostile = """Acme "CC" <script>alert('x')</script> & co"""
+    world.acme.name = hostile
+    world.acme.save()
+    html = client_for(world.alice).get(reverse("expiry-tenant", args=["acme"])).content.decode()
+    chart = chart_of(html)
+    title = chart.find(f"{SVG}title")
+    assert title is not None and title.text == f"Certificates expiring per month in {hostile}"
+    assert "<script>alert" not in html
+    assert "Acme &quot;CC&quot; &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co" in html
+
+
+def test_each_bar_lists_its_month_with_the_other_filters(world: World, client_for, fleet) -> None:
+    client = client_for(world.alice)
+    url = reverse("expiry-tenant", args=["acme"])
+    query = {"assigned": "no", "sort": "-expiry", "page": "1", "month": "2027-04", "junk": "<b>"}
+    bars = chart_of(client.get(url, query).content.decode()).findall(f"{SVG}a")
+    assert len(bars) == 4  # month2, month3, later, future (gone, in March, is expired; the chart looks ahead)
+    for bar in bars:
+        title = bar.find(f"{SVG}rect/{SVG}title")
+        assert title is not None and title.text
+        tooltip = title.text
+        month = datetime.strptime(tooltip.split(":")[0], "%B %Y")
+        assert bar.get("aria-label") == tooltip
+        # The valid filters stay, the page number and anything else go, the month is the bar's.
+        assert bar.get("href") == f"{url}?assigned=no&sort=-expiry&month={month:%Y-%m}"
+        href = bar.get("href")
+        assert href
+        listed = client.get(href).context["rows"]
+        assert tooltip.endswith(f": {len(listed)} certificate{'' if len(listed) == 1 else 's'}")
+        assert {row["valid_until"][:7] for row in listed} == {f"{month:%Y-%m}"}
+
+
+def test_the_chart_follows_a_new_certificate(world: World, client_for, fleet) -> None:
+    client = client_for(world.alice)
+    url = reverse("expiry-tenant", args=["acme"])
+    assert bar_counts(chart_of(client.get(url).content.decode()))["April 2027"] == "1 certificate"
+    make_certificate(world.acme, "april", not_after=NOW + timedelta(days=40))
+    assert bar_counts(chart_of(client.get(url).content.decode()))["April 2027"] == "2 certificates"
 
 
 def test_csv_export_follows_the_filters(world: World, client_for, fleet) -> None:
