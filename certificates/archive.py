@@ -38,15 +38,6 @@ def alias_matches(certificate: Certificate, typed: str) -> bool:
     return typed.strip() == certificate.alias
 
 
-def audit_details(certificate: Certificate) -> dict[str, Any]:
-    return {
-        "alias": certificate.alias,
-        "subject": certificate.subject_dn,
-        "serial": certificate.serial_number,
-        "fingerprint": certificate.sha256_fingerprint,
-    }
-
-
 def _locked(tenant: Tenant, certificate: Certificate, *, archived: bool) -> Certificate:
     """The certificate's row, locked for this transaction, in the state the step expects."""
     rows = Certificate.objects.select_for_update(of=("self",)).select_related("entry")
@@ -78,7 +69,7 @@ def archive(tenant: Tenant, certificate: Certificate, *, typed_alias: str, by: A
             by=by,
             tenant=tenant,
             obj=locked,
-            details={**audit_details(locked), "requests_withdrawn": withdrawn},
+            details={**locked.audit_details(), "requests_withdrawn": withdrawn},
         )
     return locked
 
@@ -97,7 +88,7 @@ def unarchive(tenant: Tenant, certificate: Certificate, *, by: Actor) -> Certifi
             by=by,
             tenant=tenant,
             obj=locked,
-            details={**audit_details(locked), "archived_at": archived_at.isoformat() if archived_at else None},
+            details={**locked.audit_details(), "archived_at": archived_at.isoformat() if archived_at else None},
         )
     return locked
 
@@ -115,7 +106,7 @@ def purge(tenant: Tenant, certificate: Certificate, *, typed_alias: str, underst
         labels = usage_of(locked)  # archived certificates are never assigned; the database enforces it too
         if labels:
             raise ArchiveRefused(in_use_message(locked.alias, labels))
-        details = audit_details(locked)
+        details = locked.audit_details()
         entry_id = locked.entry_id
         record("certificate-purged", by=by, tenant=tenant, obj=locked, details=details)
         # Whatever refers to it without protecting it (assignment requests keep the alias as text) lets go (SET_NULL).

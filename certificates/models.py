@@ -178,6 +178,15 @@ class Certificate(models.Model):
     def status_label(self, now: datetime | None = None) -> str:
         return rules.status_label(self.status(now), self.not_valid_before)
 
+    def audit_details(self) -> dict[str, Any]:
+        """What every audit entry about this certificate says of it: enough to tell it apart after a purge."""
+        return {
+            "alias": self.alias,
+            "subject": self.subject_dn,
+            "serial": self.serial_number,
+            "fingerprint": self.sha256_fingerprint,
+        }
+
     @property
     def current_status(self) -> str:
         return self.status()

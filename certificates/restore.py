@@ -7,7 +7,7 @@ from typing import Any
 from keystore.api import KeystoreEntry
 from portal.audit.log import Actor, record
 
-from .upload import UploadInvalid, audit_details, check_certificate, create_certificate
+from .upload import UploadInvalid, check_certificate, create_certificate
 
 
 class RestoreRefused(Exception):
@@ -29,7 +29,7 @@ def restore_certificate_for(tenant: Any, *, by: Actor, at: datetime | None = Non
             by=by,
             tenant=tenant,
             obj=certificate,
-            details={**audit_details(certificate), "status": checked.status},
+            details={**certificate.audit_details(), "status": checked.status},
         )
 
     return on_entry

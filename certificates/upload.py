@@ -262,15 +262,6 @@ def certificate_fields(parsed: ParsedCertificate, chain: ChainResult) -> dict[st
     }
 
 
-def audit_details(certificate: Certificate) -> dict[str, Any]:
-    return {
-        "alias": certificate.alias,
-        "subject": certificate.subject_dn,
-        "serial": certificate.serial_number,
-        "fingerprint": certificate.sha256_fingerprint,
-    }
-
-
 def create_certificate(tenant: Any, entry: KeystoreEntry, checked: CheckedCertificate, *, by: Actor) -> Certificate:
     """The Certificate row for a keystore entry just stored, inside the caller's transaction."""
     return Certificate.objects.create(
@@ -309,7 +300,7 @@ def save_upload(
                 by=by,
                 tenant=tenant,
                 obj=certificate,
-                details={**audit_details(certificate), "status": checked.status},
+                details={**certificate.audit_details(), "status": checked.status},
             )
     except IntegrityError:
         raise _race_problem(tenant, checked, validated.alias) from None
