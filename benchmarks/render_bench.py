@@ -35,6 +35,7 @@ PAGES = [
     ("Tenant home (the floor)", f"/t/{TENANT}/"),
     ("Audit trail, all tenants", "/audit/"),
     ("Expiry dashboard, all tenants", "/expiry/"),
+    ("Expiry dashboard, one tenant", f"/t/{TENANT}/expiry/"),
     ("Recording Certificates list, one tenant", f"/t/{TENANT}/certificates/"),
 ]
 WARM_UP = 20
