@@ -2,7 +2,7 @@
 
 A page costs the same queries whatever the number of certificates: the tenants' revision versions; the status
 counts, the chart and the length of the list, from one grouped query kept until the versions change or a
-certificate changes status (summaries.py); the page's rows (with their alias and tenant); where they are assigned,
+certificate changes status (cached.py); the page's rows (with their alias and tenant); where they are assigned,
 kept per tenant the same way; and, across tenants, the tenant choices.
 """
 

@@ -83,7 +83,7 @@ def test_queryset_filters(world):
     }
 
 
-def test_revalidate_uses_the_current_root_cas(world):
+def test_chain_now_uses_the_current_root_cas(world):
     ca, ca_key = pki.make_ca()
     root = add_root(world.acme, ca)
     cert, key = pki.issue(ca, ca_key)
@@ -96,7 +96,7 @@ def test_revalidate_uses_the_current_root_cas(world):
     assert "is not one of this tenant's trusted root CAs" in result.reason
 
 
-def test_revalidate_at_a_time_when_the_root_has_expired(world):
+def test_chain_now_at_a_time_when_the_root_has_expired(world):
     start = timezone.now() - timedelta(days=10)
     ca, ca_key = pki.make_ca(not_before=start, days=100)
     add_root(world.acme, ca)

@@ -1,5 +1,5 @@
 """Mail each tenant's administrators when a recording certificate crosses an expiry threshold. Meant for cron (daily
-or hourly): running it again sends nothing new. See notify_models for why a notice is recorded before its mail."""
+or hourly): running it again sends nothing new. See expiry/models.py for why a notice is recorded before its mail."""
 
 import smtplib
 from collections import defaultdict
