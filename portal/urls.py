@@ -11,3 +11,8 @@ urlpatterns = [
     path("", include("ivr.urls")),
     path("t/<slug:tenant>/screen-recording/", include("screenrecording.urls")),
 ]
+
+handler400 = "portal.web.errors.bad_request"
+handler403 = "portal.web.errors.permission_denied"
+handler404 = "portal.web.errors.page_not_found"
+handler500 = "portal.web.errors.server_error"

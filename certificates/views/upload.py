@@ -18,6 +18,7 @@ from keystore.api import MAX_ALIAS_LENGTH
 from portal.accounts.access import Cap, tenant_view
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor
+from portal.web.errors import wants_json
 
 from .. import preview as previews
 from .. import upload as uploads
@@ -161,10 +162,6 @@ def _failed(
     return _page(request, tenant, form, UploadPreview(parsed=parsed, alias=alias, problems=tuple(problems)))
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
 @sensitive_post_parameters("key_password")
 @tenant_view(Cap.MANAGE_CERTIFICATES, methods=("POST",))
 @never_cache
@@ -172,7 +169,7 @@ def certificate_preview(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     """What the chosen files are, before Save: JSON for the page's script, else the panel itself."""
     form = UploadForm(request.POST, request.FILES)
     preview = _preview(tenant, form)
-    if _wants_json(request):
+    if wants_json(request):
         body: dict[str, Any] = preview.as_json()
         return JsonResponse(body)
     return _page(request, tenant, form, preview)

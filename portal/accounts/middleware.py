@@ -2,7 +2,8 @@ import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+
+from portal.web import errors
 
 RENEW_AFTER_SECONDS = 60
 _RENEWED = "_session_renewed_at"
@@ -34,5 +35,5 @@ class RejectNulBytesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
-            return render(request, "400.html", status=400)
+            return errors.bad_request(request)
         return self.get_response(request)

@@ -100,10 +100,16 @@
       if (request !== latest) {
         return; // a newer choice is being read
       }
-      if (!response.ok) {
+      const result = await response.json().catch(() => null);
+      if (!response.ok && result && result.error) {
+        // The portal refused the request itself (e.g. too large): its reason, where the file was chosen.
+        showError(sent.certificate ? "certificate_file" : "key_file", result.error);
+        return;
+      }
+      if (!response.ok || !result) {
         throw new Error(String(response.status));
       }
-      apply(await response.json(), sent);
+      apply(result, sent);
     } catch {
       if (request === latest) {
         showError(sent.certificate ? "certificate_file" : "key_file",
