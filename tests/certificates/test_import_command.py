@@ -90,3 +90,53 @@ def test_unknown_tenant_and_missing_file(world, tmp_path):
         run("--tenant", "nope", *paths)
     with pytest.raises(CommandError, match="Key File: cannot read"):
         run("--tenant", "acme", paths[0], str(tmp_path / "missing.key"))
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_device_that_never_ends_is_refused_at_the_size_limit(world, tmp_path, device, monkeypatch):
+    """A device reports size 0 and never ends: reading stops at the limit plus one byte."""
+    reads: list[int] = []
+    real_open = Path.open
+
+    def counting_open(self, *args, **kwargs):
+        stream = real_open(self, *args, **kwargs)
+        real_read = stream.read
+
+        def counting_read(size: int = -1) -> bytes:
+            reads.append(size)
+            return real_read(size)
+
+        stream.read = counting_read
+        return stream
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    cert, key = pki.make_self_signed()
+    cert_path, _ = files(tmp_path, pki.pem(cert), pki.key_pem_pkcs8(key))
+    with pytest.raises(CommandError, match="Key File: The key file is larger than 256 KB"):
+        run("--tenant", "acme", cert_path, device)
+    assert reads[-1] == 256 * 1024 + 1
+    assert not KeystoreEntry.objects.exists()
+
+
+def test_a_fifo_with_too_much_is_refused_and_a_directory_is_named(world, tmp_path):
+    import os
+    import threading
+
+    cert, key = pki.make_self_signed()
+    cert_path, _ = files(tmp_path, pki.pem(cert), pki.key_pem_pkcs8(key))
+    fifo = tmp_path / "key.fifo"
+    os.mkfifo(fifo)
+
+    def writer() -> None:
+        try:
+            with fifo.open("wb") as sink:
+                sink.write(b"-----BEGIN PRIVATE KEY-----\n" + b"A" * 400_000)
+        except BrokenPipeError:
+            pass  # the command stopped reading at its limit, as it should
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    with pytest.raises(CommandError, match="Key File: The key file is larger than 256 KB"):
+        run("--tenant", "acme", cert_path, str(fifo))
+    with pytest.raises(CommandError, match=f"Certificate File: cannot read {tmp_path}"):
+        run("--tenant", "acme", str(tmp_path), str(fifo))

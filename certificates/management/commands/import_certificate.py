@@ -11,6 +11,7 @@ from django.views.decorators.debug import sensitive_variables
 from certificates import upload as uploads
 from portal.accounts.models import Tenant
 from portal.audit.log import COMMAND
+from portal.cli import FileTooLarge, read_bounded
 
 PASSWORD_VARIABLE = "PORTAL_KEY_PASSWORD"
 FIELD_NAMES = {
@@ -35,9 +36,9 @@ class Command(BaseCommand):
 
     def _read(self, path: Path, field: str, what: str) -> bytes:
         try:
-            if path.stat().st_size > settings.PORTAL_MAX_UPLOAD_BYTES:
-                raise CommandError(f"{FIELD_NAMES[field]}: {uploads.too_large_message(what)}")
-            return path.read_bytes()
+            return read_bounded(path, settings.PORTAL_MAX_UPLOAD_BYTES)
+        except FileTooLarge:
+            raise CommandError(f"{FIELD_NAMES[field]}: {uploads.too_large_message(what)}") from None
         except OSError as error:
             raise CommandError(f"{FIELD_NAMES[field]}: cannot read {path}: {error.strerror}.") from None
 

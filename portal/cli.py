@@ -1,0 +1,17 @@
+"""Plumbing shared by the management commands."""
+
+from pathlib import Path
+
+
+class FileTooLarge(ValueError):
+    """The file holds more than the limit; only the limit and one byte were read."""
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """The file's bytes, reading at most ``limit`` + 1 of them: a device or pipe (``/dev/zero``, a FIFO) reports no
+    size and would otherwise be read forever. ``OSError`` passes through for the caller to word."""
+    with path.open("rb") as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge(path)
+    return data
