@@ -72,3 +72,22 @@ class KeystoreEntry(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         self.certificate_sha256 = certificate_fingerprint(bytes(self.certificate_der))
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class ReauthAttempts(models.Model):
+    """Passwords re-entered in one session since the last correct one, counted in the database: every request reads
+    the session once and saves it at its end, so parallel requests counting in the session would each see the count
+    before the others' attempts (see ``keystore.reauth``)."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    session_digest = models.CharField(max_length=64)  # SHA-256 of the session key: the key itself signs a user in
+    attempts = models.PositiveIntegerField(default=0)
+    updated = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "session_digest"], name="keystore_reauth_one_row_per_session")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempts} attempts by user {self.user_id}"

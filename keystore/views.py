@@ -19,16 +19,13 @@ from portal.accounts.access import Cap, scoped_get, tenant_view
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
 
+from . import reauth
 from .api import KeystoreError
 from .backup import export_keystore, export_private_key_pem
 from .forms import BackupForm, KeyDownloadForm, ReauthForm
 from .models import KeystoreEntry
 
 logger = logging.getLogger(__name__)
-
-# Wrong passwords in a row before the session is ended: a borrowed or stolen session must not be a way to guess.
-REAUTH_LIMIT = 5
-_FAILURES = "keystore_reauth_failures"
 
 
 @dataclass(frozen=True)
@@ -70,30 +67,49 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _reauth_failed(request: HttpRequest, tenant: Tenant, form: ReauthForm) -> HttpResponse | None:
-    """Count a wrong re-entered password; at the limit, end the session and send the user to sign in again."""
-    if not form.reauth_failed:
-        return None
-    failures = int(request.session.get(_FAILURES, 0)) + 1
-    request.session[_FAILURES] = failures
-    logger.warning(
-        "keystore: wrong password re-entered by %s for tenant %s (%d of %d)",
-        request.user.get_username(),
-        tenant.slug,
-        failures,
-        REAUTH_LIMIT,
-    )
-    if failures < REAUTH_LIMIT:
-        return None
-    with transaction.atomic():
-        record("keystore-reauth-limit", by=Actor.of(request), tenant=tenant, details={"failures": failures})
+def _attempt(request: HttpRequest) -> reauth.Attempt | None:
+    """Count a re-entered password before it is checked; None when none was typed (nothing is checked then)."""
+    return reauth.begin(request) if request.POST.get("your_password") else None
+
+
+def _lock_out(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.error(request, "Your password was entered wrongly too many times; you have been signed out.")
     return redirect("login")
 
 
-def _reauth_passed(request: HttpRequest) -> None:
-    request.session.pop(_FAILURES, None)
+def _refused_unchecked(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """An attempt beyond the limit (parallel requests of a session being ended): refused without checking."""
+    logger.warning(
+        "keystore: re-entered password by %s for tenant %s refused unchecked: the limit is reached",
+        request.user.get_username(),
+        tenant.slug,
+    )
+    return _lock_out(request)
+
+
+def _reauth_checked(
+    request: HttpRequest, tenant: Tenant, form: ReauthForm, attempt: reauth.Attempt | None
+) -> HttpResponse | None:
+    """After the form was checked: a correct password starts the count again; a wrong one is logged, and the one
+    that reaches the limit ends the session."""
+    if attempt is None:
+        return None
+    if not form.reauth_failed:
+        reauth.passed(request)
+        return None
+    logger.warning(
+        "keystore: wrong password re-entered by %s for tenant %s (%d of %d)",
+        request.user.get_username(),
+        tenant.slug,
+        attempt.number,
+        reauth.REAUTH_LIMIT,
+    )
+    if not attempt.is_last:
+        return None
+    with transaction.atomic():
+        record("keystore-reauth-limit", by=Actor.of(request), tenant=tenant, details={"failures": attempt.number})
+    return _lock_out(request)
 
 
 def _home(request: HttpRequest, tenant: Tenant, form: BackupForm, status: int = 200) -> HttpResponse:
@@ -116,10 +132,14 @@ def home(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 @tenant_view(Cap.MANAGE_KEYS, methods=("POST",))
 @sensitive_variables("form", "password", "data")
 def backup(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    attempt = _attempt(request)
+    if attempt is not None and not attempt.may_check:
+        return _refused_unchecked(request, tenant)
     form = BackupForm(request.POST, user=request.user)
-    if not form.is_valid():
-        return _reauth_failed(request, tenant, form) or _home(request, tenant, form, status=400)
-    _reauth_passed(request)
+    valid = form.is_valid()
+    locked_out = _reauth_checked(request, tenant, form, attempt)
+    if locked_out or not valid:
+        return locked_out or _home(request, tenant, form, status=400)
     password = form.cleaned_data["backup_password"]
     try:
         data, count = export_keystore(tenant, password, by=Actor.of(request))
@@ -142,9 +162,15 @@ def key_download(request: HttpRequest, tenant: Tenant, entry: uuid.UUID) -> Http
     item = _entry(tenant, entry)
     row = next(r for r in _rows(tenant) if r.id == item.id)
     if request.method == "POST":
+        attempt = _attempt(request)
+        if attempt is not None and not attempt.may_check:
+            return _refused_unchecked(request, tenant)
         form = KeyDownloadForm(request.POST, user=request.user)
-        if form.is_valid():
-            _reauth_passed(request)
+        valid = form.is_valid()
+        locked_out = _reauth_checked(request, tenant, form, attempt)
+        if locked_out:
+            return locked_out
+        if valid:
             encrypted = form.cleaned_data["key_format"] == KeyDownloadForm.ENCRYPTED
             password = form.cleaned_data["key_password"] if encrypted else None
             try:
@@ -156,9 +182,6 @@ def key_download(request: HttpRequest, tenant: Tenant, entry: uuid.UUID) -> Http
             response = HttpResponse(data, content_type="application/x-pem-file")
             response["Content-Disposition"] = 'attachment; filename="private.pem"'
             return _no_store(response)
-        locked_out = _reauth_failed(request, tenant, form)
-        if locked_out:
-            return locked_out
         status = 400
     else:
         form = KeyDownloadForm(user=request.user)

@@ -49,6 +49,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
     # request. Turn it off behind a pooler that hands one session's statements to another (PgBouncer in
     # transaction mode).
     DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite allows one writer at a time. A transaction that starts reading and then writes cannot wait for the
+    # write lock (it fails at once with "database is locked"), so every transaction takes the lock when it begins
+    # (IMMEDIATE) and waits up to 20 s for it. Write-ahead logging lets pages read while another request writes.
+    # synchronous stays FULL (the default): a commit is on disk when it returns, audit entries included.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The keystore's master key wraps every tenant key. It never lives in the database. One of the two must be set.
@@ -95,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "portal.web.busy.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -76,3 +81,27 @@ def test_create_demo_prints_the_password_once(capsys) -> None:
     second = capsys.readouterr().out
     assert password not in second and "printed earlier" in second
     assert Tenant.objects.filter(slug="demo").count() == 1
+
+
+@pytest.mark.parametrize("stdin", [subprocess.DEVNULL, b"typed\ntyped\n"], ids=["no-input", "piped-password"])
+def test_create_user_without_a_terminal_says_so_in_one_line(stdin) -> None:
+    """A script that forgot --noinput gets one line telling it what to do, not a traceback from the prompt."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    env.pop("PORTAL_USER_PASSWORD", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "create_user", "alice", "--role", "support"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        input=stdin if isinstance(stdin, bytes) else None,
+        stdin=None if isinstance(stdin, bytes) else stdin,
+        capture_output=True,
+        start_new_session=True,  # no controlling terminal either, as under cron
+        check=False,
+    )
+    errors = result.stderr.decode().strip().splitlines()
+    assert result.returncode == 1
+    assert errors == [
+        "CommandError: No terminal to type the password at: run with --noinput and set PORTAL_USER_PASSWORD to the "
+        "password."
+    ]
+    assert result.stdout == b""

@@ -84,6 +84,7 @@ def record(
         entry = AuditEntry(
             created=timezone.now(),
             actor=user if getattr(user, "pk", None) else None,
+            recorded_actor_id=getattr(user, "pk", None),
             actor_username=user.username if user is not None else "",
             tenant=tenant,
             tenant_slug=tenant.slug if tenant is not None else "",

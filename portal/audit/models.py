@@ -5,6 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, models
 
+HASH_VERSION = 2  # what ``compute_hash`` covers for new entries; see ``AuditEntry``
+
 
 class AppendOnlyError(Exception):
     """Audit entries are never changed or removed through the application."""
@@ -23,7 +25,13 @@ class AuditQuerySet(models.QuerySet["AuditEntry"]):
 
 class AuditEntry(models.Model):
     """One state change. ``entry_hash`` covers the entry's fields and the previous entry's hash, so an altered,
-    inserted or deleted entry breaks the chain (see ``verify``)."""
+    inserted or deleted entry breaks the chain (see ``verify``).
+
+    ``hash_version`` says which fields the hash covers. Version 1 (entries written before version 2 existed) covers
+    the tenant's slug and the user's name but not the ``tenant`` and ``actor`` links the audit pages filter on;
+    version 2 adds both links and the version itself. Entries are never rewritten, so version 1 entries keep their
+    hash and ``verify`` checks their links against the names their hash covers.
+    """
 
     created = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -36,6 +44,9 @@ class AuditEntry(models.Model):
     object_repr = models.CharField(max_length=300, blank=True)
     details = models.JSONField(default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    # The actor's user id as recorded: ``actor`` is set to NULL when the user is deleted, this is not.
+    recorded_actor_id = models.BigIntegerField(null=True, blank=True)
+    hash_version = models.PositiveSmallIntegerField(default=HASH_VERSION)
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
 
@@ -74,6 +85,11 @@ class AuditEntry(models.Model):
             "ip": self.ip or "",
             "prev": self.prev_hash,
         }
+        if self.hash_version >= 2:
+            # The links the pages filter on, and the version, so an entry cannot be passed off as version 1.
+            body["v"] = self.hash_version
+            body["tenant_id"] = str(self.tenant_id) if self.tenant_id is not None else ""
+            body["actor_id"] = self.recorded_actor_id
         return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
     def compute_hash(self) -> str:

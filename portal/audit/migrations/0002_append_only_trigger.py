@@ -1,7 +1,7 @@
 """On PostgreSQL, the database itself refuses UPDATE and DELETE on audit entries, whatever code runs: the model and
 queryset guards only cover the ORM. The one update let through is Django's ON DELETE SET NULL of ``actor`` when a
-user is deleted: the hash covers the stored username, not the user id, so the chain stays valid. (TRUNCATE is left
-to the database owner: test runs empty tables with it.)"""
+user is deleted: the hash covers the stored username and (since hash version 2, migration 0004) the recorded user
+id, not the link, so the chain stays valid. TRUNCATE is refused too since migration 0005."""
 
 from django.db import migrations
 

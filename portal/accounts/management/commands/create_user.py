@@ -1,5 +1,6 @@
 import getpass
 import os
+import sys
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -24,6 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--noinput", "--no-input", action="store_false", dest="interactive")
 
     def handle(self, *args: Any, username: str, role: str, tenant: list[str], email: str, **opts: Any) -> None:
+        if opts["interactive"] and not sys.stdin.isatty():
+            # Checked first: a script or cron job without --noinput learns it at once, before anything is looked up.
+            raise CommandError(
+                f"No terminal to type the password at: run with --noinput and set {PASSWORD_ENV} to the password."
+            )
         if User.objects.filter(username=username).exists():
             raise CommandError(f"User '{username}' already exists.")
         if role == Role.TENANT_ADMIN and len(tenant) != 1:
@@ -59,7 +65,11 @@ class Command(BaseCommand):
             if not value:
                 raise CommandError(f"Set {PASSWORD_ENV} to the new user's password when using --noinput.")
             return value
-        first = getpass.getpass("Password: ")
-        if first != getpass.getpass("Password (again): "):
+        try:
+            first = getpass.getpass("Password: ")
+            again = getpass.getpass("Password (again): ")
+        except (EOFError, KeyboardInterrupt):
+            raise CommandError("No password was typed; no user was created.") from None
+        if first != again:
             raise CommandError("The two passwords differ.")
         return first
