@@ -103,7 +103,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
-    "portal.web.busy.DatabaseBusyMiddleware",
+    "portal.web.errors.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

@@ -2,8 +2,6 @@
 
 from django.urls import include, path
 
-handler500 = "portal.web.busy.server_error"  # a busy database gets its 503 page from here too
-
 urlpatterns = [
     path("", include("portal.accounts.urls")),
     path("", include("portal.audit.urls")),

@@ -1,12 +1,20 @@
 """The error answers: the page for a browser, JSON for the page scripts and API clients that ask for it.
 
+A database too busy to answer in time (SQLite's single writer, waited on for its whole timeout) is a moment's wait for
+the user, not a server error: a 503 that says so, with nothing half-done, because the request's transaction was rolled
+back.
+
 A client that sent ``Accept: application/json`` reads the body as JSON, so an HTML error page would reach it as a
 parse failure instead of the reason. Each answer names what was wrong when the request itself shows it (too large,
 too many fields); none says anything about the portal's data.
 """
 
+import sys
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import defaults
@@ -17,6 +25,12 @@ NOT_ALLOWED = "Your role does not allow this action. If you need it, ask a tenan
 NOT_FOUND = "There is nothing here, or it is not part of a tenant you can reach."
 SERVER_ERROR = "Something went wrong on our side. Nothing was changed. Try again; if it persists, contact support."
 CSRF_FAILED = "The form had expired or came from elsewhere. Reload the page and try again."
+BUSY = (
+    "The portal is busy: many changes arrived at the same moment and yours could not be finished in time. Wait a few "
+    "seconds, check whether your change is there, and try again if it is not."
+)
+RETRY_AFTER_SECONDS = 5
+_BUSY_MESSAGES = ("database is locked", "database table is locked", "database is busy")
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -60,8 +74,35 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return _answer(request, "403.html", 403, CSRF_FAILED)
 
 
+def is_database_busy(error: BaseException | None) -> bool:
+    return isinstance(error, OperationalError) and any(text in str(error).lower() for text in _BUSY_MESSAGES)
+
+
+def busy_response(request: HttpRequest) -> HttpResponse:
+    response = _answer(request, "503.html", 503, BUSY)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseBusyMiddleware:
+    """A view that found the database busy answers 503 (this runs even with DEBUG on)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        return busy_response(request) if is_database_busy(exception) else None
+
+
+@requires_csrf_token
 def server_error(request: HttpRequest) -> HttpResponse:
-    """No context processors and no database: whatever failed may fail again while this page is drawn."""
+    """Also sees errors raised outside views (saving the session, in a middleware): a busy database gets its 503
+    there too. Otherwise no context processors and no database: what failed may fail again while this is drawn."""
+    if is_database_busy(sys.exc_info()[1]):
+        return busy_response(request)
     if wants_json(request):
         return JsonResponse({"error": SERVER_ERROR}, status=500)
     return defaults.server_error(request)
