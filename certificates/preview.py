@@ -31,6 +31,7 @@ class UploadPreview:
     key: KeyFileInfo | None = None
     alias: str = ""
     problems: tuple[UploadProblem, ...] = ()
+    alias_note: str = ""  # why the proposed alias differs from the certificate's name, when it had to
 
     def as_json(self) -> dict[str, Any]:
         parsed, checked = self.parsed, self.checked
@@ -48,6 +49,7 @@ class UploadPreview:
             },
             "key_details": self.key.description if self.key else "",
             "alias": self.alias,
+            "alias_note": self.alias_note,
             "errors": {p.field: p.message for p in self.problems},
         }
 
@@ -65,13 +67,14 @@ def preview_upload(
     (duplicate, chain) refuse the certificate, so the user sees which certificate was read."""
     problems: list[UploadProblem] = []
     parsed = checked = key = None
-    alias = ""
+    alias = alias_note = ""
     if certificate_data is not None:
         parsed = collect_problems(problems, lambda: parse_recording_certificate(certificate_data))
         if parsed is not None:
             found = parsed
             checked = collect_problems(problems, lambda: check_parsed_certificate(tenant, found, at=at))
-            alias = propose_alias(tenant, parsed)
+            proposed = propose_alias(tenant, parsed)
+            alias, alias_note = proposed.alias, proposed.note
     if key_data is not None:
         if password:
             key = collect_problems(problems, lambda: open_key(key_data, password).info)
@@ -80,4 +83,4 @@ def preview_upload(
     if parsed is not None and key is not None:
         pair = (parsed, key)
         collect_problems(problems, lambda: check_pair(*pair))
-    return UploadPreview(parsed, checked, key, alias, tuple(problems))
+    return UploadPreview(parsed, checked, key, alias, tuple(problems), alias_note)

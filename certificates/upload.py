@@ -23,12 +23,13 @@ from keystore.api import (
     KeyPasswordError,
     KeystoreEntry,
     OpenedKeyFile,
+    ProposedAlias,
     describe_key_file,
     open_key_file,
     store,
-    unused_alias,
 )
 from keystore.api import check_alias as keystore_check_alias
+from keystore.api import propose_alias as keystore_propose_alias
 from portal.audit.log import Actor, record
 
 from .models import Certificate, RootCA
@@ -94,6 +95,7 @@ class ValidatedUpload:
     key: OpenedKeyFile  # opened once, with its password: Save stores this, the file is not read again
     alias: str
     warnings: list[str] = field(default_factory=list)
+    alias_note: str = ""  # why the proposed alias is not the certificate's name as it is; "" for a typed alias
 
 
 def refusal(field_name: str, message: str) -> UploadInvalid:
@@ -190,9 +192,10 @@ def check_pair(parsed: ParsedCertificate, key: KeyFileInfo) -> None:
         raise refusal(KEY_FILE, str(error)) from None
 
 
-def propose_alias(tenant: Any, parsed: ParsedCertificate) -> str:
-    """The parser's suggestion, made to fit the keystore's alias rule and unique in the tenant (-2, -3 …)."""
-    return unused_alias(tenant, parsed.suggested_alias or parsed.subject_name)
+def propose_alias(tenant: Any, parsed: ParsedCertificate) -> ProposedAlias:
+    """The parser's suggestion, made to fit the keystore's alias rule and unique in the tenant (-2, -3 …), with the
+    reasons when it had to change (shortened, taken)."""
+    return keystore_propose_alias(tenant, parsed.suggested_alias or parsed.subject_name)
 
 
 def check_alias(tenant: Any, alias: str) -> str:
@@ -232,16 +235,18 @@ def validate_upload(
         pair = (checked.parsed, key.info)
         collect_problems(problems, lambda: check_pair(*pair))
     final_alias: str | None = None
+    alias_note = ""
     if checked is not None:
         if alias:
             final_alias = collect_problems(problems, lambda: check_alias(tenant, alias))
         else:
-            final_alias = propose_alias(tenant, checked.parsed)
+            proposed = propose_alias(tenant, checked.parsed)
+            final_alias, alias_note = proposed.alias, proposed.note
     if problems:
         raise UploadInvalid(problems)
     assert checked is not None and key is not None and final_alias is not None
     warnings = [checked.warning] if checked.warning else []
-    return ValidatedUpload(checked, key, final_alias, warnings)
+    return ValidatedUpload(checked, key, final_alias, warnings, alias_note)
 
 
 def certificate_fields(parsed: ParsedCertificate, chain: ChainResult) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 
 from certificates.models import Certificate
 from portal.accounts.models import Tenant
+from portal.web.forms import refuse_invisible, refuse_invisible_in_lines
 
 from .models import IvrProfile
 from .services import COMMENT_MAX
@@ -35,6 +36,9 @@ class IvrProfileForm(forms.ModelForm):
         dbid.min_value, dbid.max_value = 1, DBID_MAX
         dbid.validators += [MinValueValidator(1), MaxValueValidator(DBID_MAX)]
         dbid.widget.attrs.update({"min": 1, "max": DBID_MAX})
+        # The name is written into the Annex section's header and shown on every page about the profile.
+        self.fields["name"].validators.append(refuse_invisible)
+        self.fields["description"].validators.append(refuse_invisible_in_lines)
 
     def _others(self) -> Any:
         others = IvrProfile.objects.filter(tenant=self.tenant)
@@ -92,8 +96,15 @@ class RequestForm(AssignForm):
         required=False,
         max_length=COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[refuse_invisible_in_lines],
     )
 
 
 class DecisionForm(forms.Form):
-    comment = forms.CharField(label="Comment", required=False, max_length=COMMENT_MAX)
+    comment = forms.CharField(
+        label="Comment",
+        required=False,
+        max_length=COMMENT_MAX,
+        validators=[refuse_invisible_in_lines],
+        error_messages={"max_length": f"The comment is longer than {COMMENT_MAX} characters."},
+    )

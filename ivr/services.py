@@ -15,8 +15,10 @@ from django.utils import timezone
 from certificates.eligibility import certificate_pem, recording_refusal, utc_text
 from certificates.models import Certificate
 from certificates.usage import UsageProvider
+from keystore.api import MAX_ALIAS_LENGTH, fitting_alias
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
+from portal.web.text import visible
 
 from .models import (
     ANNEX_SECTION,
@@ -240,18 +242,44 @@ def withdraw_open_requests(certificate: Certificate, *, by: Actor) -> int:
 
 @dataclass(frozen=True)
 class AnnexOption:
-    name: str  # the certificate's alias
+    name: str  # the certificate's alias, as the alias rule has it
     value: str  # the certificate, PEM
 
 
+def annex_header_value(text: object) -> str:
+    """A value written into the section's comment header: its control characters (line breaks among them) and
+    direction characters become escapes, so it stays inside its comment line and cannot start a section or option."""
+    return visible(str(text))
+
+
+def annex_option_name(alias: str, used: set[str]) -> str:
+    """The option's name: the alias, which the alias rule keeps to letters, digits, spaces and . _ @ - (no "=", "[",
+    "#" or line break). Applied again here so the section holds whatever a row says; names the Configuration Server
+    would take for one (it ignores case) are numbered, so each certificate stays one option. ``used`` is updated."""
+    base = name = fitting_alias(alias)
+    number = 1
+    while name.lower() in used:
+        number += 1
+        name = f"{base[: MAX_ALIAS_LENGTH - len(str(number)) - 1]}-{number}"
+    used.add(name.lower())
+    return name
+
+
 def annex_options(assignments: list[IvrAssignment]) -> list[AnnexOption]:
-    return [AnnexOption(a.certificate.alias, certificate_pem(a.certificate).strip()) for a in assignments]
+    used: set[str] = set()
+    return [
+        AnnexOption(annex_option_name(a.certificate.alias, used), certificate_pem(a.certificate).strip())
+        for a in assignments
+    ]
 
 
 def annex_text(profile: IvrProfile, options: list[AnnexOption]) -> str:
-    """The section as text: a header, then one ``name=value`` option per certificate, the PEM verbatim."""
+    """The section as text: a comment header, then one ``name=value`` option per certificate, the PEM verbatim (base64
+    lines between its BEGIN and END lines, as the parser writes it). Every value from a user or a row goes through
+    ``annex_header_value`` or ``annex_option_name``: none can add a line, a section or an option."""
+    tenant, name = annex_header_value(profile.tenant.slug), annex_header_value(profile.name)
     lines = [
-        f"# Tenant '{profile.tenant.slug}', IVR profile '{profile.name}' (DBID {profile.dbid}), Annex tab",
+        f"# Tenant '{tenant}', IVR profile '{name}' (DBID {int(profile.dbid)}), Annex tab",
         f"# Generated {utc_text(timezone.now())}. Each option's value is one certificate (PEM).",
         f"[{ANNEX_SECTION}]",
     ]
@@ -266,7 +294,8 @@ def _ivr_labels(ids: list[UUID]) -> dict[UUID, list[str]]:
     labels: dict[UUID, list[str]] = {}
     rows = IvrAssignment.objects.for_certificates(ids).values_list("certificate_id", "profile__name", "profile__dbid")
     for certificate_id, name, dbid in rows.order_by("profile__name"):
-        labels.setdefault(certificate_id, []).append(f"IVR profile '{name}' (DBID {dbid})")
+        # Shown on certificate pages and in mails; names saved before the form refused such characters are escaped.
+        labels.setdefault(certificate_id, []).append(f"IVR profile '{visible(name)}' (DBID {dbid})")
     return labels
 
 

@@ -232,7 +232,8 @@ def _decision_comment(request: HttpRequest) -> str | None:
     """The professional's comment, or None (with the message shown) when it cannot be accepted."""
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"The comment is longer than {ivr.COMMENT_MAX} characters; nothing was changed.")
+        problem = str(form.errors["comment"][0]) if "comment" in form.errors else "The comment cannot be accepted."
+        messages.error(request, f"{problem.rstrip('.')}; nothing was changed.")
         return None
     return str(form.cleaned_data["comment"])
 

@@ -10,7 +10,7 @@ from django.views.decorators.debug import sensitive_variables
 from portal.accounts.models import Tenant
 
 from . import keyfiles
-from .aliases import ALIAS_TOO_LONG, AliasError, check_alias, unused_alias
+from .aliases import ALIAS_TOO_LONG, AliasError, ProposedAlias, check_alias, fitting_alias, propose_alias, unused_alias
 from .backup import ImportFileError, ImportReport, import_pkcs12
 from .keyfiles import MIN_RSA_BITS, KeyFileError, KeyFileInfo, KeyPasswordError, OpenedKeyFile
 from .lifecycle import EntryGone, purge_entry
@@ -31,10 +31,13 @@ __all__ = [
     "KeystoreEntry",
     "KeystoreError",
     "OpenedKeyFile",
+    "ProposedAlias",
     "check_alias",
     "describe_key_file",
+    "fitting_alias",
     "import_pkcs12",
     "open_key_file",
+    "propose_alias",
     "purge_entry",
     "store",
     "store_private_key",

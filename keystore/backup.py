@@ -15,9 +15,10 @@ from django.views.decorators.debug import sensitive_variables
 
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
+from portal.web.text import visible
 
 from . import pfx
-from .aliases import unused_alias
+from .aliases import propose_alias
 from .keyfiles import MIN_RSA_BITS, KeyFileError, check_pair, key_type_name, spki_sha256
 from .models import KeystoreEntry, certificate_fingerprint
 from .sealing import open_private_key, store_private_key, tenant_data_key
@@ -31,15 +32,17 @@ class ImportFileError(ValueError):
 
 @dataclass
 class ImportReport:
+    """What a restore did. Names read from the file are written with ``visible``: a friendlyName is anyone's text."""
+
     imported: list[str] = field(default_factory=list)  # aliases as stored
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (alias in the file, reason)
-    renamed: list[tuple[str, str]] = field(default_factory=list)  # (alias in the file, alias as stored)
+    renamed: list[tuple[str, str, str]] = field(default_factory=list)  # (alias in the file, alias as stored, why)
 
     @property
     def summary(self) -> str:
         parts = [f"Imported {len(self.imported)} {'key' if len(self.imported) == 1 else 'keys'}"]
         if self.renamed:
-            parts.append(f"{len(self.renamed)} under a new alias because the alias was taken or not allowed")
+            parts.append(f"{len(self.renamed)} under a new alias (each one's reason is listed)")
         if self.skipped:
             parts.append(f"skipped {len(self.skipped)}")
         return "; ".join(parts) + "."
@@ -121,9 +124,9 @@ def import_pkcs12(
     """Restore every key of a PKCS#12 file with its certificate, in one transaction.
 
     Entries whose certificate is already in the tenant's keystore are skipped; an alias the alias rule refuses is made
-    to fit it, and one already in use gets a numbered one. ``on_entry`` is called with each stored entry (the
-    certificates app records its certificate); if it raises, nothing is imported and its exception propagates. A file
-    that cannot be read raises ``ImportFileError`` with a message for the user.
+    to fit it, and one already in use gets a numbered one, each with its reason in the report. ``on_entry`` is called
+    with each stored entry (the certificates app records its certificate); if it raises, nothing is imported and its
+    exception propagates. A file that cannot be read raises ``ImportFileError`` with a message for the user.
     """
     if not password:
         raise ImportFileError("Enter the keystore password.")
@@ -137,7 +140,7 @@ def import_pkcs12(
         for key in contents.keys:
             reason = _unusable(key)
             if reason:
-                report.skipped.append((key.alias, reason))
+                report.skipped.append((visible(key.alias), reason))
                 continue
             assert key.certificate_der is not None and isinstance(key.private_key, rsa.RSAPrivateKey)
             fingerprint = certificate_fingerprint(key.certificate_der)
@@ -145,19 +148,19 @@ def import_pkcs12(
                 fingerprint in seen
                 or KeystoreEntry.objects.of_tenant(tenant).with_certificate(key.certificate_der).exists()
             ):
-                report.skipped.append((key.alias, "already in the keystore"))
+                report.skipped.append((visible(key.alias), "already in the keystore"))
                 continue
             seen.add(fingerprint)
-            alias = unused_alias(tenant, key.alias)
+            proposed = propose_alias(tenant, key.alias)
             entry = store_private_key(
-                tenant, alias=alias, certificate_der=key.certificate_der, private_key=key.private_key
+                tenant, alias=proposed.alias, certificate_der=key.certificate_der, private_key=key.private_key
             )
             on_entry(entry)
-            report.imported.append(alias)
-            if alias != key.alias:
-                report.renamed.append((key.alias, alias))
+            report.imported.append(proposed.alias)
+            if proposed.reasons:
+                report.renamed.append((visible(key.alias), proposed.alias, "; ".join(proposed.reasons)))
         for name, _ in contents.certificates_without_key:
-            report.skipped.append((name, "certificate without a private key (a CA or chain certificate?)"))
+            report.skipped.append((visible(name), "certificate without a private key (a CA or chain certificate?)"))
         if report.imported:
             record(
                 "keystore-imported",
@@ -165,8 +168,8 @@ def import_pkcs12(
                 tenant=tenant,
                 details={
                     "imported": report.imported,
-                    "renamed": [list(pair) for pair in report.renamed],
-                    "skipped": [list(pair) for pair in report.skipped],
+                    "renamed": [list(item) for item in report.renamed],
+                    "skipped": [list(item) for item in report.skipped],
                 },
             )
     return report

@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from portal.accounts.access import Cap, scoped_get, tenant_view
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
+from portal.web.text import visible
 
 from . import reauth
 from .api import KeystoreError
@@ -52,7 +53,8 @@ def _rows(tenant: Tenant) -> list[EntryRow]:
             EntryRow(
                 id=entry.id,
                 alias=entry.alias,
-                subject_name=str(names[0].value) if names else certificate.subject.rfc4514_string(),
+                # Read from the certificate itself: its names may hold control and text-direction characters.
+                subject_name=visible(str(names[0].value) if names else certificate.subject.rfc4514_string()),
                 serial_number=format(certificate.serial_number, "X"),
                 not_valid_after=certificate.not_valid_after_utc,
                 expired=certificate.not_valid_after_utc < now,

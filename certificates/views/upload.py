@@ -72,7 +72,9 @@ def _preview(tenant: Tenant, form: UploadForm) -> UploadPreview:
     certificate, key, problems = _read_inputs(form)
     password = form.cleaned_data.get("key_password") or None
     result = previews.preview_upload(tenant, certificate_data=certificate, key_data=key, password=password)
-    return UploadPreview(result.parsed, result.checked, result.key, result.alias, tuple(problems) + result.problems)
+    return UploadPreview(
+        result.parsed, result.checked, result.key, result.alias, tuple(problems) + result.problems, result.alias_note
+    )
 
 
 FIELDS = ("certificate_file", "key_file", "key_password", "alias")
@@ -103,7 +105,14 @@ def _page(request: HttpRequest, tenant: Tenant, form: UploadForm, preview: Uploa
     return render(
         request,
         "certificates/upload.html",
-        {"tenant": tenant, "form": shown, "preview": preview, "errors": errors, "carried": carried},
+        {
+            "tenant": tenant,
+            "form": shown,
+            "preview": preview,
+            "errors": errors,
+            "carried": carried,
+            "alias_note": preview.alias_note if not typed_alias or typed_alias == preview.alias else "",
+        },
     )
 
 
@@ -158,8 +167,14 @@ def _failed(
             parsed = uploads.parse_recording_certificate(certificate)
         except UploadInvalid:
             parsed = None
-    alias = uploads.propose_alias(tenant, parsed) if parsed is not None else ""
-    return _page(request, tenant, form, UploadPreview(parsed=parsed, alias=alias, problems=tuple(problems)))
+    proposed = uploads.propose_alias(tenant, parsed) if parsed is not None else None
+    preview = UploadPreview(
+        parsed=parsed,
+        alias=proposed.alias if proposed else "",
+        problems=tuple(problems),
+        alias_note=proposed.note if proposed else "",
+    )
+    return _page(request, tenant, form, preview)
 
 
 @sensitive_post_parameters("key_password")

@@ -1,7 +1,6 @@
 """Describe a loaded certificate in the words the UI shows: names, keys, extensions and hex, spelt as openssl
 spells them so an administrator can compare the page with `openssl x509 -text`."""
 
-import re
 from collections.abc import Iterable
 
 from cryptography import x509
@@ -14,6 +13,8 @@ from cryptography.x509.oid import (
     NameOID,
     SignatureAlgorithmOID,
 )
+
+from portal.web.text import visible
 
 _SIGNATURE_NAMES = {
     SignatureAlgorithmOID.RSA_WITH_MD5: "md5WithRSAEncryption",
@@ -51,7 +52,6 @@ _DN_NAMES = {
     NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier",
     NameOID.UNSTRUCTURED_NAME: "unstructuredName",
 }
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _EXTENSION_NAMES = {
     ExtensionOID.BASIC_CONSTRAINTS: "Basic Constraints",
     ExtensionOID.KEY_USAGE: "Key Usage",
@@ -119,8 +119,9 @@ def dn(name: x509.Name) -> str:
 
 
 def escape_controls(text: str) -> str:
-    # As openssl's esc_ctrl does; keeps line breaks and terminal escapes out of pages and logs.
-    return _CONTROL_CHARS.sub(lambda match: f"\\{ord(match.group()):02X}", text)
+    """Control and text-direction characters written as openssl's escapes ("\\0A", "\\U202E"): every name the parser
+    hands out passes here, so what is stored, shown, exported and mailed reads as the certificate spells it."""
+    return visible(text)
 
 
 def colon_hex(data: bytes) -> str:

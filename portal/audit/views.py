@@ -21,6 +21,7 @@ from portal.accounts.access import Cap, check, tenant_choices, tenant_view, user
 from portal.accounts.models import Tenant
 from portal.web.export import csv_response, filter_errors_response
 from portal.web.paging import KeysFirstPaginator, KnownCountPaginator
+from portal.web.text import visible
 
 from .forms import AuditFilterForm
 from .models import AuditEntry, AuditHead, action_names
@@ -37,11 +38,13 @@ def _form(request: HttpRequest, tenant: Tenant | None) -> AuditFilterForm:
 
 
 def describe_details(details: Any) -> str:
+    """The details in one line. Entries are never rewritten, and some hold text typed or read from files before
+    such text was checked, so control and direction characters are escaped here, as they are shown."""
     if not details:
         return ""
     if isinstance(details, dict):
-        return "; ".join(f"{key}: {_plain(value)}" for key, value in details.items())
-    return _plain(details)
+        return visible("; ".join(f"{key}: {_plain(value)}" for key, value in details.items()))
+    return visible(_plain(details))
 
 
 def _plain(value: Any) -> str:
@@ -80,7 +83,7 @@ def _rows_shown(entries: Iterable[dict[str, Any]]) -> list[Row]:
                 actor_username=entry["actor_username"],
                 tenant_slug=entry["tenant_slug"],
                 action=entry["action"],
-                object_text=f"{entry['object_type']}: {entry['object_repr']}" if entry["object_type"] else "",
+                object_text=visible(f"{entry['object_type']}: {entry['object_repr']}") if entry["object_type"] else "",
                 details_text=describe_details(entry["details"]),
                 ip=entry["ip"],
             )

@@ -15,6 +15,11 @@
   const fields = ["subject_name", "serial_number", "subject_dn", "issuer_dn"];
   // The alias follows the chosen certificate until the user types one of their own.
   let proposed = aliasInput.dataset.proposed || "";
+  // Why the proposed alias is not the certificate's name; it says nothing of an alias the user types.
+  const aliasNote = document.getElementById("alias-note");
+  aliasInput.addEventListener("input", () => {
+    aliasNote.textContent = aliasInput.value === proposed ? aliasNote.textContent : "";
+  });
   let latest = 0;
 
   function setText(id, text) {
@@ -54,6 +59,7 @@
       warning.hidden = !(certificate && certificate.warning);
       if (result.alias && (aliasInput.value === "" || aliasInput.value === proposed)) {
         aliasInput.value = result.alias;
+        aliasNote.textContent = result.alias_note || "";
       }
       proposed = result.alias || proposed;
       showError("certificate_file", errors.certificate_file);

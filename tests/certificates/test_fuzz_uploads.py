@@ -66,7 +66,7 @@ def test_uploads_never_cause_a_server_error(world, client_for, cert, key, passwo
     data = upload_data(cert, key, password=password, alias=alias, certificate_pem=carried)
     answer = client.post(reverse("certificate-preview", args=["acme"]), data, headers={"Accept": "application/json"})
     assert answer.status_code == 200
-    assert set(answer.json()) == {"certificate", "key_details", "alias", "errors"}
+    assert set(answer.json()) == {"certificate", "key_details", "alias", "alias_note", "errors"}
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -3,7 +3,8 @@
 import pytest
 
 from keystore import pfx
-from keystore.api import AliasError, check_alias, store_private_key, unused_alias
+from keystore.aliases import CHANGED_CHARACTERS, CHANGED_CONTROLS, CHANGED_EMPTY, CHANGED_SHORTENED
+from keystore.api import AliasError, check_alias, propose_alias, store_private_key, unused_alias
 from keystore.backup import import_pkcs12
 from keystore.models import KeystoreEntry
 from portal.audit.log import COMMAND
@@ -51,6 +52,34 @@ def test_restored_alias_outside_the_rule_is_made_to_fit_and_reported(world):
     key = rsa_key(0)
     data = pfx.build_pfx([pfx.PfxEntry("ops:main (2024)", der(certificate(key)), key)], PASSWORD)
     report = import_pkcs12(world.acme, data, PASSWORD, on_entry=lambda entry: None, by=COMMAND)
-    assert report.renamed == [("ops:main (2024)", "ops-main -2024")]
-    assert "1 under a new alias because the alias was taken or not allowed" in report.summary
+    assert report.renamed == [("ops:main (2024)", "ops-main -2024", CHANGED_CHARACTERS)]
+    assert "1 under a new alias" in report.summary
     assert list(KeystoreEntry.objects.values_list("alias", flat=True)) == ["ops-main -2024"]
+
+
+@pytest.mark.parametrize(
+    ("wanted", "alias", "reasons"),
+    [
+        ("voice", "voice", ()),
+        ("  voice  ", "voice", ()),
+        ("voice\n[x]", "voice-x", (CHANGED_CONTROLS, CHANGED_CHARACTERS)),
+        ("voice\u202e", "voice", (CHANGED_CONTROLS,)),
+        ("ops:main", "ops-main", (CHANGED_CHARACTERS,)),
+        ("a" * 65, "a" * 64, (CHANGED_SHORTENED,)),
+        ("\u2066\u2069", "certificate", (CHANGED_CONTROLS, CHANGED_EMPTY)),
+    ],
+)
+def test_a_proposed_alias_names_each_rule_that_changed_it(world, wanted, alias, reasons):
+    proposed = propose_alias(world.acme, wanted)
+    assert (proposed.alias, proposed.reasons) == (alias, reasons)
+    assert proposed.note == (f"Changed: {'; '.join(reasons)}." if reasons else "")
+    check_alias(world.acme, proposed.alias)  # what it proposes, the rule accepts
+
+
+def test_a_proposed_alias_says_taken_only_when_it_was(world):
+    store(world.acme, "voice", 0)
+    taken = propose_alias(world.acme, "VOICE")
+    assert taken.alias == "VOICE-2"
+    assert taken.reasons == ("'VOICE' is already taken in this keystore (aliases ignore case), so it was numbered",)
+    long = propose_alias(world.acme, "v" * 80)
+    assert long.reasons == (CHANGED_SHORTENED,)

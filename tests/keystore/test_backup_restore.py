@@ -69,7 +69,13 @@ def test_restore_skips_keys_already_present_and_renames_alias_clashes(world):
     key = rsa_key(2)
     clash = pfx.build_pfx([pfx.PfxEntry("Renamed", der(certificate(key, "Other")), key)], PASSWORD)
     report = import_pkcs12(world.globex, clash, PASSWORD, on_entry=lambda e: None, by=COMMAND)
-    assert report.imported == ["Renamed-2"] and report.renamed == [("Renamed", "Renamed-2")]
+    assert report.imported == ["Renamed-2"] and report.renamed == [
+        (
+            "Renamed",
+            "Renamed-2",
+            "'Renamed' is already taken in this keystore (aliases ignore case), so it was numbered",
+        )
+    ]
     assert "1 under a new alias" in report.summary
     assert set(KeystoreEntry.objects.filter(tenant=world.globex).values_list("alias", flat=True)) == {
         "renamed",

@@ -75,6 +75,8 @@ class Command(BaseCommand):
             raise CommandError(
                 "\n".join(f"{FIELD_NAMES.get(p.field, p.field)}: {p.message}" for p in invalid.problems)
             ) from None
+        if validated.alias_note:
+            self.stdout.write(f"Alias:         {validated.alias} ({validated.alias_note})")
         for warning in validated.warnings:
             self.stderr.write(self.style.WARNING(warning))
         self.stdout.write(self.style.SUCCESS(f"Imported '{certificate.alias}' into tenant {tenant.slug}."))
