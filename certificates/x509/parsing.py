@@ -4,8 +4,9 @@ Plain functions over ``cryptography``, no Django. The contract: any input bytes 
 ``ParsedCertificate`` or a ``CertificateError`` whose message says, in one sentence, what the file is instead.
 Nothing technical (ASN.1 offsets, library messages) ever reaches that message.
 
-Sniffing DER shapes lives in ``der``, the wording of names, keys and extensions in ``words`` and reading fields
-despite hostile input in ``reading``; whether a certificate is trusted is ``chain``'s business.
+Sniffing DER shapes lives in ``der``, the wording of names, keys and extensions in ``words``, reading fields despite
+hostile input in ``reading`` and the rules a new certificate must meet in ``acceptance``; whether a certificate is
+trusted is ``chain``'s business.
 """
 
 import base64
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID, PublicKeyAlgorithmOID
 
+from .acceptance import check_critical_extensions, check_validity_order, exponent_problem
 from .der import looks_like_pkcs7, looks_like_pkcs12, rsa_numbers, serial_content, split_der
 from .reading import CertificateError, read_extensions, read_field
 from .words import (
@@ -128,8 +130,9 @@ def parse_certificate(
 
     The key must be RSA, of at least ``min_rsa_bits`` when given. Raises ``CertificateError`` for anything else.
     The minimum is the keystore's rule, which this pure module cannot import: the callers that accept a new
-    certificate pass it; reading one accepted before leaves it out, so stored certificates keep opening if the
-    minimum is ever raised.
+    certificate pass it, and with it ``acceptance``'s rules apply (dates in order, no critical extension Java does
+    not recognise, an RSA exponent of at least 65537). Reading one accepted before leaves it out, so stored
+    certificates keep opening if a rule is ever tightened.
     """
     return _describe(_load(data, max_bytes), min_rsa_bits)
 
@@ -289,11 +292,15 @@ def _is_private_key(data: bytes) -> bool:
 
 def _describe(cert: x509.Certificate, min_rsa_bits: int | None) -> ParsedCertificate:
     """Every field through ``read_field``: cryptography reads most of them only now, and may fail on each."""
+    accepting = min_rsa_bits is not None
     der = cert.public_bytes(serialization.Encoding.DER)
     key = _check_key(cert, der, min_rsa_bits)
     extensions = read_extensions(cert)
     not_before = read_field("validity dates", lambda: cert.not_valid_before_utc)
     not_after = read_field("validity dates", lambda: cert.not_valid_after_utc)
+    if accepting:
+        check_validity_order(not_before, not_after)
+        check_critical_extensions(extensions)
     subject, issuer = read_field("subject", lambda: cert.subject), read_field("issuer", lambda: cert.issuer)
     common_names = read_field("subject", lambda: [a.value for a in subject.get_attributes_for_oid(NameOID.COMMON_NAME)])
     common_name = next((value for value in common_names if isinstance(value, str)), "")
@@ -326,10 +333,11 @@ def _check_key(cert: x509.Certificate, der: bytes, min_rsa_bits: int | None) -> 
         key = read_field("public key", cert.public_key)
     except CertificateError as error:
         if algorithm == _RSA_ENCRYPTION:
-            # cryptography refuses some RSA numbers outright (an even exponent): say so, not "unsupported type".
-            if rsa_numbers(der) is None:
+            # cryptography refuses some RSA numbers outright (an even exponent): say which, from the DER itself.
+            numbers = rsa_numbers(der)
+            if numbers is None:
                 raise
-            raise CertificateError(MSG_BAD_RSA_KEY) from error
+            raise CertificateError(exponent_problem(numbers[1]) or MSG_BAD_RSA_KEY) from error
         words = f"of an unsupported type ({algorithm.dotted_string})"
         raise CertificateError(_wrong_key(words, min_rsa_bits)) from error
     if not isinstance(key, rsa.RSAPublicKey):
@@ -337,10 +345,15 @@ def _check_key(cert: x509.Certificate, der: bytes, min_rsa_bits: int | None) -> 
     if algorithm == PublicKeyAlgorithmOID.RSASSA_PSS:
         # An RSA-PSS key is restricted to signing; recordings are encrypted to this key.
         raise CertificateError(_wrong_key("RSA-PSS, which may only sign", min_rsa_bits))
-    if min_rsa_bits is not None and key.key_size < min_rsa_bits:
+    if min_rsa_bits is None:
+        return key
+    if key.key_size < min_rsa_bits:
         raise CertificateError(
             f"The certificate's RSA key is {key.key_size} bits; at least {min_rsa_bits} are required."
         )
+    problem = exponent_problem(key.public_numbers().e)
+    if problem:
+        raise CertificateError(problem)
     return key
 
 

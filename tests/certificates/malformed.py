@@ -322,6 +322,7 @@ NAMED: dict[str, Edit] = {
     "february-30": _times(_utc("250230000000Z"), _utc("350101000000Z")),
     "time-with-letters": _times(_utc("25o101000000Z"), _utc("350101000000Z")),
     "time-as-integer": _times(de.integer(20250101), _utc("350101000000Z")),
+    "validity-reversed": _times(_utc("350101000000Z"), _utc("250101000000Z")),
     # Signature algorithms
     "unknown-signature-algorithm": _signature_algorithms("1.2.3.4.5", "1.2.3.4.5"),
     "inner-outer-signature-mismatch": _signature_algorithms(SHA256_WITH_RSA, SHA384_WITH_RSA),

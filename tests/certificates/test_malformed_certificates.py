@@ -76,7 +76,7 @@ def _unreadable(field: str) -> str:
         ("utc-time-without-z", parsing.MSG_DAMAGED),
         ("version-4", parsing.MSG_DAMAGED),
         ("serial-negative", parsing.MSG_BAD_SERIAL),
-        ("rsa-exponent-zero", parsing.MSG_BAD_RSA_KEY),
+        ("rsa-exponent-zero", "The certificate's RSA public exponent is 0; at least 65537 is required."),
         ("rsa-modulus-negative", parsing.MSG_BAD_RSA_KEY),
         ("public-key-garbage", _unreadable("public key")),
         (
