@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtensionOID
 
 from .reading import CertificateError
-from .words import extension_label
+from .words import extension_label, signature_algorithm_name
 
 # 65537 is what every current tool generates; smaller exponents (3, 17) made RSA padding attacks practical and
 # are refused by NIST SP 800-56B and by many clients.
@@ -36,6 +36,34 @@ RECOGNISED_CRITICAL_EXTENSIONS = frozenset(
         ExtensionOID.INHIBIT_ANY_POLICY,
     }
 )
+
+
+def check_java_loads(
+    version: x509.Version,
+    extensions: x509.Extensions,
+    issuer: x509.Name,
+    inner: str | None,
+    outer: x509.ObjectIdentifier,
+) -> None:
+    """What Java's certificate parser refuses although cryptography reads it: the certificate would not even load on
+    the Recording Crypto Server. ``inner`` and ``outer`` are the signature algorithms inside and outside the signed
+    part."""
+    if version == x509.Version.v1 and len(extensions):
+        raise CertificateError(
+            "The certificate is version 1 but has extensions, which only version 3 allows, and Java refuses it. "
+            "Create a new certificate."
+        )
+    if not issuer.rdns:
+        raise CertificateError(
+            "The certificate's issuer is empty; X.509 requires one, and Java refuses a certificate without it. "
+            "Create a new certificate."
+        )
+    if inner is not None and inner != outer.dotted_string:
+        names = signature_algorithm_name(x509.ObjectIdentifier(inner)), signature_algorithm_name(outer)
+        raise CertificateError(
+            f"The certificate names two signature algorithms, {names[0]} in its signed part and {names[1]} outside "
+            "it; X.509 requires the same one, and Java refuses such a certificate. Create a new certificate."
+        )
 
 
 def check_validity_order(not_before: datetime, not_after: datetime) -> None:

@@ -145,23 +145,35 @@ def with_extensions(before: bytes, extensions: list[bytes], after: bytes) -> byt
     return _tlv(0x30, tbs + after)
 
 
-def extension_oid(extension: bytes) -> str | None:
-    """The dotted OID an Extension element starts with, if it does."""
-    outer = header(extension, 0)
-    oid = header(extension, outer[1]) if outer and outer[0] == 0x30 else None
+def leading_oid(element: bytes) -> str | None:
+    """The dotted OID a SEQUENCE starts with (an Extension, an AlgorithmIdentifier), if it does."""
+    outer = header(element, 0)
+    oid = header(element, outer[1]) if outer and outer[0] == 0x30 else None
     # Longer than any real OID: not decoded, as its arcs would be ever larger numbers.
-    if not oid or oid[0] != 0x06 or not 0 < oid[2] - oid[1] <= _MAX_OID_OCTETS or oid[2] > len(extension):
+    if not oid or oid[0] != 0x06 or not 0 < oid[2] - oid[1] <= _MAX_OID_OCTETS or oid[2] > len(element):
         return None
     arcs, value = [], 0
-    for octet in extension[oid[1] : oid[2]]:
+    content = element[oid[1] : oid[2]]
+    if content[-1] & 0x80:
+        return None  # the last arc is unfinished
+    for octet in content:
         value = (value << 7) | (octet & 0x7F)
         if not octet & 0x80:
             arcs.append(value)
             value = 0
-    if value or not arcs:
-        return None  # the last arc is unfinished
     first = min(arcs[0] // 40, 2)
     return ".".join(map(str, [first, arcs[0] - 40 * first, *arcs[1:]]))
+
+
+def inner_signature_oid(certificate: bytes) -> str | None:
+    """The signature algorithm the TBSCertificate names (the signed copy of the one outside it)."""
+    parts = _certificate_parts(certificate)
+    fields = parts[2] if parts else []
+    fields = fields[1:] if fields and fields[0][1][0] == 0xA0 else fields  # the optional version
+    if len(fields) < 2:
+        return None
+    position, (_, _, end) = fields[1]
+    return leading_oid(certificate[position:end])
 
 
 def _tlv(tag: int, content: bytes) -> bytes:

@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID, PublicKeyAlgorithmOID
 
-from .acceptance import check_critical_extensions, check_validity_order, exponent_problem
-from .der import looks_like_pkcs7, looks_like_pkcs12, rsa_numbers, serial_content, split_der
+from .acceptance import check_critical_extensions, check_java_loads, check_validity_order, exponent_problem
+from .der import inner_signature_oid, looks_like_pkcs7, looks_like_pkcs12, rsa_numbers, serial_content, split_der
 from .reading import CertificateError, read_extensions, read_field
 from .words import (
     colon_hex,
@@ -130,9 +130,9 @@ def parse_certificate(
 
     The key must be RSA, of at least ``min_rsa_bits`` when given. Raises ``CertificateError`` for anything else.
     The minimum is the keystore's rule, which this pure module cannot import: the callers that accept a new
-    certificate pass it, and with it ``acceptance``'s rules apply (dates in order, no critical extension Java does
-    not recognise, an RSA exponent of at least 65537). Reading one accepted before leaves it out, so stored
-    certificates keep opening if a rule is ever tightened.
+    certificate pass it, and with it ``acceptance``'s rules apply (what Java refuses to load, dates in order, no
+    critical extension Java does not recognise, an RSA exponent of at least 65537). Reading one accepted before
+    leaves it out, so stored certificates keep opening if a rule is ever tightened.
     """
     return _describe(_load(data, max_bytes), min_rsa_bits)
 
@@ -298,14 +298,16 @@ def _describe(cert: x509.Certificate, min_rsa_bits: int | None) -> ParsedCertifi
     extensions = read_extensions(cert)
     not_before = read_field("validity dates", lambda: cert.not_valid_before_utc)
     not_after = read_field("validity dates", lambda: cert.not_valid_after_utc)
+    subject, issuer = read_field("subject", lambda: cert.subject), read_field("issuer", lambda: cert.issuer)
+    signature_oid = read_field("signature algorithm", lambda: cert.signature_algorithm_oid)
     if accepting:
+        version = read_field("version", lambda: cert.version)
+        check_java_loads(version, extensions, issuer, inner_signature_oid(der), signature_oid)
         check_validity_order(not_before, not_after)
         check_critical_extensions(extensions)
-    subject, issuer = read_field("subject", lambda: cert.subject), read_field("issuer", lambda: cert.issuer)
     common_names = read_field("subject", lambda: [a.value for a in subject.get_attributes_for_oid(NameOID.COMMON_NAME)])
     common_name = next((value for value in common_names if isinstance(value, str)), "")
     subject_dn = read_field("subject", lambda: dn(subject))
-    signature_oid = read_field("signature algorithm", lambda: cert.signature_algorithm_oid)
     serial_number = read_field("serial number", lambda: cert.serial_number)
     return ParsedCertificate(
         der=der,

@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from .der import extension_oid, extensions_apart, with_extensions
+from .der import extensions_apart, leading_oid, with_extensions
 from .words import extension_label
 
 T = TypeVar("T")
@@ -91,7 +91,7 @@ def _malformed_extension(der: bytes) -> x509.ObjectIdentifier | None:
     before, extensions, after = parts
     for extension in extensions[:_MAX_EXTENSIONS_SEARCHED]:
         if not _extensions_readable(with_extensions(before, [extension], after)):
-            return _oid(extension_oid(extension))
+            return _oid(leading_oid(extension))
     return None
 
 

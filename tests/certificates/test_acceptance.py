@@ -1,6 +1,7 @@
-"""Certificates that read but must be refused: validity reversed, a critical extension the Recording Crypto Server
-(Java) does not recognise, an RSA public exponent below 65537. Each has its message wherever a certificate comes in
-(upload panel, JSON preview, import_certificate, root CA upload, restore); stored ones still open."""
+"""Certificates that read but must be refused: what Java will not load, validity reversed, a critical extension the
+Recording Crypto Server (Java) does not recognise, an RSA public exponent below 65537. Each has its message wherever
+a certificate comes in (upload panel, JSON preview, import_certificate, root CA upload, restore); stored ones still
+open."""
 
 import shutil
 import subprocess
@@ -44,6 +45,54 @@ def _reversed(cert: x509.Certificate, key: rsa.RSAPrivateKey, *, by_a_second: bo
     else:
         validity.children.reverse()
     return x509.load_der_x509_certificate(edited.der(key))
+
+
+def _edited(der: bytes, key: rsa.RSAPrivateKey, edit: Callable[[de.Certificate], None]) -> bytes:
+    """``der`` changed by ``edit`` and signed again by ``key``."""
+    edited = de.Certificate.of(der)
+    edit(edited)
+    return edited.der(key)
+
+
+def _without_version(c: de.Certificate) -> None:
+    del c.fields[de.VERSION]  # a v1 certificate, keeping its extensions
+
+
+def _empty_issuer(c: de.Certificate) -> None:
+    c.fields[de.ISSUER] = de.seq()
+
+
+def _outer_algorithm(dotted: str) -> Callable[[de.Certificate], None]:
+    def edit(c: de.Certificate) -> None:
+        assert c.tree.children is not None
+        c.tree.children[1] = de.seq(de.oid(dotted), de.Tlv(de.NULL))
+
+    return edit
+
+
+SHA384_WITH_RSA, SHA1_WITH_RSA = "1.2.840.113549.1.1.12", "1.2.840.113549.1.1.5"
+# Certificates cryptography reads and Java's CertificateFactory refuses to load.
+JAVA_WILL_NOT_LOAD: dict[str, Callable[[de.Certificate], None]] = {
+    "version-1-with-extensions": _without_version,
+    "empty-issuer": _empty_issuer,
+    "signature-algorithms-differ-sha384": _outer_algorithm(SHA384_WITH_RSA),
+    "signature-algorithms-differ-sha1": _outer_algorithm(SHA1_WITH_RSA),
+}
+V1_WITH_EXTENSIONS = (
+    "The certificate is version 1 but has extensions, which only version 3 allows, and Java refuses it. "
+    "Create a new certificate."
+)
+EMPTY_ISSUER = (
+    "The certificate's issuer is empty; X.509 requires one, and Java refuses a certificate without it. "
+    "Create a new certificate."
+)
+
+
+def _differ(outer: str) -> str:
+    return (
+        f"The certificate names two signature algorithms, sha256WithRSAEncryption in its signed part and {outer} "
+        "outside it; X.509 requires the same one, and Java refuses such a certificate. Create a new certificate."
+    )
 
 
 def _with_exponent(exponent: int) -> bytes:
@@ -166,19 +215,54 @@ def test_the_rules_apply_to_new_certificates_only() -> None:
         assert parse_certificate(data).subject_name == "Genesys Recording"
 
 
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: _edited(*_self_signed_with_extension(), _without_version), V1_WITH_EXTENSIONS),
+        (
+            lambda: _edited(pki.der(pki.issue(*pki.make_ca())[0]), pki.make_ca()[1], _without_version),
+            V1_WITH_EXTENSIONS,
+        ),
+        (lambda: _edited(*_self_signed(), _empty_issuer), EMPTY_ISSUER),
+        (lambda: _edited(pki.der(pki.issue(*pki.make_ca())[0]), pki.make_ca()[1], _empty_issuer), EMPTY_ISSUER),
+        (lambda: _edited(*_self_signed(), _outer_algorithm(SHA384_WITH_RSA)), _differ("sha384WithRSAEncryption")),
+        (lambda: _edited(*_self_signed(), _outer_algorithm(SHA1_WITH_RSA)), _differ("sha1WithRSAEncryption")),
+    ],
+    ids=["v1-self-signed", "v1-issued", "empty-issuer-self-signed", "empty-issuer-issued", "sha384", "sha1"],
+)
+def test_what_java_will_not_load_is_refused(make: Callable[[], bytes], message: str) -> None:
+    assert rejected(make()) == message
+    assert parse_certificate(make()).subject_name == "Genesys Recording"  # stored before the rule: still opens
+
+
+def _self_signed() -> tuple[bytes, rsa.RSAPrivateKey]:
+    cert, key = pki.make_self_signed()
+    return pki.der(cert), key
+
+
+def _self_signed_with_extension() -> tuple[bytes, rsa.RSAPrivateKey]:
+    cert, key = pki.make_self_signed(
+        extensions=[(x509.SubjectKeyIdentifier.from_public_key(pki.make_key().public_key()), False)]
+    )
+    return pki.der(cert), key
+
+
 # --- Where the user is -------------------------------------------------------------------------------------------
 
 
 @cache
 def refused_pairs() -> list[tuple[x509.Certificate, rsa.RSAPrivateKey, str]]:
-    """One certificate per rule, each with its own key (so Save gets past the key check) and its message."""
+    """One certificate per kind of rule, each with its own key (so Save gets past the key check) and its message."""
     cert, key = pki.make_self_signed()
     reversed_cert = _reversed(cert, key)
     critical, critical_key = pki.make_self_signed(
         pki.make_key(2048, 4), extensions=[(x509.UnrecognizedExtension(PRIVATE, b"\x05\x00"), True)]
     )
     small, small_key = pki.make_self_signed(exponent_3_key())
+    differ_key = pki.make_key(2048, 5)
+    differ_der = _edited(pki.der(pki.make_self_signed(differ_key)[0]), differ_key, _outer_algorithm(SHA384_WITH_RSA))
     return [
+        (x509.load_der_x509_certificate(differ_der), differ_key, _differ("sha384WithRSAEncryption")),
         (reversed_cert, key, _reversed_message(reversed_cert)),
         (critical, critical_key, CRITICAL.format(labels="1.3.6.1.4.1.99999.7")),
         (small, small_key, "The certificate's RSA public exponent is 3; at least 65537 is required."),
@@ -231,8 +315,10 @@ def test_root_ca_upload_shows_the_refusal(world, client_for) -> None:
         ],
     )
     small_ca, _ = pki.make_ca(key=exponent_3_key())
+    no_issuer = x509.load_der_x509_certificate(_edited(pki.der(ca), ca_key, _empty_issuer))
     client = client_for(world.alice)
     for cert, message in (
+        (no_issuer, EMPTY_ISSUER),
         (reversed_ca, _reversed_message(reversed_ca)),
         (critical_ca, CRITICAL.format(labels="1.3.6.1.4.1.99999.7")),
         (small_ca, "The certificate's RSA public exponent is 3; at least 65537 is required."),
@@ -257,11 +343,11 @@ public class PkixCheck {
         PKIXParameters parameters = new PKIXParameters(Set.of(new TrustAnchor(root, null)));
         parameters.setRevocationEnabled(false);
         for (int i = 1; i < args.length; i++) {
-            X509Certificate leaf = (X509Certificate) factory.generateCertificate(new FileInputStream(args[i]));
             try {
+                X509Certificate leaf = (X509Certificate) factory.generateCertificate(new FileInputStream(args[i]));
                 CertPathValidator.getInstance("PKIX").validate(factory.generateCertPath(List.of(leaf)), parameters);
                 System.out.println("accepted");
-            } catch (CertPathValidatorException e) {
+            } catch (CertificateException | CertPathValidatorException e) {
                 System.out.println("refused: " + e.getMessage());
             }
         }
@@ -301,19 +387,26 @@ def _critical_extensions(key: rsa.RSAPrivateKey, ca_key: rsa.RSAPrivateKey) -> d
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="needs Java")
-def test_java_refuses_exactly_the_critical_extensions_the_portal_refuses(tmp_path: Path) -> None:
+def test_java_refuses_exactly_what_the_portal_refuses(tmp_path: Path) -> None:
+    """Each extension marked critical on a certificate issued by a root CA, and the certificates Java will not even
+    load: Java's PKIX validation and the portal give the same verdict on each."""
     ca, ca_key = pki.make_ca()
     key = pki.make_key(2048, 2)
     (tmp_path / "root.der").write_bytes(pki.der(ca))
     (tmp_path / "PkixCheck.java").write_text(PKIX_CHECK)
-    portal, paths = {}, []
     basic = (x509.BasicConstraints(ca=False, path_length=None), False)
-    for name, value in _critical_extensions(key, ca_key).items():
-        leaf, _ = pki.issue(ca, ca_key, key=key, extensions=[basic, (value, True)])
+    leaves = {
+        name: pki.der(pki.issue(ca, ca_key, key=key, extensions=[basic, (value, True)])[0])
+        for name, value in _critical_extensions(key, ca_key).items()
+    }
+    issued = pki.der(pki.issue(ca, ca_key, key=key)[0])
+    leaves |= {name: _edited(issued, ca_key, edit) for name, edit in JAVA_WILL_NOT_LOAD.items()}
+    portal, paths = {}, []
+    for name, data in leaves.items():
         paths.append(tmp_path / f"{name}.der")
-        paths[-1].write_bytes(pki.der(leaf))
+        paths[-1].write_bytes(data)
         try:
-            parse_certificate(pki.der(leaf), min_rsa_bits=MIN_RSA_BITS)
+            parse_certificate(data, min_rsa_bits=MIN_RSA_BITS)
             portal[name] = "accepted"
         except CertificateError:
             portal[name] = "refused"
