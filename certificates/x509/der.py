@@ -176,6 +176,23 @@ def inner_signature_oid(certificate: bytes) -> str | None:
     return leading_oid(certificate[position:end])
 
 
+def certificate_apart(certificate: bytes) -> tuple[list[bytes], list[bytes]] | None:
+    """The TBSCertificate's fields and the elements after it (signature algorithm, signature), each as DER:
+    ``certificate_of`` puts them together again."""
+    parts = _certificate_parts(certificate)
+    if parts is None:
+        return None
+    outer, tbs, fields = parts
+    rest = children(certificate, tbs[2], outer[2])
+    if rest is None:
+        return None
+    return [certificate[at:end] for at, (_, _, end) in fields], [certificate[at:end] for at, (_, _, end) in rest]
+
+
+def certificate_of(fields: list[bytes], rest: list[bytes]) -> bytes:
+    return _tlv(0x30, _tlv(0x30, b"".join(fields)) + b"".join(rest))
+
+
 def _tlv(tag: int, content: bytes) -> bytes:
     length = len(content)
     if length < 0x80:

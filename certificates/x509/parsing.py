@@ -26,7 +26,7 @@ from cryptography.x509.oid import NameOID, PublicKeyAlgorithmOID
 
 from .acceptance import check_critical_extensions, check_java_loads, check_validity_order, exponent_problem
 from .der import inner_signature_oid, looks_like_pkcs7, looks_like_pkcs12, rsa_numbers, serial_content, split_der
-from .reading import CertificateError, read_extensions, read_field
+from .reading import CertificateError, damaged_field, read_extensions, read_field, unreadable
 from .words import (
     colon_hex,
     describe_extension,
@@ -264,7 +264,8 @@ def _what_der_is(element: bytes, unknown: str) -> str:
     if _loads(serialization.load_der_public_key, element):
         return MSG_PUBLIC_KEY
     if serial_content(element) is not None:
-        return MSG_DAMAGED
+        field = damaged_field(element)
+        return unreadable(field) if field else MSG_DAMAGED
     return unknown
 
 

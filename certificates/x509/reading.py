@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from .der import extensions_apart, leading_oid, with_extensions
+from .der import certificate_apart, certificate_of, extensions_apart, leading_oid, with_extensions
 from .words import extension_label
 
 T = TypeVar("T")
@@ -29,6 +29,22 @@ LIBRARY_ERRORS = (
 )
 # Looking for the one malformed extension loads the certificate once per extension: a few dozen at most.
 _MAX_EXTENSIONS_SEARCHED = 64
+
+_SHA256_WITH_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")
+# A well-formed stand-in for each field of a certificate, by what the message calls the field: put in place of the
+# field cryptography refuses, it lets the certificate load, which is how ``damaged_field`` tells which one it was.
+_STAND_INS = {
+    "version": bytes.fromhex("a003020102"),
+    "serial number": bytes.fromhex("020101"),
+    "signature algorithm": _SHA256_WITH_RSA,
+    "issuer": bytes.fromhex("3000"),
+    "validity dates": bytes.fromhex("301e") + b"\x17\x0d250101000000Z\x17\x0d350101000000Z",
+    "subject": bytes.fromhex("3000"),
+    "public key": bytes.fromhex("3012300d06092a864886f70d0101010500030100"),
+    "extensions": bytes.fromhex("a3023000"),
+    "signature": bytes.fromhex("030100"),
+}
+_V1_FIELDS = ("serial number", "signature algorithm", "issuer", "validity dates", "subject", "public key")
 
 
 class CertificateError(ValueError):
@@ -81,6 +97,35 @@ def read_extensions(cert: x509.Certificate) -> x509.Extensions:
     raise CertificateError(
         f"The certificate's {extension_label(oid)} extension is malformed; create a new certificate."
     ) from cause
+
+
+def damaged_field(element: bytes) -> str | None:
+    """Which one field of a certificate-shaped element makes cryptography refuse to load it, if one does: each
+    field in turn is replaced by a well-formed stand-in, and the one whose replacement lets it load is named."""
+    parts = certificate_apart(element)
+    if parts is None:
+        return None
+    fields, rest = parts
+    names = ["version", *_V1_FIELDS] if fields[0][:1] == b"\xa0" else list(_V1_FIELDS)
+    if len(fields) == len(names) + 1 and fields[-1][:1] == b"\xa3":
+        names.append("extensions")
+    if len(fields) != len(names) or len(rest) != 2:
+        return None  # fields missing, repeated or out of order: no one field to blame
+    for index, name in enumerate(names):
+        if _loads(certificate_of(fields[:index] + [_STAND_INS[name]] + fields[index + 1 :], rest)):
+            return name
+    for index, name in enumerate(("signature algorithm", "signature")):
+        if _loads(certificate_of(fields, rest[:index] + [_STAND_INS[name]] + rest[index + 1 :])):
+            return name
+    return None
+
+
+def _loads(der: bytes) -> bool:
+    try:
+        read_field("structure", lambda: x509.load_der_x509_certificate(der))
+    except CertificateError:
+        return False
+    return True
 
 
 def _malformed_extension(der: bytes) -> x509.ObjectIdentifier | None:

@@ -234,9 +234,9 @@ def test_malformed_extension_is_refused() -> None:
 
 def test_invalid_version_is_refused() -> None:
     cert, _ = pki.make_self_signed()
-    assert (
-        rejected(pki.replace_once(pki.der(cert), b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x05"))
-        == parsing.MSG_DAMAGED
+    assert rejected(pki.replace_once(pki.der(cert), b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x05")) == (
+        "The certificate's version cannot be read: it is malformed or in an encoding this portal does not support. "
+        "Create a new certificate."
     )
 
 
