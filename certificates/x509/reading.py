@@ -3,7 +3,7 @@ a ``CertificateError`` whose message names the field.
 
 ``cryptography`` checks the outline of a certificate when loading it and reads most fields (names, extensions, the
 key) only when asked, so a certificate that loads may still fail field by field. Every such read goes through
-``read_field``.
+``read_field``; for a certificate that does not load at all, ``damaged_field`` finds which field stops it.
 """
 
 from collections.abc import Callable

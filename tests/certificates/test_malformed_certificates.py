@@ -15,6 +15,7 @@ from tests.factories import errors, post_preview, post_upload
 from . import pki
 from .malformed import corpus, named_cases, rich
 from .parsing_helpers import rejected
+from .test_rootca import add, error_of
 
 LIBRARY_WORDS = re.compile(r"ParseError|asn1|Traceback|location|Duplicate|panic|0x[0-9a-f]", re.IGNORECASE)
 
@@ -137,6 +138,15 @@ def test_preview_and_save_answer_every_malformed_certificate_with_a_message(worl
             assert shown, name
             for message in shown.values():
                 assert_readable(message)
+
+
+def test_root_ca_upload_answers_every_malformed_certificate_with_a_message(world, client_for) -> None:
+    client = client_for(world.alice)
+    for name, data in named_cases().items():
+        response = add(client, data)
+        assert response.status_code in (200, 302), name
+        if response.status_code == 200:
+            assert_readable(error_of(response))
 
 
 def test_a_repeated_extension_no_longer_breaks_the_preview(world, client_for) -> None:
