@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature
 
 from .parsing import CertificateError, ParsedCertificate, parse_root_ca
+from .reading import read_field
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,10 @@ def _signature_problem(
     certificate: x509.Certificate, issuer: x509.Certificate, parsed: ParsedCertificate, whose_key: str
 ) -> str | None:
     try:
-        certificate.verify_directly_issued_by(issuer)
+        read_field("signature", lambda: certificate.verify_directly_issued_by(issuer))
     except InvalidSignature:
         return f"The certificate's signature does not verify with {whose_key}."
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+    except CertificateError:
         return (
             f"The certificate's signature algorithm ({parsed.signature_algorithm}) is not supported, "
             "so its signature cannot be verified."

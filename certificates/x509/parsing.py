@@ -4,8 +4,9 @@ Plain functions over ``cryptography``, no Django. The contract: any input bytes 
 ``ParsedCertificate`` or a ``CertificateError`` whose message says, in one sentence, what the file is instead.
 Nothing technical (ASN.1 offsets, library messages) ever reaches that message.
 
-Sniffing DER shapes lives in ``der`` and the wording of names, keys and extensions in ``words``; whether a
-certificate is trusted is ``chain``'s business.
+Sniffing DER shapes lives in ``der``, the wording of names, keys and extensions in ``words``, reading fields despite
+hostile input in ``reading`` and the rules a new certificate must meet in ``acceptance``; whether a certificate is
+trusted is ``chain``'s business.
 """
 
 import base64
@@ -18,12 +19,14 @@ from datetime import datetime
 from typing import Literal
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID, PublicKeyAlgorithmOID
 
-from .der import looks_like_pkcs7, looks_like_pkcs12, serial_content, split_der
+from .acceptance import check_critical_extensions, check_java_loads, check_validity_order, exponent_problem
+from .der import inner_signature_oid, looks_like_pkcs7, looks_like_pkcs12, rsa_numbers, serial_content, split_der
+from .reading import CertificateError, damaged_field, read_extensions, read_field, unreadable
 from .words import (
     colon_hex,
     describe_extension,
@@ -44,13 +47,6 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BYTES = 256 * 1024
-
-# Everything cryptography raises on hostile input, eagerly or from a lazy property.
-_CRYPTO_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion)
-
-
-class CertificateError(ValueError):
-    """The file cannot be used; ``str(exc)`` is one user-facing sentence."""
 
 
 @dataclass(frozen=True)
@@ -106,8 +102,7 @@ MSG_TRUSTED_CERT = (
 )
 MSG_OTHER_DATA = "The file holds other data besides the certificate; upload the certificate alone."
 MSG_BAD_SERIAL = "The certificate's serial number is zero or negative, which X.509 forbids; create a new certificate."
-MSG_BAD_EXTENSIONS = "The certificate has a malformed or repeated extension; create a new certificate."
-MSG_UNREADABLE = "The certificate uses an encoding this portal cannot read; create a new certificate."
+MSG_BAD_RSA_KEY = "The certificate's RSA public key is invalid: its numbers are out of range. Create a new key."
 
 _CERT_LABELS = frozenset({"CERTIFICATE", "X509 CERTIFICATE"})
 _LABEL_MESSAGES = {
@@ -123,6 +118,7 @@ _LABEL_MESSAGES = {
 _PEM_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,40})-----")
 _SSH_PREFIXES = (b"ssh-", b"ecdsa-sha2-", b"sk-ssh-", b"sk-ecdsa-", b"---- BEGIN SSH2 ")
 _UTF8_BOM = b"\xef\xbb\xbf"
+_RSA_ENCRYPTION = x509.ObjectIdentifier("1.2.840.113549.1.1.1")
 
 CertificateStatus = Literal["not-yet-valid", "expired", "valid"]
 
@@ -134,8 +130,9 @@ def parse_certificate(
 
     The key must be RSA, of at least ``min_rsa_bits`` when given. Raises ``CertificateError`` for anything else.
     The minimum is the keystore's rule, which this pure module cannot import: the callers that accept a new
-    certificate pass it; reading one accepted before leaves it out, so stored certificates keep opening if the
-    minimum is ever raised.
+    certificate pass it, and with it ``acceptance``'s rules apply (what Java refuses to load, dates in order, no
+    critical extension Java does not recognise, an RSA exponent of at least 65537). Reading one accepted before
+    leaves it out, so stored certificates keep opening if a rule is ever tightened.
     """
     return _describe(_load(data, max_bytes), min_rsa_bits)
 
@@ -148,9 +145,9 @@ def parse_root_ca(
     certificate = _load(data, max_bytes)
     parsed = _describe(certificate, min_rsa_bits)
     try:
-        is_ca = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        is_ca = read_extensions(certificate).get_extension_for_class(x509.BasicConstraints).value.ca
     except x509.ExtensionNotFound:
-        is_ca = certificate.version == x509.Version.v1 and parsed.is_self_signed
+        is_ca = read_field("version", lambda: certificate.version) == x509.Version.v1 and parsed.is_self_signed
     if not is_ca:
         raise CertificateError(
             f"'{parsed.subject_name}' is not a CA certificate (its Basic Constraints do not say CA: true); "
@@ -248,8 +245,8 @@ def _certificate_or_none(element: bytes) -> x509.Certificate | None:
     if serial and (serial[0] & 0x80 or not any(serial)):
         raise CertificateError(MSG_BAD_SERIAL)
     try:
-        return x509.load_der_x509_certificate(element)
-    except (ValueError, x509.InvalidVersion):
+        return read_field("structure", lambda: x509.load_der_x509_certificate(element))
+    except CertificateError:
         return None
 
 
@@ -267,25 +264,27 @@ def _what_der_is(element: bytes, unknown: str) -> str:
     if _loads(serialization.load_der_public_key, element):
         return MSG_PUBLIC_KEY
     if serial_content(element) is not None:
-        return MSG_DAMAGED
+        field = damaged_field(element)
+        return unreadable(field) if field else MSG_DAMAGED
     return unknown
 
 
 def _loads(loader: Callable[[bytes], object], data: bytes) -> bool:
     try:
-        loader(data)
-    except _CRYPTO_ERRORS:
+        read_field("structure", lambda: loader(data))
+    except CertificateError:
         return False
     return True
 
 
 def _is_private_key(data: bytes) -> bool:
     try:
-        serialization.load_der_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
-    except TypeError:
-        return True  # an encrypted key: cryptography asks for the password
-    except (ValueError, UnsupportedAlgorithm):
-        return False
+        read_field(
+            "structure",
+            lambda: serialization.load_der_private_key(data, password=None, unsafe_skip_rsa_key_validation=True),
+        )
+    except CertificateError as error:
+        return isinstance(error.__cause__, TypeError)  # an encrypted key: cryptography asks for the password
     return True
 
 
@@ -293,60 +292,71 @@ def _is_private_key(data: bytes) -> bool:
 
 
 def _describe(cert: x509.Certificate, min_rsa_bits: int | None) -> ParsedCertificate:
-    try:
-        return _describe_fields(cert, min_rsa_bits)
-    except CertificateError:
-        raise
-    except _CRYPTO_ERRORS as exc:
-        # cryptography parses some fields lazily; one it cannot read makes the certificate unusable here.
-        raise CertificateError(MSG_UNREADABLE) from exc
-
-
-def _describe_fields(cert: x509.Certificate, min_rsa_bits: int | None) -> ParsedCertificate:
-    key = _check_key(cert, min_rsa_bits)
-    try:
-        extensions = cert.extensions
-    except ValueError as exc:
-        raise CertificateError(MSG_BAD_EXTENSIONS) from exc
-    common_names = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    """Every field through ``read_field``: cryptography reads most of them only now, and may fail on each."""
+    accepting = min_rsa_bits is not None
+    der = cert.public_bytes(serialization.Encoding.DER)
+    key = _check_key(cert, der, min_rsa_bits)
+    extensions = read_extensions(cert)
+    not_before = read_field("validity dates", lambda: cert.not_valid_before_utc)
+    not_after = read_field("validity dates", lambda: cert.not_valid_after_utc)
+    subject, issuer = read_field("subject", lambda: cert.subject), read_field("issuer", lambda: cert.issuer)
+    signature_oid = read_field("signature algorithm", lambda: cert.signature_algorithm_oid)
+    if accepting:
+        version = read_field("version", lambda: cert.version)
+        check_java_loads(version, extensions, issuer, inner_signature_oid(der), signature_oid)
+        check_validity_order(not_before, not_after)
+        check_critical_extensions(extensions)
+    common_names = read_field("subject", lambda: [a.value for a in subject.get_attributes_for_oid(NameOID.COMMON_NAME)])
     common_name = next((value for value in common_names if isinstance(value, str)), "")
-    subject_dn = dn(cert.subject)
-    signature_oid = cert.signature_algorithm_oid
+    subject_dn = read_field("subject", lambda: dn(subject))
+    serial_number = read_field("serial number", lambda: cert.serial_number)
     return ParsedCertificate(
-        der=cert.public_bytes(serialization.Encoding.DER),
+        der=der,
         pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
         subject_name=escape_controls(common_name) or subject_dn or "(no subject)",
-        serial_number=cert.serial_number,
+        serial_number=serial_number,
         subject_dn=subject_dn,
-        issuer_dn=dn(cert.issuer),
-        not_valid_before=cert.not_valid_before_utc,
-        not_valid_after=cert.not_valid_after_utc,
+        issuer_dn=read_field("issuer", lambda: dn(issuer)),
+        not_valid_before=not_before,
+        not_valid_after=not_after,
         sha256_fingerprint=colon_hex(cert.fingerprint(hashes.SHA256())),
         key_type="RSA",
         key_size=key.key_size,
         signature_algorithm=signature_algorithm_name(signature_oid),
         is_self_signed=_verifies(cert, cert),
-        extensions=tuple(describe_extension(extension) for extension in extensions),
+        extensions=read_field("extensions", lambda: tuple(describe_extension(extension) for extension in extensions)),
         suggested_alias=_alias(common_name),
-        serial_hex=serial_hex(cert.serial_number),
+        serial_hex=serial_hex(serial_number),
     )
 
 
-def _check_key(cert: x509.Certificate, min_rsa_bits: int | None) -> rsa.RSAPublicKey:
-    algorithm = cert.public_key_algorithm_oid
+def _check_key(cert: x509.Certificate, der: bytes, min_rsa_bits: int | None) -> rsa.RSAPublicKey:
+    algorithm = read_field("public key", lambda: cert.public_key_algorithm_oid)
     try:
-        key = cert.public_key()
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise CertificateError(_wrong_key(f"of an unsupported type ({algorithm.dotted_string})", min_rsa_bits)) from exc
+        key = read_field("public key", cert.public_key)
+    except CertificateError as error:
+        if algorithm == _RSA_ENCRYPTION:
+            # cryptography refuses some RSA numbers outright (an even exponent): say which, from the DER itself.
+            numbers = rsa_numbers(der)
+            if numbers is None:
+                raise
+            raise CertificateError(exponent_problem(numbers[1]) or MSG_BAD_RSA_KEY) from error
+        words = f"of an unsupported type ({algorithm.dotted_string})"
+        raise CertificateError(_wrong_key(words, min_rsa_bits)) from error
     if not isinstance(key, rsa.RSAPublicKey):
         raise CertificateError(_wrong_key(key_words(key), min_rsa_bits))
     if algorithm == PublicKeyAlgorithmOID.RSASSA_PSS:
         # An RSA-PSS key is restricted to signing; recordings are encrypted to this key.
         raise CertificateError(_wrong_key("RSA-PSS, which may only sign", min_rsa_bits))
-    if min_rsa_bits is not None and key.key_size < min_rsa_bits:
+    if min_rsa_bits is None:
+        return key
+    if key.key_size < min_rsa_bits:
         raise CertificateError(
             f"The certificate's RSA key is {key.key_size} bits; at least {min_rsa_bits} are required."
         )
+    problem = exponent_problem(key.public_numbers().e)
+    if problem:
+        raise CertificateError(problem)
     return key
 
 
@@ -357,8 +367,8 @@ def _wrong_key(words: str, min_rsa_bits: int | None) -> str:
 
 def _verifies(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
-        cert.verify_directly_issued_by(issuer)
-    except (InvalidSignature, *_CRYPTO_ERRORS):
+        read_field("signature", lambda: cert.verify_directly_issued_by(issuer))
+    except (InvalidSignature, CertificateError):
         return False
     return True
 

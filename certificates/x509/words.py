@@ -67,6 +67,14 @@ _EXTENSION_NAMES = {
     ExtensionOID.POLICY_CONSTRAINTS: "Policy Constraints",
     ExtensionOID.INHIBIT_ANY_POLICY: "Inhibit anyPolicy",
     ExtensionOID.PRECERT_SIGNED_CERTIFICATE_TIMESTAMPS: "CT Precertificate SCTs",
+    ExtensionOID.PRECERT_POISON: "CT Precertificate Poison",
+    ExtensionOID.POLICY_MAPPINGS: "Policy Mappings",
+    ExtensionOID.FRESHEST_CRL: "Freshest CRL",
+    ExtensionOID.SUBJECT_INFORMATION_ACCESS: "Subject Information Access",
+    ExtensionOID.SUBJECT_DIRECTORY_ATTRIBUTES: "Subject Directory Attributes",
+    ExtensionOID.PRIVATE_KEY_USAGE_PERIOD: "Private Key Usage Period",
+    ExtensionOID.TLS_FEATURE: "TLS Feature",
+    ExtensionOID.OCSP_NO_CHECK: "OCSP No Check",
 }
 _EXTENDED_KEY_USAGES = {
     ExtendedKeyUsageOID.SERVER_AUTH: "Server Authentication",
@@ -131,6 +139,12 @@ def colon_hex(data: bytes) -> str:
 def serial_hex(number: int) -> str:
     digits = f"{abs(number):X}"
     return ("-" if number < 0 else "") + digits.zfill(len(digits) + len(digits) % 2)
+
+
+def extension_label(oid: x509.ObjectIdentifier) -> str:
+    """How a message names an extension: ``Key Usage (2.5.29.15)``, or the bare OID of one without a name."""
+    name = _EXTENSION_NAMES.get(oid)
+    return f"{name} ({oid.dotted_string})" if name else oid.dotted_string
 
 
 def describe_extension(extension: x509.Extension[x509.ExtensionType]) -> tuple[str, str]:

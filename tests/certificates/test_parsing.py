@@ -227,14 +227,16 @@ def test_non_positive_serial_is_refused_without_cryptography_warning(
 def test_malformed_extension_is_refused() -> None:
     broken = x509.UnrecognizedExtension(x509.oid.ExtensionOID.BASIC_CONSTRAINTS, b"\x01\x02")
     cert, _ = pki.make_self_signed(extensions=[(broken, False)])
-    assert rejected(pki.der(cert)) == parsing.MSG_BAD_EXTENSIONS
+    assert rejected(pki.der(cert)) == (
+        "The certificate's Basic Constraints (2.5.29.19) extension is malformed; create a new certificate."
+    )
 
 
 def test_invalid_version_is_refused() -> None:
     cert, _ = pki.make_self_signed()
-    assert (
-        rejected(pki.replace_once(pki.der(cert), b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x05"))
-        == parsing.MSG_DAMAGED
+    assert rejected(pki.replace_once(pki.der(cert), b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x05")) == (
+        "The certificate's version cannot be read: it is malformed or in an encoding this portal does not support. "
+        "Create a new certificate."
     )
 
 
@@ -267,7 +269,10 @@ def test_lazy_field_failures_become_a_certificate_error(monkeypatch: pytest.Monk
         raise ValueError("error parsing asn1 value: ParseError { kind: InvalidValue }")
 
     monkeypatch.setattr(parsing, "dn", unreadable)
-    assert rejected(pki.pem(pki.make_self_signed()[0])) == parsing.MSG_UNREADABLE
+    assert rejected(pki.pem(pki.make_self_signed()[0])) == (
+        "The certificate's subject cannot be read: it is malformed or in an encoding this portal does not support. "
+        "Create a new certificate."
+    )
 
 
 def test_out_of_spec_name_still_reads() -> None:

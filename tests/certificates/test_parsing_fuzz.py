@@ -1,6 +1,7 @@
 """certificates.x509.parsing under hypothesis: whatever the bytes, the parser returns a certificate or raises
 CertificateError with one readable sentence."""
 
+import random
 import re
 from functools import cache
 
@@ -10,7 +11,8 @@ from hypothesis import strategies as st
 from certificates.x509.chain import verify_chain
 from certificates.x509.parsing import CertificateError, parse_certificate, parse_root_ca, status_at
 
-from . import pki
+from . import der_edit, pki
+from .malformed import rich
 from .parsing_helpers import _ca, now
 
 # --- Nothing but CertificateError, whatever the bytes ---------------------------------------------------------------
@@ -45,9 +47,23 @@ def _mutate(data: bytes, draw: st.DrawFn) -> bytes:
 
 
 @st.composite
+def asn1_mutants(draw: st.DrawFn) -> bytes:
+    """A real certificate changed field by field (see ``der_edit.mutate``), most often signed again."""
+    base, key = rich()
+    cert = der_edit.Certificate.of(base)
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    for _ in range(draw(st.integers(1, 4))):
+        der_edit.mutate(cert.tbs, rng)
+    return cert.der(key if draw(st.booleans()) else None)
+
+
+@st.composite
 def hostile_bytes(draw: st.DrawFn) -> bytes:
-    if draw(st.integers(0, 3)) == 0:  # mostly mutations: random bytes rarely get past the first check
+    choice = draw(st.integers(0, 4))
+    if choice == 0:  # mostly mutations: random bytes rarely get past the first check
         return draw(st.binary(max_size=2048))
+    if choice == 1:
+        return draw(asn1_mutants())
     return _mutate(draw(st.sampled_from(_samples())), draw)
 
 
