@@ -24,11 +24,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
+from . import kdf
+
 MIN_RSA_BITS = 2048
 MAX_KEY_FILE_BYTES = 256 * 1024
-# Refuse files that ask for more work than this per key derivation: an upload must not pin a worker for minutes.
-# Java caps at 5,000,000; keytool writes 10,000, OpenSSL 2,048.
-MAX_KDF_ITERATIONS = 2_000_000
+REENCRYPT_ADVICE = "Encrypt it again with the usual settings, e.g. openssl pkcs8 -topk8 -v2 aes-256-cbc."
 
 RSA_TRADITIONAL = "OpenSSL RSA private key"
 RSA_TRADITIONAL_ENCRYPTED = "Legacy encrypted OpenSSL RSA private key (DEK-Info)"
@@ -212,7 +212,7 @@ def _check_rsa(key: object) -> rsa.RSAPrivateKey:
 _OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 
 
-def _check_consistent(key: rsa.RSAPrivateKey) -> None:
+def check_consistent(key: rsa.RSAPrivateKey) -> None:
     """The key's numbers agree with each other and it decrypts what its public key encrypts.
 
     This replaces OpenSSL's RSA_check_key, whose primality tests take about 40 ms per 2048-bit key: arithmetic and one
@@ -244,20 +244,41 @@ def _check_consistent(key: rsa.RSAPrivateKey) -> None:
 def describe_key_file(data: bytes) -> KeyFileInfo:
     """What the file is, without a password: for "Key Details" as soon as a file is chosen."""
     classified = _classify(data)
-    kind, encrypted, _, _ = classified
+    kind, encrypted, body, is_pem = classified
     if encrypted:
+        _check_derivation(kind, body, is_pem)  # say it now, before a password is typed for nothing
         return KeyFileInfo(kind=kind, encrypted=True, key_size=None, public_key_spki_sha256=None)
     return _info(kind, False, _load(classified, None))
 
 
-def _kdf_iterations(body: bytes, is_pem: bool) -> int | None:
-    """The key-derivation rounds an encrypted PKCS#8 file asks for; None when they cannot be read (then
-    cryptography's own reading reports the damage)."""
-    try:
-        der = asn1_pem.unarmor(body)[2] if is_pem else body
-        return int(asn1_keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"].kdf_iterations)
-    except (ValueError, TypeError, KeyError):
+def _derivation(kind: str, body: bytes, is_pem: bool) -> kdf.Derivation | None:
+    """What deriving an encrypted key's password asks for; None when it cannot be read (then cryptography's own
+    reading reports the damage)."""
+    if kind.startswith(PKCS8_ENCRYPTED):
+        try:
+            der = asn1_pem.unarmor(body)[2] if is_pem else body
+            algorithm = asn1_keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]
+            algorithm["algorithm"].native  # noqa: B018 - reads the header now, so damage is reported as damage
+        except (ValueError, TypeError, KeyError):
+            return None
+        return kdf.encryption_of(algorithm).derivation
+    header = body.find(b"DEK-Info:")
+    if header < 0:
         return None
+    line_end = body.find(b"\n", header)
+    return kdf.dek_info_derivation(body[header + len(b"DEK-Info:") : line_end].decode("ascii", "replace"))
+
+
+def _check_derivation(kind: str, body: bytes, is_pem: bool) -> None:
+    """The keystore's derivation limits (kdf.py), checked before any derivation starts."""
+    try:
+        derivation = _derivation(kind, body, is_pem)
+        if derivation is not None:
+            kdf.check(derivation, "The key file")
+    except kdf.TooCostly as refused:
+        raise KeyFileError(f"{refused} {REENCRYPT_ADVICE}") from None
+    except kdf.DerivationError as refused:
+        raise KeyFileError(str(refused)) from None
 
 
 def _open(data: bytes, password: str | None) -> tuple[str, bool, rsa.RSAPrivateKey]:
@@ -269,17 +290,14 @@ def _open(data: bytes, password: str | None) -> tuple[str, bool, rsa.RSAPrivateK
 def _load(classified: tuple[str, bool, bytes, bool], password: str | None) -> rsa.RSAPrivateKey:
     """The key of a classified file (``_classify``), checked."""
     kind, encrypted, body, is_pem = classified
+    if encrypted:
+        _check_derivation(kind, body, is_pem)
     if encrypted and not password:
         raise KeyPasswordError("This key is encrypted: enter its Private Key Password.")
-    if kind.startswith(PKCS8_ENCRYPTED) and (_kdf_iterations(body, is_pem) or 0) > MAX_KDF_ITERATIONS:
-        raise KeyFileError(
-            f"The key file asks for more than {MAX_KDF_ITERATIONS:,} key-derivation rounds. Encrypt it again with "
-            "the usual settings, e.g. openssl pkcs8 -topk8 -v2 aes-256-cbc."
-        )
     secret = password.encode("utf-8") if encrypted and password else None
     loader = serialization.load_pem_private_key if is_pem else serialization.load_der_private_key
     try:
-        # OpenSSL's own RSA check is slow (primality tests); _check_consistent below does the useful part quickly.
+        # OpenSSL's own RSA check is slow (primality tests); check_consistent below does the useful part quickly.
         key = loader(body, password=secret, unsafe_skip_rsa_key_validation=True)
     except UnsupportedAlgorithm:
         raise KeyFileError("The key is encrypted with a cipher this portal does not support.") from None
@@ -288,7 +306,7 @@ def _load(classified: tuple[str, bool, bytes, bool], password: str | None) -> rs
             raise KeyPasswordError("The Private Key Password is wrong, or the key file is damaged.") from None
         raise KeyFileError("The key file is damaged: it could not be read as a private key.") from None
     rsa_key = _check_rsa(key)
-    _check_consistent(rsa_key)
+    check_consistent(rsa_key)
     return rsa_key
 
 

@@ -86,3 +86,41 @@ def openssl(*args: str, input: bytes | None = None, cwd: Path | None = None) -> 
 
 def keytool(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["keytool", *args], capture_output=True, timeout=120)
+
+
+def spy_on_derivations(monkeypatch) -> dict[str, list[int]]:
+    """Every key derivation from a password, by kind, with the work (iterations, or N·r·p for scrypt) each asked:
+    the keystore's own (PBKDF2, scrypt, the RFC 7292 KDF) and cryptography's key loaders given a password."""
+    from cryptography.hazmat.primitives.kdf import pbkdf2, scrypt
+
+    from keystore import kdf, pkcs12_kdf
+
+    calls: dict[str, list[int]] = {"pbkdf2": [], "scrypt": [], "pkcs12": [], "loader": []}
+
+    def counting_pbkdf2(algorithm, length, salt, iterations, *args, **kwargs):
+        calls["pbkdf2"].append(iterations)
+        return pbkdf2.PBKDF2HMAC(algorithm, length, salt, iterations, *args, **kwargs)
+
+    def counting_scrypt(salt, length, n, r, p, *args, **kwargs):
+        calls["scrypt"].append(n * r * p)
+        return scrypt.Scrypt(salt, length, n, r, p, *args, **kwargs)
+
+    real_pkcs12 = pkcs12_kdf.pkcs12_kdf
+
+    def counting_pkcs12(hash_name, password, salt, purpose, iterations, length):
+        calls["pkcs12"].append(iterations)
+        return real_pkcs12(hash_name, password, salt, purpose, iterations, length)
+
+    monkeypatch.setattr(kdf, "PBKDF2HMAC", counting_pbkdf2)
+    monkeypatch.setattr(kdf, "Scrypt", counting_scrypt)
+    monkeypatch.setattr(pkcs12_kdf, "pkcs12_kdf", counting_pkcs12)
+    for name in ("load_pem_private_key", "load_der_private_key"):
+        real = getattr(serialization, name)
+
+        def counting(data, password, *args, _real=real, **kwargs):
+            if password is not None:
+                calls["loader"].append(1)
+            return _real(data, password, *args, **kwargs)
+
+        monkeypatch.setattr(serialization, name, counting)
+    return calls

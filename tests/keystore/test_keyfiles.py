@@ -146,10 +146,10 @@ def test_consistent_key_check_accepts_what_openssl_accepts(made):
 @pytest.mark.parametrize("name", ["enc.pem", "enc.der"])
 def test_key_asking_for_too_many_derivation_rounds_is_refused_before_any_work(made, name, monkeypatch):
     # openssl writes 2,048 rounds; lowering the cap stands in for a file asking for billions.
-    monkeypatch.setattr("keystore.keyfiles.MAX_KDF_ITERATIONS", 2047)
-    with pytest.raises(KeyFileError, match="more than 2,047 key-derivation rounds"):
+    monkeypatch.setattr("keystore.kdf.MAX_ROUNDS", 2047)
+    with pytest.raises(KeyFileError, match="asks for 2,048 key-derivation rounds .*; this portal allows at most 2,047"):
         load_private_key(made[name], PASS)
-    monkeypatch.setattr("keystore.keyfiles.MAX_KDF_ITERATIONS", 2048)
+    monkeypatch.setattr("keystore.kdf.MAX_ROUNDS", 2048)
     assert load_private_key(made[name], PASS).key_size == 2048
 
 
