@@ -5,6 +5,10 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from asn1crypto import algos as asn1_algos  # type: ignore[import-untyped]
+from asn1crypto import core as asn1_core
+from asn1crypto import keys as asn1_keys
+from asn1crypto import pem as asn1_pem
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -124,3 +128,69 @@ def spy_on_derivations(monkeypatch) -> dict[str, list[int]]:
 
         monkeypatch.setattr(serialization, name, counting)
     return calls
+
+
+# Encrypted PKCS#8 files asking for other derivations --------------------------------------------------------------
+
+
+class ScryptParams(asn1_core.Sequence):
+    """RFC 7914 section 7.1."""
+
+    _fields = [
+        ("salt", asn1_core.OctetString),
+        ("cost_parameter", asn1_core.Integer),
+        ("block_size", asn1_core.Integer),
+        ("parallelization_parameter", asn1_core.Integer),
+        ("key_length", asn1_core.Integer, {"optional": True}),
+    ]
+
+
+def rewritten(data: bytes, change) -> bytes:
+    """The same encrypted key with its AlgorithmIdentifier changed (the ciphertext no longer matters: the file must
+    be refused before anything is derived)."""
+    is_pem = data.startswith(b"-----")
+    info = asn1_keys.EncryptedPrivateKeyInfo.load(asn1_pem.unarmor(data)[2] if is_pem else data)
+    der = asn1_keys.EncryptedPrivateKeyInfo(
+        {"encryption_algorithm": change(info["encryption_algorithm"]), "encrypted_data": info["encrypted_data"].native}
+    ).dump()
+    return asn1_pem.armor("ENCRYPTED PRIVATE KEY", der) if is_pem else der
+
+
+def pbes2(algorithm, key_derivation_func):
+    scheme = algorithm["parameters"]["encryption_scheme"]
+    return asn1_algos.EncryptionAlgorithm(
+        {"algorithm": "pbes2", "parameters": {"key_derivation_func": key_derivation_func, "encryption_scheme": scheme}}
+    )
+
+
+def pbkdf2_iterations(count: int):
+    def change(algorithm):
+        params = algorithm["parameters"]["key_derivation_func"]["parameters"]
+        return pbes2(
+            algorithm,
+            {
+                "algorithm": "pbkdf2",
+                "parameters": {"salt": params["salt"], "iteration_count": count, "prf": params["prf"]},
+            },
+        )
+
+    return change
+
+
+def scrypt_cost(n: int, r: int, p: int):
+    def change(algorithm):
+        old = algorithm["parameters"]["key_derivation_func"]["parameters"].parse(ScryptParams)
+        params = {"salt": old["salt"].native, "cost_parameter": n, "block_size": r, "parallelization_parameter": p}
+        return pbes2(algorithm, {"algorithm": "1.3.6.1.4.1.11591.4.11", "parameters": ScryptParams(params)})
+
+    return change
+
+
+def pbe_iterations(count: int):
+    def change(algorithm):
+        salt = algorithm["parameters"]["salt"].native
+        return asn1_algos.EncryptionAlgorithm(
+            {"algorithm": algorithm["algorithm"].native, "parameters": {"salt": salt, "iterations": count}}
+        )
+
+    return change

@@ -2,29 +2,22 @@
 DEK-Info PEM): each is read and refused, with the limit named, before any derivation starts."""
 
 import pytest
-from asn1crypto import algos, core  # type: ignore[import-untyped]
-from asn1crypto import keys as asn1_keys
-from asn1crypto import pem as asn1_pem
 from cryptography.hazmat.primitives import serialization
 
 from keystore import kdf, keyfiles
 from keystore.keyfiles import KeyFileError, describe_key_file, open_key_file
-from tests.keystore.helpers import openssl, rsa_key, spy_on_derivations
+from tests.keystore.helpers import (
+    openssl,
+    pbe_iterations,
+    pbkdf2_iterations,
+    rewritten,
+    rsa_key,
+    scrypt_cost,
+    spy_on_derivations,
+)
 
 PASS = "derivation pass 42"
 ADVICE = " Encrypt it again with the usual settings, e.g. openssl pkcs8 -topk8 -v2 aes-256-cbc."
-
-
-class ScryptParams(core.Sequence):
-    """RFC 7914 section 7.1."""
-
-    _fields = [
-        ("salt", core.OctetString),
-        ("cost_parameter", core.Integer),
-        ("block_size", core.Integer),
-        ("parallelization_parameter", core.Integer),
-        ("key_length", core.Integer, {"optional": True}),
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -48,57 +41,6 @@ def key_files(tmp_path_factory):
         result = openssl(*args, "-in", "k.pem", "-passout", f"pass:{PASS}", "-out", name, cwd=folder)
         assert result.returncode == 0, result.stderr
     return {name: (folder / name).read_bytes() for name in made}
-
-
-def rewritten(data: bytes, change) -> bytes:
-    """The same encrypted key with its AlgorithmIdentifier changed (the ciphertext no longer matters: the file must
-    be refused before anything is derived)."""
-    is_pem = data.startswith(b"-----")
-    info = asn1_keys.EncryptedPrivateKeyInfo.load(asn1_pem.unarmor(data)[2] if is_pem else data)
-    der = asn1_keys.EncryptedPrivateKeyInfo(
-        {"encryption_algorithm": change(info["encryption_algorithm"]), "encrypted_data": info["encrypted_data"].native}
-    ).dump()
-    return asn1_pem.armor("ENCRYPTED PRIVATE KEY", der) if is_pem else der
-
-
-def pbes2(algorithm, key_derivation_func):
-    scheme = algorithm["parameters"]["encryption_scheme"]
-    return algos.EncryptionAlgorithm(
-        {"algorithm": "pbes2", "parameters": {"key_derivation_func": key_derivation_func, "encryption_scheme": scheme}}
-    )
-
-
-def pbkdf2_iterations(count: int):
-    def change(algorithm):
-        params = algorithm["parameters"]["key_derivation_func"]["parameters"]
-        return pbes2(
-            algorithm,
-            {
-                "algorithm": "pbkdf2",
-                "parameters": {"salt": params["salt"], "iteration_count": count, "prf": params["prf"]},
-            },
-        )
-
-    return change
-
-
-def scrypt_cost(n: int, r: int, p: int):
-    def change(algorithm):
-        old = algorithm["parameters"]["key_derivation_func"]["parameters"].parse(ScryptParams)
-        params = {"salt": old["salt"].native, "cost_parameter": n, "block_size": r, "parallelization_parameter": p}
-        return pbes2(algorithm, {"algorithm": kdf.SCRYPT_OID, "parameters": ScryptParams(params)})
-
-    return change
-
-
-def pbe_iterations(count: int):
-    def change(algorithm):
-        salt = algorithm["parameters"]["salt"].native
-        return algos.EncryptionAlgorithm(
-            {"algorithm": algorithm["algorithm"].native, "parameters": {"salt": salt, "iterations": count}}
-        )
-
-    return change
 
 
 @pytest.mark.parametrize("name", ["scrypt.pem", "pbkdf2.pem", "sha1-prf.der", "pbe-sha1-3des.pem", "legacy.pem"])
