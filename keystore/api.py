@@ -22,10 +22,10 @@ from .sealing import KeystoreError, store_private_key
 __all__ = [
     "ALIAS_TOO_LONG",
     "COMMAND_RESTORE",
-    "MAX_BACKUP_BYTES",
-    "WEB_RESTORE",
     "MAX_ALIAS_LENGTH",
+    "MAX_BACKUP_BYTES",
     "MIN_RSA_BITS",
+    "WEB_RESTORE",
     "AliasError",
     "Budget",
     "EntryGone",
