@@ -9,6 +9,14 @@ from portal.audit.log import Actor, record
 
 from .upload import UploadInvalid, check_certificate, create_certificate
 
+# The command line that restores a backup too large for a web request (management/commands/restore_backup.py).
+RESTORE_COMMAND = "python manage.py restore_backup --tenant {slug} FILE"
+
+
+def too_large_for_the_web(message: str, tenant_slug: str) -> str:
+    """The keystore's refusal of a file over a web request's budget, with where to restore it instead."""
+    return f"{message} Restore it on the server with: {RESTORE_COMMAND.format(slug=tenant_slug)}"
+
 
 class RestoreRefused(Exception):
     """A certificate in a keystore backup breaks the upload rules; nothing of the backup is restored."""

@@ -17,7 +17,7 @@ from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
 from portal.web.text import visible
 
-from . import pfx
+from . import kdf, pfx
 from .aliases import propose_alias
 from .keyfiles import MIN_RSA_BITS, KeyFileError, check_pair, key_type_name, spki_sha256
 from .models import KeystoreEntry, certificate_fingerprint
@@ -28,6 +28,11 @@ MIN_EXPORT_PASSWORD_LENGTH = 12
 
 class ImportFileError(ValueError):
     """The file cannot be restored (wrong password, damaged, unsupported); nothing was imported."""
+
+
+class ImportTooLarge(ImportFileError):
+    """The file asks for more work than this restore's budget allows; a larger budget (the command line) may read
+    it. Nothing was imported, nothing derived."""
 
 
 @dataclass
@@ -120,18 +125,23 @@ def import_pkcs12(
     *,
     on_entry: Callable[[KeystoreEntry], None],
     by: Actor,
+    budget: kdf.Budget | None = None,
 ) -> ImportReport:
     """Restore every key of a PKCS#12 file with its certificate, in one transaction.
 
     Entries whose certificate is already in the tenant's keystore are skipped; an alias the alias rule refuses is made
     to fit it, and one already in use gets a numbered one, each with its reason in the report. ``on_entry`` is called
     with each stored entry (the certificates app records its certificate); if it raises, nothing is imported and its
-    exception propagates. A file that cannot be read raises ``ImportFileError`` with a message for the user.
+    exception propagates. A file that cannot be read raises ``ImportFileError`` with a message for the user; one
+    asking for more work than ``budget`` (a web request's unless told otherwise) raises ``ImportTooLarge`` before any
+    key is derived.
     """
     if not password:
         raise ImportFileError("Enter the keystore password.")
     try:
-        contents = pfx.read_pfx(data, password)
+        contents = pfx.read_pfx(data, password, budget=budget)
+    except pfx.PfxTooLarge as exc:
+        raise ImportTooLarge(str(exc)) from None
     except pfx.PfxError as exc:
         raise ImportFileError(str(exc)) from None
     report = ImportReport()

@@ -8,6 +8,7 @@ The rules about recording keys live here once: the minimum RSA size, and when a 
 (the same public key, compared by the SHA-256 of its SubjectPublicKeyInfo).
 """
 
+import bisect
 import hashlib
 import math
 import re
@@ -23,11 +24,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
+from . import kdf
+
 MIN_RSA_BITS = 2048
 MAX_KEY_FILE_BYTES = 256 * 1024
-# Refuse files that ask for more work than this per key derivation: an upload must not pin a worker for minutes.
-# Java caps at 5,000,000; keytool writes 10,000, OpenSSL 2,048.
-MAX_KDF_ITERATIONS = 2_000_000
+REENCRYPT_ADVICE = "Encrypt it again with the usual settings, e.g. openssl pkcs8 -topk8 -v2 aes-256-cbc."
 
 RSA_TRADITIONAL = "OpenSSL RSA private key"
 RSA_TRADITIONAL_ENCRYPTED = "Legacy encrypted OpenSSL RSA private key (DEK-Info)"
@@ -36,7 +37,9 @@ PKCS8_ENCRYPTED = "Encrypted PKCS#8 private key"
 
 PAIR_MISMATCH = "The private key does not belong to this certificate."
 
-_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
+# Markers only, with a bounded label: the blocks between them are paired in ``_pem_blocks``, not by a regex spanning
+# them (a back-reference with .*? rescans the rest of the file from every BEGIN: minutes for 250 KB of BEGIN lines).
+_PEM_MARKER = re.compile(rb"-----(BEGIN|END) ([A-Z0-9 ]{1,64})-----")
 
 
 class KeyFileError(ValueError):
@@ -118,6 +121,30 @@ def _der_inner_tags(data: bytes) -> tuple[int, int, int] | None:
     return data[first], data[second], data[value]
 
 
+def _pem_blocks(text: bytes) -> list[tuple[str, bytes]]:
+    """(label, block) of each complete "-----BEGIN L-----" ... "-----END L-----" block, in order: each BEGIN with the
+    first END of its label after it, blocks not overlapping. One pass finds every marker; each BEGIN then finds its END
+    by bisecting that label's END positions, so no part of the text is scanned twice."""
+    begins: list[tuple[int, int, bytes]] = []  # (start, end of the marker, label)
+    ends: dict[bytes, list[tuple[int, int]]] = {}  # label -> (start, end) of its END markers, in order
+    for marker in _PEM_MARKER.finditer(text):
+        if marker.group(1) == b"BEGIN":
+            begins.append((marker.start(), marker.end(), marker.group(2)))
+        else:
+            ends.setdefault(marker.group(2), []).append((marker.start(), marker.end()))
+    blocks: list[tuple[str, bytes]] = []
+    resume = 0
+    for start, after, label in begins:
+        if start < resume:  # inside the block found before
+            continue
+        candidates = ends.get(label, [])
+        index = bisect.bisect_left(candidates, (after, 0))
+        if index < len(candidates):
+            resume = candidates[index][1]
+            blocks.append((label.decode(), text[start:resume]))
+    return blocks
+
+
 def _classify(data: bytes) -> tuple[str, bool, bytes, bool]:
     """(kind, encrypted, bytes to load, is_pem) or KeyFileError for what is not a private key at all."""
     if not data.strip():
@@ -125,9 +152,9 @@ def _classify(data: bytes) -> tuple[str, bool, bytes, bool]:
     if len(data) > MAX_KEY_FILE_BYTES:
         raise KeyFileError("The key file is larger than 256 KB; a private key file is a few KB.")
     text = data.lstrip(b"\xef\xbb\xbf")
-    blocks = _PEM_BLOCK.findall(text)
+    blocks = _pem_blocks(text)
     if blocks:
-        labels = [label.decode() for label, _ in blocks]
+        labels = [label for label, _ in blocks]
         keys = [label for label in labels if label.endswith("PRIVATE KEY")]
         if not keys:
             if "CERTIFICATE" in labels:
@@ -138,8 +165,7 @@ def _classify(data: bytes) -> tuple[str, bool, bytes, bool]:
         if len(keys) > 1:
             raise KeyFileError(f"The key file holds {len(keys)} private keys; choose a file with only one.")
         label = keys[0]
-        match = next(m for m in _PEM_BLOCK.finditer(text) if m.group(1).decode() == label)
-        block = match.group(0)
+        block = next(block for found, block in blocks if found == label)
         if label == "RSA PRIVATE KEY":
             encrypted = b"DEK-Info:" in block
             return (RSA_TRADITIONAL_ENCRYPTED if encrypted else RSA_TRADITIONAL), encrypted, block, True
@@ -186,7 +212,7 @@ def _check_rsa(key: object) -> rsa.RSAPrivateKey:
 _OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 
 
-def _check_consistent(key: rsa.RSAPrivateKey) -> None:
+def check_consistent(key: rsa.RSAPrivateKey) -> None:
     """The key's numbers agree with each other and it decrypts what its public key encrypts.
 
     This replaces OpenSSL's RSA_check_key, whose primality tests take about 40 ms per 2048-bit key: arithmetic and one
@@ -217,36 +243,61 @@ def _check_consistent(key: rsa.RSAPrivateKey) -> None:
 
 def describe_key_file(data: bytes) -> KeyFileInfo:
     """What the file is, without a password: for "Key Details" as soon as a file is chosen."""
-    kind, encrypted, _, _ = _classify(data)
+    classified = _classify(data)
+    kind, encrypted, body, is_pem = classified
     if encrypted:
+        _check_derivation(kind, body, is_pem)  # say it now, before a password is typed for nothing
         return KeyFileInfo(kind=kind, encrypted=True, key_size=None, public_key_spki_sha256=None)
-    return _info(kind, False, load_private_key(data, None))
+    return _info(kind, False, _load(classified, None))
 
 
-def _kdf_iterations(body: bytes, is_pem: bool) -> int | None:
-    """The key-derivation rounds an encrypted PKCS#8 file asks for; None when they cannot be read (then
-    cryptography's own reading reports the damage)."""
-    try:
-        der = asn1_pem.unarmor(body)[2] if is_pem else body
-        return int(asn1_keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"].kdf_iterations)
-    except (ValueError, TypeError, KeyError):
+def _derivation(kind: str, body: bytes, is_pem: bool) -> kdf.Derivation | None:
+    """What deriving an encrypted key's password asks for; None when it cannot be read (then cryptography's own
+    reading reports the damage)."""
+    if kind.startswith(PKCS8_ENCRYPTED):
+        try:
+            der = asn1_pem.unarmor(body)[2] if is_pem else body
+            algorithm = asn1_keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]
+            algorithm["algorithm"].native  # noqa: B018 - reads the header now, so damage is reported as damage
+        except (ValueError, TypeError, KeyError):
+            return None
+        return kdf.encryption_of(algorithm).derivation
+    header = body.find(b"DEK-Info:")
+    if header < 0:
         return None
+    line_end = body.find(b"\n", header)
+    return kdf.dek_info_derivation(body[header + len(b"DEK-Info:") : line_end].decode("ascii", "replace"))
+
+
+def _check_derivation(kind: str, body: bytes, is_pem: bool) -> None:
+    """The keystore's derivation limits (kdf.py), checked before any derivation starts."""
+    try:
+        derivation = _derivation(kind, body, is_pem)
+        if derivation is not None:
+            kdf.check(derivation, "The key file")
+    except kdf.TooCostly as refused:
+        raise KeyFileError(f"{refused} {REENCRYPT_ADVICE}") from None
+    except kdf.DerivationError as refused:
+        raise KeyFileError(str(refused)) from None
 
 
 def _open(data: bytes, password: str | None) -> tuple[str, bool, rsa.RSAPrivateKey]:
     """(kind, encrypted, the key): the one place a key file is read, and an encrypted key's password derived."""
-    kind, encrypted, body, is_pem = _classify(data)
+    classified = _classify(data)
+    return classified[0], classified[1], _load(classified, password)
+
+
+def _load(classified: tuple[str, bool, bytes, bool], password: str | None) -> rsa.RSAPrivateKey:
+    """The key of a classified file (``_classify``), checked."""
+    kind, encrypted, body, is_pem = classified
+    if encrypted:
+        _check_derivation(kind, body, is_pem)
     if encrypted and not password:
         raise KeyPasswordError("This key is encrypted: enter its Private Key Password.")
-    if kind.startswith(PKCS8_ENCRYPTED) and (_kdf_iterations(body, is_pem) or 0) > MAX_KDF_ITERATIONS:
-        raise KeyFileError(
-            f"The key file asks for more than {MAX_KDF_ITERATIONS:,} key-derivation rounds. Encrypt it again with "
-            "the usual settings, e.g. openssl pkcs8 -topk8 -v2 aes-256-cbc."
-        )
     secret = password.encode("utf-8") if encrypted and password else None
     loader = serialization.load_pem_private_key if is_pem else serialization.load_der_private_key
     try:
-        # OpenSSL's own RSA check is slow (primality tests); _check_consistent below does the useful part quickly.
+        # OpenSSL's own RSA check is slow (primality tests); check_consistent below does the useful part quickly.
         key = loader(body, password=secret, unsafe_skip_rsa_key_validation=True)
     except UnsupportedAlgorithm:
         raise KeyFileError("The key is encrypted with a cipher this portal does not support.") from None
@@ -255,8 +306,8 @@ def _open(data: bytes, password: str | None) -> tuple[str, bool, rsa.RSAPrivateK
             raise KeyPasswordError("The Private Key Password is wrong, or the key file is damaged.") from None
         raise KeyFileError("The key file is damaged: it could not be read as a private key.") from None
     rsa_key = _check_rsa(key)
-    _check_consistent(rsa_key)
-    return kind, encrypted, rsa_key
+    check_consistent(rsa_key)
+    return rsa_key
 
 
 def _info(kind: str, encrypted: bool, key: rsa.RSAPrivateKey) -> KeyFileInfo:

@@ -9,8 +9,9 @@ cryptography's primitives:
 - the certificates are one CertBag each, in one SafeContents encrypted the same way;
 - the integrity check is HMAC-SHA256 with its key from the PKCS#12 KDF (RFC 7292, Appendix B) over the password.
 
-Reading accepts what keytool and OpenSSL write, including their legacy RC2/3DES files: cryptography (OpenSSL) checks
-the password and decrypts the certificates; asn1crypto walks the bags so that every key is found, not just the first.
+Reading accepts what keytool and OpenSSL write, including their legacy RC2/3DES files: asn1crypto walks the bags so
+that every key is found, and kdf.py derives and decrypts within one budget for the whole file, each distinct
+derivation once (OpenSSL's PKCS12_parse would derive for every bag, and again for each key read after it).
 No Django models here: these functions take and return keys and bytes only.
 """
 
@@ -26,19 +27,19 @@ from asn1crypto import pkcs12 as asn1_pkcs12
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, padding, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
-from cryptography.hazmat.primitives.serialization import pkcs12
 from django.views.decorators.debug import sensitive_variables
 
-from .keyfiles import MAX_KDF_ITERATIONS
+from . import kdf
+from .keyfiles import check_consistent
 from .pkcs12_kdf import MAC_HASHES, pfx_mac
 
 # PBKDF2-HMAC-SHA256 rounds for what we write (OWASP's 2023 figure); the MAC uses as many, or it would be the
 # cheaper target for guessing the password.
 ITERATIONS = 600_000
-MAX_ITERATIONS = MAX_KDF_ITERATIONS
 MAX_PFX_BYTES = 16 * 1024 * 1024
 
 
@@ -205,24 +206,16 @@ def encrypted_pkcs8_pem(private_key: PrivateKeyTypes, password: str, *, iteratio
 
 _DAMAGED = "The file is damaged or is not a PKCS#12 keystore (.p12 or .pfx)."
 _WRONG_PASSWORD = "The keystore password is wrong, or the file was altered."
+_WHAT = "The file"
+_REEXPORT = "Export it again with the default settings of keytool or OpenSSL."
+_MAX_NESTING = 8  # SafeContents inside SafeContents: keytool and OpenSSL write none
 
 
-def _iterations_of(algorithm: Any) -> int:
-    try:
-        return int(algorithm.kdf_iterations)
-    except (ValueError, KeyError, TypeError):  # an algorithm asn1crypto does not know: left to the decryptor
-        return 0
+class PfxTooLarge(PfxError):
+    """The file asks for more work than the budget of this restore; a larger budget may read it."""
 
 
-def _check_work(iterations: int) -> None:
-    if iterations > MAX_ITERATIONS:
-        raise PfxError(
-            f"The file asks for {iterations:,} key-derivation rounds; this portal reads files with up to "
-            f"{MAX_ITERATIONS:,}. Export it again with the default settings of keytool or OpenSSL."
-        )
-
-
-def _parse(data: bytes) -> Any:
+def _parse(data: bytes) -> tuple[Any, list[Any]]:
     if not data:
         raise PfxError("The file is empty.")
     if len(data) > MAX_PFX_BYTES:
@@ -235,34 +228,190 @@ def _parse(data: bytes) -> Any:
         safes = list(pfx.authenticated_safe)
     except PfxError:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError):
         raise PfxError(_DAMAGED) from None
     return pfx, safes
 
 
-@sensitive_variables("password")
-def _verify_mac(pfx: Any, password: str) -> None:
+def _mac_derivation(pfx: Any) -> kdf.Derivation:
     mac_data = pfx["mac_data"]
     if not mac_data:
         raise PfxError("The file has no password integrity check; export it again with a password.")
     hash_name = mac_data["mac"]["digest_algorithm"]["algorithm"].native
     if hash_name not in MAC_HASHES:
         raise PfxError(f"The file's integrity check uses {hash_name}, which this portal does not support.")
-    iterations = mac_data["iterations"].native
-    _check_work(iterations)
+    return kdf.mac_derivation(MAC_HASHES[hash_name], mac_data["mac_salt"].native, mac_data["iterations"].native)
+
+
+@sensitive_variables("mac_key")
+def _verify_mac(pfx: Any, derivation: kdf.Derivation, deriver: kdf.Deriver) -> None:
+    mac_key = deriver.key(derivation)
     content = pfx["auth_safe"]["content"].native
-    expected = pfx_mac(hash_name, password, mac_data["mac_salt"].native, iterations, content)
-    if not hmac.compare_digest(expected, mac_data["mac"]["digest"].native):
+    expected = hmac.new(mac_key, content, derivation.hash_name).digest()
+    if not hmac.compare_digest(expected, pfx["mac_data"]["mac"]["digest"].native):
         raise PfxError(_WRONG_PASSWORD)
 
 
-def _bags(safe_contents: Any) -> list[Any]:
-    found = []
-    for bag in safe_contents:
-        if bag["bag_id"].native == "safe_contents":
-            found.extend(_bags(bag["bag_value"].untag()))
+class _Walk:
+    """The bags of one file, counted against the budget as they are found."""
+
+    def __init__(self, deriver: kdf.Deriver) -> None:
+        self.deriver = deriver
+        self.count = 0
+        self.key_bags: list[Any] = []
+        self.cert_bags: list[Any] = []
+
+    def add(self, safe_contents: Any, depth: int = 0) -> list[Any]:
+        """Walk one SafeContents; the shrouded key bags found in it, to be reserved and decrypted."""
+        shrouded = []
+        for bag in safe_contents:
+            self.count += 1
+            self.deriver.count_items(self.count)
+            kind = bag["bag_id"].native
+            if kind == "safe_contents":
+                if depth >= _MAX_NESTING:
+                    raise PfxError(_DAMAGED)
+                shrouded += self.add(bag["bag_value"].untag(), depth + 1)
+            elif kind in ("key_bag", "pkcs8_shrouded_key_bag"):
+                self.key_bags.append(bag)
+                if kind == "pkcs8_shrouded_key_bag":
+                    shrouded.append(bag)
+            elif kind == "cert_bag":
+                self.cert_bags.append(bag)
+        return shrouded
+
+
+def _encryption(algorithm: Any) -> kdf.Encryption:
+    try:
+        encryption = kdf.encryption_of(algorithm)
+    except kdf.DerivationError as refused:
+        raise PfxError(str(refused)) from None
+    if not encryption.decryptable:
+        raise PfxError("The file is encrypted with a cipher this portal does not support.")
+    return encryption
+
+
+def _reserve(deriver: kdf.Deriver, items: list[tuple[kdf.Encryption, bytes]], extra: list[kdf.Derivation]) -> None:
+    """Everything these items will cost, refused as a whole before any of it is derived or decrypted."""
+    try:
+        deriver.reserve(
+            [*extra, *(encryption.derivation for encryption, _ in items)],
+            extra_rounds=sum(encryption.work(len(ciphertext)) for encryption, ciphertext in items),
+        )
+    except kdf.TooCostly as refused:
+        raise PfxError(f"{refused} {_REEXPORT}") from None
+    except kdf.OverBudget as refused:
+        raise PfxTooLarge(str(refused)) from None
+
+
+def _shrouded(bags: list[Any]) -> list[tuple[kdf.Encryption, bytes]]:
+    return [
+        (_encryption(bag["bag_value"]["encryption_algorithm"]), bag["bag_value"]["encrypted_data"].native)
+        for bag in bags
+    ]
+
+
+@sensitive_variables("plaintext")
+def _decrypt(deriver: kdf.Deriver, encryption: kdf.Encryption, ciphertext: bytes) -> bytes:
+    try:
+        return deriver.decrypt(encryption, ciphertext)
+    except kdf.DerivationError:
+        raise PfxError(
+            "A part of the file could not be decrypted: it is damaged or uses a cipher this portal does not support."
+        ) from None
+
+
+@sensitive_variables("password", "plaintext", "private_key", "deriver")
+def read_pfx(data: bytes, password: str, *, budget: kdf.Budget | None = None) -> PfxContents:
+    """Every private key in the file with its certificate, and the certificates that have no key.
+
+    Nothing is derived before the whole file's cost is known to fit ``budget`` (``PfxTooLarge`` otherwise): the MAC,
+    each encrypted SafeContents and each shrouded key bag outside them; the bags inside an encrypted SafeContents are
+    counted and reserved when it is opened, before they are decrypted. Items that share one derivation (the portal's
+    own backups: one salt for the file) cost one. The budget is a web request's unless told otherwise.
+    """
+    pfx, safes = _parse(data)
+    deriver = kdf.Deriver(password, budget or kdf.WEB_RESTORE, _WHAT)
+    walk = _Walk(deriver)
+    encrypted_safes: list[tuple[kdf.Encryption, bytes]] = []
+    try:
+        for safe in safes:
+            kind = safe["content_type"].native
+            if kind == "data":
+                walk.add(asn1_pkcs12.SafeContents.load(safe["content"].native))
+            elif kind == "encrypted_data":
+                info = safe["content"]["encrypted_content_info"]
+                encrypted_safes.append(
+                    (_encryption(info["content_encryption_algorithm"]), info["encrypted_content"].native or b"")
+                )
+                continue
+            else:
+                raise PfxError("This PKCS#12 file encrypts its contents for a public key; it cannot be read here.")
+        shrouded_items = _shrouded([bag for bag in walk.key_bags if bag["bag_id"].native == "pkcs8_shrouded_key_bag"])
+    except kdf.OverBudget as refused:
+        raise PfxTooLarge(str(refused)) from None
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as error:
+        if isinstance(error, PfxError):
+            raise
+        raise PfxError(_DAMAGED) from None
+    mac = _mac_derivation(pfx)
+    _reserve(deriver, [*encrypted_safes, *shrouded_items], [mac])
+
+    _verify_mac(pfx, mac, deriver)
+    for encryption, ciphertext in encrypted_safes:
+        plaintext = _decrypt(deriver, encryption, ciphertext)
+        try:
+            inner = walk.add(asn1_pkcs12.SafeContents.load(plaintext))
+            inner_items = _shrouded(inner)
+        except kdf.OverBudget as refused:
+            raise PfxTooLarge(str(refused)) from None
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as error:
+            if isinstance(error, PfxError):
+                raise
+            raise PfxError(_DAMAGED) from None
+        _reserve(deriver, inner_items, [])
+        shrouded_items += inner_items
+
+    certificates = _certificates(walk.cert_bags)
+    decrypted = iter(shrouded_items)
+    found: list[tuple[str | None, PrivateKeyTypes]] = []
+    for bag in walk.key_bags:
+        if bag["bag_id"].native == "key_bag":
+            body = bag["bag_value"].untag().dump()
         else:
-            found.append(bag)
+            body = _decrypt(deriver, *next(decrypted))
+        found.append((_bag_attribute(bag, "friendly_name"), _load_key(body)))
+    return _pair(found, certificates)
+
+
+@sensitive_variables("body", "private_key")
+def _load_key(body: bytes) -> PrivateKeyTypes:
+    try:
+        # OpenSSL's own RSA check is slow (primality tests, ~40 ms a key); check_consistent does the useful part.
+        private_key = serialization.load_der_private_key(body, password=None, unsafe_skip_rsa_key_validation=True)
+        if isinstance(private_key, rsa.RSAPrivateKey):
+            check_consistent(private_key)
+    except (ValueError, TypeError):
+        raise PfxError(
+            "A private key in the file could not be read: it is damaged or of a kind this portal does not support."
+        ) from None
+    except Exception as exc:  # cryptography's UnsupportedAlgorithm and kin
+        raise PfxError(f"A private key in the file cannot be read: {type(exc).__name__}.") from None
+    return private_key
+
+
+def _certificates(bags: list[Any]) -> list[tuple[x509.Certificate, bytes | None]]:
+    found = []
+    for bag in bags:
+        value = bag["bag_value"]
+        if value["cert_id"].native != "x509":
+            continue
+        try:
+            certificate = x509.load_der_x509_certificate(value["cert_value"].parsed.dump())
+        except (ValueError, TypeError, KeyError):
+            raise PfxError("A certificate in the file is damaged.") from None
+        name = _bag_attribute(bag, "friendly_name")
+        found.append((certificate, name.encode("utf-8") if name is not None else None))
     return found
 
 
@@ -284,65 +433,15 @@ def _certificate_name(certificate: x509.Certificate, friendly_name: bytes | None
     return str(common_names[0].value) if common_names else certificate.subject.rfc4514_string()
 
 
-@sensitive_variables("password", "secret", "private_key", "loaded")
-def read_pfx(data: bytes, password: str) -> PfxContents:
-    """Every private key in the file with its certificate, and the certificates that have no key."""
-    pfx, safes = _parse(data)
-    _verify_mac(pfx, password)
-    secret = password.encode("utf-8")
-
-    key_bags: list[Any] = []
-    for safe in safes:
-        kind = safe["content_type"].native
-        if kind == "data":
-            key_bags.extend(
-                bag
-                for bag in _bags(asn1_pkcs12.SafeContents.load(safe["content"].native))
-                if bag["bag_id"].native in ("key_bag", "pkcs8_shrouded_key_bag")
-            )
-        elif kind == "encrypted_data":
-            algorithm = safe["content"]["encrypted_content_info"]["content_encryption_algorithm"]
-            _check_work(_iterations_of(algorithm))
-        else:
-            raise PfxError("This PKCS#12 file encrypts its contents for a public key; it cannot be read here.")
-    for bag in key_bags:
-        if bag["bag_id"].native == "pkcs8_shrouded_key_bag":
-            _check_work(_iterations_of(bag["bag_value"]["encryption_algorithm"]))
-
-    try:
-        # OpenSSL decrypts the certificates whatever their (legacy) cipher; it returns only the first key.
-        loaded = pkcs12.load_pkcs12(data, secret)
-    except ValueError:
-        raise PfxError(
-            "The file could not be decrypted: it is damaged or uses a cipher this portal does not support."
-        ) from None
-    certificates: list[tuple[x509.Certificate, bytes | None]] = []
-    for item in ([loaded.cert] if loaded.cert else []) + list(loaded.additional_certs):
-        certificates.append((item.certificate, item.friendly_name))
-
-    found: list[tuple[str | None, PrivateKeyTypes]] = []
-    for bag in key_bags:
-        body = bag["bag_value"].untag().dump()
-        try:
-            if bag["bag_id"].native == "key_bag":
-                private_key = serialization.load_der_private_key(body, password=None)
-            else:
-                private_key = serialization.load_der_private_key(body, password=secret)
-        except (ValueError, TypeError):
-            raise PfxError(
-                "A private key in the file could not be decrypted: it is damaged or uses a cipher this portal "
-                "does not support."
-            ) from None
-        except Exception as exc:  # cryptography's UnsupportedAlgorithm and kin
-            raise PfxError(f"A private key in the file cannot be read: {type(exc).__name__}.") from None
-        found.append((_bag_attribute(bag, "friendly_name"), private_key))
-    if loaded.key is not None and all(_public_der(k) != _public_der(loaded.key) for _, k in found):
-        # A key kept somewhere the bag walk does not look (inside an encrypted SafeContents).
-        found.append((None, loaded.key))
-
+@sensitive_variables("found")
+def _pair(
+    found: list[tuple[str | None, PrivateKeyTypes]], certificates: list[tuple[x509.Certificate, bytes | None]]
+) -> PfxContents:
     result, used = [], set()
+    certificate_keys = [_public_der(c) for c, _ in certificates]
     for index, (friendly_name, private_key) in enumerate(found, start=1):
-        candidates = [i for i, (c, _) in enumerate(certificates) if _public_der(c) == _public_der(private_key)]
+        public = _public_der(private_key)
+        candidates = [i for i, der in enumerate(certificate_keys) if der == public]
         # Several certificates for one key (a renewal): prefer the one filed under the key's own name.
         candidates.sort(key=lambda i: certificates[i][1] != (friendly_name or "").encode())
         match = certificates[candidates[0]] if candidates else None

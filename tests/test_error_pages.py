@@ -37,12 +37,12 @@ def test_debug_error_page_hides_an_unencrypted_key_read_deep_in_the_keystore(wor
     cert, _ = seed_files()
     key_pem = pki.key_pem_pkcs8(pki.make_key(2048, 0))
     # Fail after the file is read, where the keystore holds the key's PEM text in a local variable.
-    monkeypatch.setattr("keystore.keyfiles._check_consistent", int)
+    monkeypatch.setattr("keystore.keyfiles.check_consistent", int)
     client = client_for(world.alice)
     client.raise_request_exception = False
     with override_settings(DEBUG=True):
         response = post(client, "acme", cert, key_pem)
     page = response.content.decode()
-    assert response.status_code == 500 and "_check_consistent" in page  # the technical page, with its frames
+    assert response.status_code == 500 and "check_consistent" in page  # the technical page, with its frames
     assert not [line for line in key_pem.decode().splitlines()[1:-1] if line in page]
     assert "********************" in page

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from keystore.api import ImportFileError, ImportReport, import_pkcs12
+from keystore.api import ImportFileError, ImportReport, ImportTooLarge, import_pkcs12
 from portal.accounts.access import Cap, tenant_view
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor
@@ -63,6 +63,8 @@ def _restore(request: HttpRequest, tenant: Tenant, form: RestoreForm) -> tuple[I
             on_entry=restores.restore_certificate_for(tenant, by=by),
             by=by,
         )
+    except ImportTooLarge as error:
+        return None, restores.too_large_for_the_web(str(error), tenant.slug)
     except ImportFileError as error:
         return None, str(error)
     except restores.RestoreRefused as refused:

@@ -70,3 +70,20 @@ def test_a_wrong_password_still_gets_its_message_after_one_derivation(world, cli
     assert errors(response) == {"key_password": "The Private Key Password is wrong, or the key file is damaged."}
     assert len(derivations) == 1
     assert not KeystoreEntry.objects.exists() and not Certificate.objects.exists()
+
+
+def test_a_key_file_asking_too_much_is_refused_on_its_field_without_deriving(world, client_for, derivations):
+    from keystore import kdf
+    from tests.keystore.helpers import pbkdf2_iterations, rewritten
+
+    cert, key = pki.make_self_signed()
+    data = rewritten(KEY_FILES["pkcs8-pem"](key), pbkdf2_iterations(kdf.MAX_ROUNDS + 1))
+
+    response = post_upload(client_for(world.alice), "acme", pki.pem(cert), data, password=PASSWORD)
+
+    assert response.status_code == 200
+    assert errors(response)["key_file"].startswith(
+        f"The key file asks for {kdf.MAX_ROUNDS + 1:,} key-derivation rounds (PBKDF2-HMAC-SHA256"
+    )
+    assert derivations == []
+    assert not KeystoreEntry.objects.exists()

@@ -5,6 +5,10 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from asn1crypto import algos as asn1_algos  # type: ignore[import-untyped]
+from asn1crypto import core as asn1_core
+from asn1crypto import keys as asn1_keys
+from asn1crypto import pem as asn1_pem
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -86,3 +90,107 @@ def openssl(*args: str, input: bytes | None = None, cwd: Path | None = None) -> 
 
 def keytool(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["keytool", *args], capture_output=True, timeout=120)
+
+
+def spy_on_derivations(monkeypatch) -> dict[str, list[int]]:
+    """Every key derivation from a password, by kind, with the work (iterations, or N·r·p for scrypt) each asked:
+    the keystore's own (PBKDF2, scrypt, the RFC 7292 KDF) and cryptography's key loaders given a password."""
+    from cryptography.hazmat.primitives.kdf import pbkdf2, scrypt
+
+    from keystore import kdf, pkcs12_kdf
+
+    calls: dict[str, list[int]] = {"pbkdf2": [], "scrypt": [], "pkcs12": [], "loader": []}
+
+    def counting_pbkdf2(algorithm, length, salt, iterations, *args, **kwargs):
+        calls["pbkdf2"].append(iterations)
+        return pbkdf2.PBKDF2HMAC(algorithm, length, salt, iterations, *args, **kwargs)
+
+    def counting_scrypt(salt, length, n, r, p, *args, **kwargs):
+        calls["scrypt"].append(n * r * p)
+        return scrypt.Scrypt(salt, length, n, r, p, *args, **kwargs)
+
+    real_pkcs12 = pkcs12_kdf.pkcs12_kdf
+
+    def counting_pkcs12(hash_name, password, salt, purpose, iterations, length):
+        calls["pkcs12"].append(iterations)
+        return real_pkcs12(hash_name, password, salt, purpose, iterations, length)
+
+    monkeypatch.setattr(kdf, "PBKDF2HMAC", counting_pbkdf2)
+    monkeypatch.setattr(kdf, "Scrypt", counting_scrypt)
+    monkeypatch.setattr(pkcs12_kdf, "pkcs12_kdf", counting_pkcs12)
+    for name in ("load_pem_private_key", "load_der_private_key"):
+        real = getattr(serialization, name)
+
+        def counting(data, password, *args, _real=real, **kwargs):
+            if password is not None:
+                calls["loader"].append(1)
+            return _real(data, password, *args, **kwargs)
+
+        monkeypatch.setattr(serialization, name, counting)
+    return calls
+
+
+# Encrypted PKCS#8 files asking for other derivations --------------------------------------------------------------
+
+
+class ScryptParams(asn1_core.Sequence):
+    """RFC 7914 section 7.1."""
+
+    _fields = [
+        ("salt", asn1_core.OctetString),
+        ("cost_parameter", asn1_core.Integer),
+        ("block_size", asn1_core.Integer),
+        ("parallelization_parameter", asn1_core.Integer),
+        ("key_length", asn1_core.Integer, {"optional": True}),
+    ]
+
+
+def rewritten(data: bytes, change) -> bytes:
+    """The same encrypted key with its AlgorithmIdentifier changed (the ciphertext no longer matters: the file must
+    be refused before anything is derived)."""
+    is_pem = data.startswith(b"-----")
+    info = asn1_keys.EncryptedPrivateKeyInfo.load(asn1_pem.unarmor(data)[2] if is_pem else data)
+    der = asn1_keys.EncryptedPrivateKeyInfo(
+        {"encryption_algorithm": change(info["encryption_algorithm"]), "encrypted_data": info["encrypted_data"].native}
+    ).dump()
+    return asn1_pem.armor("ENCRYPTED PRIVATE KEY", der) if is_pem else der
+
+
+def pbes2(algorithm, key_derivation_func):
+    scheme = algorithm["parameters"]["encryption_scheme"]
+    return asn1_algos.EncryptionAlgorithm(
+        {"algorithm": "pbes2", "parameters": {"key_derivation_func": key_derivation_func, "encryption_scheme": scheme}}
+    )
+
+
+def pbkdf2_iterations(count: int):
+    def change(algorithm):
+        params = algorithm["parameters"]["key_derivation_func"]["parameters"]
+        return pbes2(
+            algorithm,
+            {
+                "algorithm": "pbkdf2",
+                "parameters": {"salt": params["salt"], "iteration_count": count, "prf": params["prf"]},
+            },
+        )
+
+    return change
+
+
+def scrypt_cost(n: int, r: int, p: int):
+    def change(algorithm):
+        old = algorithm["parameters"]["key_derivation_func"]["parameters"].parse(ScryptParams)
+        params = {"salt": old["salt"].native, "cost_parameter": n, "block_size": r, "parallelization_parameter": p}
+        return pbes2(algorithm, {"algorithm": "1.3.6.1.4.1.11591.4.11", "parameters": ScryptParams(params)})
+
+    return change
+
+
+def pbe_iterations(count: int):
+    def change(algorithm):
+        salt = algorithm["parameters"]["salt"].native
+        return asn1_algos.EncryptionAlgorithm(
+            {"algorithm": algorithm["algorithm"].native, "parameters": {"salt": salt, "iterations": count}}
+        )
+
+    return change

@@ -146,10 +146,10 @@ def test_consistent_key_check_accepts_what_openssl_accepts(made):
 @pytest.mark.parametrize("name", ["enc.pem", "enc.der"])
 def test_key_asking_for_too_many_derivation_rounds_is_refused_before_any_work(made, name, monkeypatch):
     # openssl writes 2,048 rounds; lowering the cap stands in for a file asking for billions.
-    monkeypatch.setattr("keystore.keyfiles.MAX_KDF_ITERATIONS", 2047)
-    with pytest.raises(KeyFileError, match="more than 2,047 key-derivation rounds"):
+    monkeypatch.setattr("keystore.kdf.MAX_ROUNDS", 2047)
+    with pytest.raises(KeyFileError, match="asks for 2,048 key-derivation rounds .*; this portal allows at most 2,047"):
         load_private_key(made[name], PASS)
-    monkeypatch.setattr("keystore.keyfiles.MAX_KDF_ITERATIONS", 2048)
+    monkeypatch.setattr("keystore.kdf.MAX_ROUNDS", 2048)
     assert load_private_key(made[name], PASS).key_size == 2048
 
 
@@ -173,3 +173,82 @@ def test_an_opened_key_file_keeps_the_key_out_of_reach(made):
     del opened
     gc.collect()
     assert len(keyfiles._OPENED) == held - 1
+
+
+# PEM blocks are found in one pass ------------------------------------------------------------------------------------
+
+_UPLOAD_LIMIT = 250 * 1024
+
+
+def _fill(unit: bytes, tail: bytes = b"") -> bytes:
+    return unit * ((_UPLOAD_LIMIT - len(tail)) // len(unit)) + tail
+
+
+@pytest.fixture
+def marker_scans(monkeypatch):
+    """How often the PEM markers are searched for, and how many markers the searches yield."""
+    counts = {"scans": 0, "markers": 0}
+    real = keyfiles._PEM_MARKER
+
+    class Counting:
+        def finditer(self, text):
+            counts["scans"] += 1
+            for match in real.finditer(text):
+                counts["markers"] += 1
+                yield match
+
+    monkeypatch.setattr(keyfiles, "_PEM_MARKER", Counting())
+    return counts
+
+
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        # A lazy regex with a back-reference rescanned the rest of the file from each of these BEGIN lines: minutes.
+        (
+            "repeated BEGIN lines",
+            _fill(b"-----BEGIN X-----\n"),
+            "The key file is not a private key: it is neither PEM nor DER.",
+        ),
+        (
+            "BEGIN without END",
+            _fill(b"MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n", b"").replace(
+                b"MIIE", b"-----BEGIN RSA PRIVATE KEY-----\nMIIE", 1
+            ),
+            "The key file is not a private key: it is neither PEM nor DER.",
+        ),
+        (
+            "distinct labels",
+            b"".join(b"-----BEGIN L%d-----\n" % i for i in range(11_000)),
+            "The key file is not a private key: it is neither PEM nor DER.",
+        ),
+        (
+            "nested labels, one END",
+            _fill(b"-----BEGIN PRIVATE KEY-----\n", b"-----END PRIVATE KEY-----\n"),
+            "The key file is damaged: it could not be read as a private key.",
+        ),
+        (
+            "blocks inside blocks",
+            _fill(
+                b"-----BEGIN CERTIFICATE-----\n-----BEGIN X509 CRL-----\n",
+                b"-----END X509 CRL-----\n-----END CERTIFICATE-----\n",
+            ),
+            "This is a certificate, not a private key. Choose it under Certificate File.",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) and len(value) < 40 else "",
+)
+def test_pem_markers_are_scanned_once_whatever_the_file_holds(marker_scans, name, data, message):
+    assert len(data) <= keyfiles.MAX_KEY_FILE_BYTES
+    with pytest.raises(KeyFileError) as excinfo:
+        describe_key_file(data)
+    assert str(excinfo.value) == message
+    # One pass over the file, each marker yielded once: no rescanning from each BEGIN.
+    assert marker_scans["scans"] == 1
+    assert marker_scans["markers"] == data.count(b"-----BEGIN ") + data.count(b"-----END ")
+
+
+def test_a_key_among_other_blocks_and_text_is_found_with_one_scan(made, marker_scans):
+    data = b"Key for the recorder\n" + made["cert.pem"] + made["private.pem"] + b"-----BEGIN X-----\n" * 100
+    assert describe_key_file(data).description == "PKCS#8 private key, RSA 2048 bits"
+    assert marker_scans["scans"] == 1
