@@ -19,7 +19,7 @@ from portal.web.text import visible
 
 from . import kdf, pfx
 from .aliases import propose_alias
-from .keyfiles import MIN_RSA_BITS, KeyFileError, check_pair, key_type_name, spki_sha256
+from .keyfiles import KeyFileError, check_pair, check_rsa_size, key_type_name, spki_sha256
 from .models import KeystoreEntry, certificate_fingerprint
 from .sealing import open_private_key, store_private_key, tenant_data_key
 
@@ -106,8 +106,10 @@ def _unusable(key: pfx.PfxKey) -> str | None:
     """Why this key cannot become a recording key, or None when it can."""
     if not isinstance(key.private_key, rsa.RSAPrivateKey):
         return f"not an RSA key ({key_type_name(key.private_key)})"
-    if key.private_key.key_size < MIN_RSA_BITS:
-        return f"RSA key of {key.private_key.key_size} bits; at least {MIN_RSA_BITS} are required"
+    try:
+        check_rsa_size(key.private_key.key_size)
+    except KeyFileError as refused:
+        return str(refused)
     if key.certificate_der is None:
         return "no certificate for this key in the file"
     try:

@@ -287,13 +287,21 @@ class Budget:
     rounds: int
     items: int
     where: str  # "in the web page", "on the command line": for the refusal
+    # Checking a private key (one RSA decryption) costs as the cube of its size: counted in checks of a 2048-bit key
+    # (about 0.6 ms here), so 64 keys of 4096 bits cost 512 and one of 8192 bits 64.
+    key_checks: int = 512
+
+
+def key_check_cost(bits: int) -> int:
+    return math.ceil((bits / 2048) ** 3)
 
 
 # A web request: the portal's own backup costs 1,200,000 rounds (its MAC and its one PBKDF2 derivation, 600,000 each),
-# a keytool file 10,000 per key; all of it, plus up to 128 bags, is about one second here. Beyond: the command line.
+# a keytool file 10,000 per key; all of it, plus up to 128 bags and their key checks, is about one second here.
+# Beyond: the command line.
 WEB_RESTORE = Budget(rounds=1_500_000, items=128, where="in the web page")
-# The command line: larger, still finite (about a minute here).
-COMMAND_RESTORE = Budget(rounds=100_000_000, items=20_000, where="on the command line")
+# The command line: larger, still finite (about a minute here, and two for the key checks).
+COMMAND_RESTORE = Budget(rounds=100_000_000, items=20_000, where="on the command line", key_checks=200_000)
 
 
 class Deriver:
@@ -310,6 +318,7 @@ class Deriver:
         self.budget = budget
         self.what = what
         self.reserved = 0
+        self.key_checks = 0
         self._planned: set[Derivation] = set()
         self._keys: dict[Derivation, bytes] = {}
 
@@ -332,6 +341,15 @@ class Deriver:
             )
         self.reserved = total
         self._planned.update(new)
+
+    def count_key_check(self, bits: int) -> None:
+        """Count checking one private key of ``bits``; refuse when the file's key checks exceed the budget."""
+        self.key_checks += key_check_cost(bits)
+        if self.key_checks > self.budget.key_checks:
+            raise OverBudget(
+                f"{self.what} holds private keys that take as long to check as {self.key_checks:,} keys of 2048 bits "
+                f"or more; a restore {self.budget.where} allows at most {self.budget.key_checks:,}."
+            )
 
     def count_items(self, count: int) -> None:
         if count > self.budget.items:

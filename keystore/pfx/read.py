@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from django.views.decorators.debug import sensitive_variables
 
 from .. import kdf
-from ..keyfiles import check_consistent
+from ..keyfiles import MAX_RSA_BITS, check_consistent
 from ..pkcs12_kdf import MAC_HASHES
 from .contents import MAX_PFX_BYTES, PfxContents, PfxError, PfxKey
 
@@ -191,17 +191,21 @@ def read_pfx(data: bytes, password: str, *, budget: kdf.Budget | None = None) ->
             body = bag["bag_value"].untag().dump()
         else:
             body = _decrypt(deriver, *next(decrypted))
-        found.append((_bag_attribute(bag, "friendly_name"), _load_key(body)))
+        found.append((_bag_attribute(bag, "friendly_name"), _load_key(body, deriver)))
     return _pair(found, certificates)
 
 
 @sensitive_variables("body", "private_key")
-def _load_key(body: bytes) -> PrivateKeyTypes:
+def _load_key(body: bytes, deriver: kdf.Deriver) -> PrivateKeyTypes:
     try:
         # OpenSSL's own RSA check is slow (primality tests, ~40 ms a key); check_consistent does the useful part.
         private_key = serialization.load_der_private_key(body, password=None, unsafe_skip_rsa_key_validation=True)
-        if isinstance(private_key, rsa.RSAPrivateKey):
+        # A key over the size limit is not checked here: the restore skips it, saying why.
+        if isinstance(private_key, rsa.RSAPrivateKey) and private_key.key_size <= MAX_RSA_BITS:
+            deriver.count_key_check(private_key.key_size)
             check_consistent(private_key)
+    except kdf.OverBudget as refused:
+        raise PfxTooLarge(str(refused)) from None
     except (ValueError, TypeError):
         raise PfxError(
             "A private key in the file could not be read: it is damaged or of a kind this portal does not support."

@@ -133,7 +133,7 @@ def test_unusable_keys_are_skipped_with_a_reason(world):
     report = import_pkcs12(world.acme, data, PASSWORD, on_entry=lambda e: None, by=COMMAND)
     assert report.imported == ["good"]
     assert dict(report.skipped) == {
-        "small": "RSA key of 1024 bits; at least 2048 are required",
+        "small": "The RSA key is 1024 bits; at least 2048 are required.",
         "tls": "not an RSA key (EC)",
     }
 
