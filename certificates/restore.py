@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from keystore.api import KeystoreEntry
+from keystore.api import Budget, ImportReport, KeystoreEntry, import_pkcs12
 from portal.audit.log import Actor, record
 
 from .upload import UploadInvalid, check_certificate, create_certificate
@@ -41,3 +41,9 @@ def restore_certificate_for(tenant: Any, *, by: Actor, at: datetime | None = Non
         )
 
     return on_entry
+
+
+def restore_backup(tenant: Any, data: bytes, password: str, *, by: Actor, budget: Budget | None = None) -> ImportReport:
+    """Every key of the backup with its certificate, all or nothing, within ``budget`` (a web request's unless told
+    otherwise). ``ImportFileError`` (``ImportTooLarge`` when over budget) or ``RestoreRefused`` when nothing was."""
+    return import_pkcs12(tenant, data, password, on_entry=restore_certificate_for(tenant, by=by), by=by, budget=budget)

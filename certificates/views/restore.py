@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from keystore.api import ImportFileError, ImportReport, ImportTooLarge, import_pkcs12
+from keystore.api import ImportFileError, ImportReport, ImportTooLarge
 from portal.accounts.access import Cap, tenant_view
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor
@@ -56,13 +56,7 @@ def _restore(request: HttpRequest, tenant: Tenant, form: RestoreForm) -> tuple[I
     password = form.cleaned_data.get("password") or ""
     by = Actor.of(request)
     try:
-        report = import_pkcs12(
-            tenant,
-            data,
-            password,
-            on_entry=restores.restore_certificate_for(tenant, by=by),
-            by=by,
-        )
+        report = restores.restore_backup(tenant, data, password, by=by)
     except ImportTooLarge as error:
         return None, restores.too_large_for_the_web(str(error), tenant.slug)
     except ImportFileError as error:

@@ -10,9 +10,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.views.decorators.debug import sensitive_variables
 
 from certificates import restore as restores
-from keystore.api import COMMAND_RESTORE, MAX_BACKUP_BYTES, ImportFileError, KeystoreError, import_pkcs12
+from keystore.api import COMMAND_RESTORE, MAX_BACKUP_BYTES, ImportFileError, KeystoreError
 from portal.accounts.models import Tenant
 from portal.audit.log import COMMAND
+from portal.cli import FileTooLarge, read_bounded
 
 
 class Command(BaseCommand):
@@ -44,16 +45,14 @@ class Command(BaseCommand):
 
     def _read(self, path: Path) -> bytes:
         try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_BACKUP_BYTES + 1)  # never more than the limit, whatever the file's size
-        except OSError as error:
-            raise CommandError(f"Cannot read {path}: {_reason(error)}.") from None
-        if len(data) > MAX_BACKUP_BYTES:
+            return read_bounded(path, MAX_BACKUP_BYTES)
+        except FileTooLarge:
             limit = (
                 f"{MAX_BACKUP_BYTES // 1024**2} MB" if MAX_BACKUP_BYTES >= 1024**2 else f"{MAX_BACKUP_BYTES // 1024} KB"
             )
-            raise CommandError(f"{path} is larger than {limit}; a keystore backup is far smaller.")
-        return data
+            raise CommandError(f"{path} is larger than {limit}; a keystore backup is far smaller.") from None
+        except OSError as error:
+            raise CommandError(f"Cannot read {path}: {_reason(error)}.") from None
 
     @sensitive_variables("password", "data")
     def handle(self, *args: Any, **options: Any) -> None:
@@ -63,14 +62,7 @@ class Command(BaseCommand):
         data = self._read(options["backup_file"])
         password = self._password(options["password_file"])
         try:
-            report = import_pkcs12(
-                tenant,
-                data,
-                password,
-                on_entry=restores.restore_certificate_for(tenant, by=COMMAND),
-                by=COMMAND,
-                budget=COMMAND_RESTORE,
-            )
+            report = restores.restore_backup(tenant, data, password, by=COMMAND, budget=COMMAND_RESTORE)
         except ImportFileError as error:
             raise CommandError(f"Nothing was restored. {error}") from None
         except restores.RestoreRefused as refused:
