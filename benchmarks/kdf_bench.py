@@ -31,6 +31,7 @@ django.setup()
 from common import log  # noqa: E402
 
 from keystore import kdf, keyfiles, pfx  # noqa: E402
+from tests.certificates import pki  # noqa: E402
 from tests.keystore.helpers import (  # noqa: E402
     certificate,
     der,
@@ -108,6 +109,9 @@ def main() -> int:
     key_file("scrypt-at-cap.pem", rewritten(scrypt_default, scrypt_cost(65536, 8, 1)), PASSWORD, ["-passin", secret])
     key_file("scrypt-2^20.pem", rewritten(scrypt_default, scrypt_cost(1 << 20, 8, 1)), PASSWORD, ["-passin", secret])
 
+    # A key at the size cap: describing it checks it once (one RSA decryption); openssl's -check tests primality.
+    key_file("rsa-8192.pem", pki.key_pem_traditional(rsa_key(0, keyfiles.MAX_RSA_BITS)), None, ["-check"])
+
     # PKCS#12 restores -----------------------------------------------------------------------------------------------
     def restore(name: str, data: bytes, openssl_too: bool, budget: kdf.Budget | None = None) -> None:
         (folder / name).write_bytes(data)
@@ -129,6 +133,10 @@ def main() -> int:
     restore("3des-at-web-budget.p12", (folder / "3des.p12").read_bytes(), True)
     entries = [pfx.PfxEntry(f"rec-{i}", der(certificate(rsa_key(i), f"Rec {i}")), rsa_key(i)) for i in range(10)]
     restore("portal-backup-10-entries.p12", pfx.build_pfx(entries, PASSWORD), True)
+    # The web budget's key checks: a full backup of 64 keys of 4,096 bits (128 bags).
+    keys_4096 = [rsa_key(i, 4096) for i in range(64)]
+    large = [pfx.PfxEntry(f"big-{i}", der(certificate(key, f"Big {i}")), key) for i, key in enumerate(keys_4096)]
+    restore("portal-backup-64-entries-4096-bits.p12", pfx.build_pfx(large, PASSWORD), True)
     restore("360-bags-at-cap.p12", shrouded_bags([kdf.MAX_ROUNDS] * 360, shared_salt=False), False)
     restore("360-bags-at-cap.p12 (command)", shrouded_bags([kdf.MAX_ROUNDS] * 360, shared_salt=False), False,
             kdf.COMMAND_RESTORE)  # fmt: skip
