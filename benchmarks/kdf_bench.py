@@ -30,7 +30,7 @@ django.setup()
 
 from common import log  # noqa: E402
 
-from keystore import kdf, keyfiles, pfx  # noqa: E402
+from keystore import kdf, keyfiles, pfx, restore_budget  # noqa: E402
 from tests.certificates import pki  # noqa: E402
 from tests.keystore.helpers import (  # noqa: E402
     certificate,
@@ -113,7 +113,7 @@ def main() -> int:
     key_file("rsa-8192.pem", pki.key_pem_traditional(rsa_key(0, keyfiles.MAX_RSA_BITS)), None, ["-check"])
 
     # PKCS#12 restores -----------------------------------------------------------------------------------------------
-    def restore(name: str, data: bytes, openssl_too: bool, budget: kdf.Budget | None = None) -> None:
+    def restore(name: str, data: bytes, openssl_too: bool, budget: restore_budget.Budget | None = None) -> None:
         (folder / name).write_bytes(data)
         ours = cpu(lambda: pfx.read_pfx(data, PASSWORD, budget=budget))
         theirs = "not run"
@@ -126,7 +126,7 @@ def main() -> int:
         log(f"{name}: {ours:.3f} s, openssl {theirs}")
 
     # PKCS#12 PBE with 3DES: the slowest derivation (the RFC 7292 KDF, three blocks), up to the web budget.
-    iterations = kdf.WEB_RESTORE.rounds // 7
+    iterations = restore_budget.WEB_RESTORE.rounds // 7
     openssl_make("pkcs12", "-export", "-in", "c.pem", "-inkey", "k.pem", "-passout", secret, "-iter", str(iterations),
                  "-keypbe", "PBE-SHA1-3DES", "-certpbe", "PBE-SHA1-3DES", "-macalg", "sha1", "-out", "3des.p12",
                  cwd=folder)  # fmt: skip
@@ -139,7 +139,7 @@ def main() -> int:
     restore("portal-backup-64-entries-4096-bits.p12", pfx.build_pfx(large, PASSWORD), True)
     restore("360-bags-at-cap.p12", shrouded_bags([kdf.MAX_ROUNDS] * 360, shared_salt=False), False)
     restore("360-bags-at-cap.p12 (command)", shrouded_bags([kdf.MAX_ROUNDS] * 360, shared_salt=False), False,
-            kdf.COMMAND_RESTORE)  # fmt: skip
+            restore_budget.COMMAND_RESTORE)  # fmt: skip
 
     log("")
     log("| File | This portal, CPU | openssl, CPU | Ratio |")

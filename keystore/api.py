@@ -12,11 +12,11 @@ from portal.accounts.models import Tenant
 from . import keyfiles
 from .aliases import ALIAS_TOO_LONG, AliasError, ProposedAlias, check_alias, fitting_alias, propose_alias, unused_alias
 from .backup import ImportFileError, ImportReport, ImportTooLarge, import_pkcs12
-from .kdf import COMMAND_RESTORE, WEB_RESTORE, Budget
 from .keyfiles import MIN_RSA_BITS, KeyFileError, KeyFileInfo, KeyPasswordError, OpenedKeyFile
 from .lifecycle import EntryGone, purge_entry
 from .models import MAX_ALIAS_LENGTH, KeystoreEntry
 from .pfx import MAX_PFX_BYTES as MAX_BACKUP_BYTES
+from .restore_budget import COMMAND_RESTORE, WEB_RESTORE, Budget
 from .sealing import KeystoreError, store_private_key
 
 __all__ = [

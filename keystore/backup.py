@@ -17,7 +17,7 @@ from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
 from portal.web.text import visible
 
-from . import kdf, pfx
+from . import pfx, restore_budget
 from .aliases import propose_alias
 from .keyfiles import KeyFileError, check_pair, check_rsa_size, key_type_name, spki_sha256
 from .models import KeystoreEntry, certificate_fingerprint
@@ -127,7 +127,7 @@ def import_pkcs12(
     *,
     on_entry: Callable[[KeystoreEntry], None],
     by: Actor,
-    budget: kdf.Budget | None = None,
+    budget: restore_budget.Budget | None = None,
 ) -> ImportReport:
     """Restore every key of a PKCS#12 file with its certificate, in one transaction.
 

@@ -3,8 +3,8 @@
 Every encrypted key or keystore the portal reads says how its key is derived from the password: an
 AlgorithmIdentifier (PKCS#5 v2 PBES2 with PBKDF2 or scrypt, PKCS#5 v1 PBES1, PKCS#12 PBE), a PKCS#12 MAC, or a
 DEK-Info header. ``encryption_of``/``mac_derivation``/``dek_info_derivation`` read what it asks for, ``check`` refuses
-a derivation that asks for too much before any work starts, and a ``Deriver`` derives for one file: each distinct
-derivation once, all of them within one budget for the whole file.
+a derivation that asks for too much before any work starts, and ``derive`` and ``decrypt`` do the work. A restore's
+budget for the whole file, and each distinct derivation done once, are in ``restore_budget``.
 
 The work of a derivation is counted in rounds: one iteration of the hash for one output block (PBKDF2 and the PKCS#12
 KDF repeat the iterations for each block of key they produce). scrypt counts N·r·p, which costs here about as much
@@ -13,7 +13,7 @@ as many PBKDF2 rounds; its memory (128·N·r bytes) is bounded on its own.
 
 import hashlib
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,10 +91,6 @@ class TooCostly(DerivationError):
     """One derivation asks for more work or memory than any request may spend on it."""
 
 
-class OverBudget(DerivationError):
-    """The file as a whole asks for more derivation work (or holds more items) than the budget allows."""
-
-
 class _ScryptParams(core.Sequence):  # type: ignore[misc]
     """RFC 7914 section 7.1; asn1crypto does not know it."""
 
@@ -150,7 +146,7 @@ class Derivation:
 @dataclass(frozen=True)
 class Encryption:
     """A password-based encryption read from its AlgorithmIdentifier: how its key is derived, the cipher (with its
-    effective key bits for RC2) and, for PBES2, the IV. ``decryptable`` says whether ``Deriver.decrypt`` opens it."""
+    effective key bits for RC2) and, for PBES2, the IV. ``decryptable`` says whether ``decrypt`` opens it."""
 
     derivation: Derivation
     scheme: str  # the AlgorithmIdentifier's name, e.g. "pbes2", "pkcs12_sha1_tripledes_3key"
@@ -280,126 +276,9 @@ def check(derivation: Derivation, what: str) -> None:
         )
 
 
-@dataclass(frozen=True)
-class Budget:
-    """How much one restore may ask for: key-derivation rounds for the whole file, and items (PKCS#12 bags)."""
-
-    rounds: int
-    items: int
-    where: str  # "in the web page", "on the command line": for the refusal
-    # Checking a private key (one RSA decryption) costs as the cube of its size: counted in checks of a 2048-bit key
-    # (about 0.6 ms here), so 64 keys of 4096 bits cost 512 and one of 8192 bits 64.
-    key_checks: int = 512
-
-
-def key_check_cost(bits: int) -> int:
-    return math.ceil((bits / 2048) ** 3)
-
-
-# A web request: the portal's own backup costs 1,200,000 rounds (its MAC and its one PBKDF2 derivation, 600,000 each),
-# a keytool file 10,000 per key; all of it, plus up to 128 bags and their key checks, is about one second here.
-# Beyond: the command line.
-WEB_RESTORE = Budget(rounds=1_500_000, items=128, where="in the web page")
-# The command line: larger, still finite (about a minute here, and two for the key checks).
-COMMAND_RESTORE = Budget(rounds=100_000_000, items=20_000, where="on the command line", key_checks=200_000)
-
-
-class Deriver:
-    """Derives keys from one password for one file: each distinct derivation once (a file whose items share salt and
-    rounds costs one derivation for all of them), and never past the budget.
-
-    ``reserve`` takes what the file will ask for and refuses, before any of it is derived, when the whole exceeds the
-    budget.
-    """
-
-    @sensitive_variables("password")
-    def __init__(self, password: str, budget: Budget, what: str) -> None:
-        self._password = password
-        self.budget = budget
-        self.what = what
-        self.reserved = 0
-        self.key_checks = 0
-        self._planned: set[Derivation] = set()
-        self._keys: dict[Derivation, bytes] = {}
-
-    def __repr__(self) -> str:
-        return f"<Deriver {self.reserved:,} of {self.budget.rounds:,} rounds>"
-
-    def reserve(self, derivations: Iterable[Derivation], *, extra_rounds: int = 0) -> None:
-        """Count what is about to be derived (a derivation already reserved costs nothing more) and ``extra_rounds``
-        of other work; refuse, with nothing counted, when one derivation or the whole exceeds its limit."""
-        new: list[Derivation] = []
-        for derivation in derivations:
-            check(derivation, self.what)
-            if derivation not in self._planned and derivation not in new:
-                new.append(derivation)
-        total = self.reserved + extra_rounds + sum(d.rounds for d in new)
-        if total > self.budget.rounds:
-            raise OverBudget(
-                f"{self.what} asks for {total:,} key-derivation rounds in all; a restore {self.budget.where} "
-                f"allows at most {self.budget.rounds:,}."
-            )
-        self.reserved = total
-        self._planned.update(new)
-
-    def count_key_check(self, bits: int) -> None:
-        """Count checking one private key of ``bits``; refuse when the file's key checks exceed the budget."""
-        self.key_checks += key_check_cost(bits)
-        if self.key_checks > self.budget.key_checks:
-            raise OverBudget(
-                f"{self.what} holds private keys that take as long to check as {self.key_checks:,} keys of 2048 bits "
-                f"or more; a restore {self.budget.where} allows at most {self.budget.key_checks:,}."
-            )
-
-    def count_items(self, count: int) -> None:
-        if count > self.budget.items:
-            raise OverBudget(
-                f"{self.what} holds more than {self.budget.items:,} items (keys, certificates and other bags); a "
-                f"restore {self.budget.where} allows at most {self.budget.items:,}."
-            )
-
-    @sensitive_variables("secret")
-    def key(self, derivation: Derivation) -> bytes:
-        """The derived bytes (key, then IV for PKCS#12 PBE and PBKDF1), derived at most once per file; only what
-        ``reserve`` accepted."""
-        if derivation not in self._planned:
-            raise DerivationError("A key derivation was not reserved.")  # a programming error, not the file's
-        if derivation not in self._keys:
-            self._keys[derivation] = _derive(derivation, self._password)
-        return self._keys[derivation]
-
-    @sensitive_variables("key", "padded")
-    def decrypt(self, encryption: Encryption, ciphertext: bytes) -> bytes:
-        """The plaintext, padding removed; ``DerivationError`` when the password does not open it."""
-        derivation = encryption.derivation
-        key = self.key(derivation)
-        if encryption.scheme == "pbes2":
-            iv = encryption.iv
-        else:
-            split = 8 if encryption.scheme in _PBES1 else derivation.key_length
-            key, iv = key[:split], key[split:]
-        if encryption.cipher == "rc4":
-            decryptor = Cipher(ARC4(key), mode=None).decryptor()
-            return decryptor.update(ciphertext) + decryptor.finalize()
-        block = 16 if encryption.cipher == "aes" else 8
-        if len(iv) != block or not ciphertext or len(ciphertext) % block:
-            raise DerivationError("The file is damaged: an encrypted part has the wrong length.")
-        if encryption.cipher == "rc2":
-            bits = _PKCS12_PBE[encryption.scheme][3] if encryption.scheme in _PKCS12_PBE else 64
-            padded = rc2.decrypt_cbc(key, bits, iv, ciphertext)
-        else:
-            algorithm = algorithms.AES(key) if encryption.cipher == "aes" else TripleDES(key)
-            decryptor = Cipher(algorithm, modes.CBC(iv)).decryptor()
-            padded = decryptor.update(ciphertext) + decryptor.finalize()
-        unpadder = sym_padding.PKCS7(block * 8).unpadder()
-        try:
-            return unpadder.update(padded) + unpadder.finalize()
-        except ValueError:
-            raise DerivationError("The password does not open an encrypted part of the file.") from None
-
-
 @sensitive_variables("password", "secret")
-def _derive(derivation: Derivation, password: str) -> bytes:
+def derive(derivation: Derivation, password: str) -> bytes:
+    """The derived bytes: the key, then the IV for PKCS#12 PBE and PBKDF1."""
     secret = password.encode("utf-8")
     if derivation.kdf == "PBKDF2":
         algorithm = _CRYPTOGRAPHY_HASHES[derivation.hash_name]()
@@ -420,3 +299,32 @@ def _derive(derivation: Derivation, password: str) -> bytes:
             digest = hashlib.new(derivation.hash_name, digest).digest()
         return digest[:16]
     raise DerivationError("The file is encrypted with a method this portal does not support.")
+
+
+@sensitive_variables("derived", "key", "padded")
+def decrypt(encryption: Encryption, derived: bytes, ciphertext: bytes) -> bytes:
+    """The plaintext of ``ciphertext`` under ``derived`` (``derive``'s bytes for ``encryption.derivation``), padding
+    removed; ``DerivationError`` when the password does not open it."""
+    if encryption.scheme == "pbes2":
+        key, iv = derived, encryption.iv
+    else:
+        split = 8 if encryption.scheme in _PBES1 else encryption.derivation.key_length
+        key, iv = derived[:split], derived[split:]
+    if encryption.cipher == "rc4":
+        decryptor = Cipher(ARC4(key), mode=None).decryptor()
+        return decryptor.update(ciphertext) + decryptor.finalize()
+    block = 16 if encryption.cipher == "aes" else 8
+    if len(iv) != block or not ciphertext or len(ciphertext) % block:
+        raise DerivationError("The file is damaged: an encrypted part has the wrong length.")
+    if encryption.cipher == "rc2":
+        bits = _PKCS12_PBE[encryption.scheme][3] if encryption.scheme in _PKCS12_PBE else 64
+        padded = rc2.decrypt_cbc(key, bits, iv, ciphertext)
+    else:
+        algorithm = algorithms.AES(key) if encryption.cipher == "aes" else TripleDES(key)
+        decryptor = Cipher(algorithm, modes.CBC(iv)).decryptor()
+        padded = decryptor.update(ciphertext) + decryptor.finalize()
+    unpadder = sym_padding.PKCS7(block * 8).unpadder()
+    try:
+        return unpadder.update(padded) + unpadder.finalize()
+    except ValueError:
+        raise DerivationError("The password does not open an encrypted part of the file.") from None

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from django.views.decorators.debug import sensitive_variables
 
-from .. import kdf
+from .. import kdf, restore_budget
 from ..keyfiles import MAX_RSA_BITS, check_consistent
 from ..pkcs12_kdf import MAC_HASHES
 from .contents import MAX_PFX_BYTES, PfxContents, PfxError, PfxKey
@@ -55,7 +55,7 @@ def _mac_derivation(pfx: Any) -> kdf.Derivation:
 
 
 @sensitive_variables("mac_key")
-def _verify_mac(pfx: Any, derivation: kdf.Derivation, deriver: kdf.Deriver) -> None:
+def _verify_mac(pfx: Any, derivation: kdf.Derivation, deriver: restore_budget.Deriver) -> None:
     mac_key = deriver.key(derivation)
     content = pfx["auth_safe"]["content"].native
     expected = hmac.new(mac_key, content, derivation.hash_name).digest()
@@ -66,7 +66,7 @@ def _verify_mac(pfx: Any, derivation: kdf.Derivation, deriver: kdf.Deriver) -> N
 class _Walk:
     """The bags of one file, counted against the budget as they are found."""
 
-    def __init__(self, deriver: kdf.Deriver) -> None:
+    def __init__(self, deriver: restore_budget.Deriver) -> None:
         self.deriver = deriver
         self.count = 0
         self.key_bags: list[Any] = []
@@ -102,7 +102,9 @@ def _encryption(algorithm: Any) -> kdf.Encryption:
     return encryption
 
 
-def _reserve(deriver: kdf.Deriver, items: list[tuple[kdf.Encryption, bytes]], extra: list[kdf.Derivation]) -> None:
+def _reserve(
+    deriver: restore_budget.Deriver, items: list[tuple[kdf.Encryption, bytes]], extra: list[kdf.Derivation]
+) -> None:
     """Everything these items will cost, refused as a whole before any of it is derived or decrypted."""
     try:
         deriver.reserve(
@@ -111,7 +113,7 @@ def _reserve(deriver: kdf.Deriver, items: list[tuple[kdf.Encryption, bytes]], ex
         )
     except kdf.TooCostly as refused:
         raise PfxError(f"{refused} {_REEXPORT}") from None
-    except kdf.OverBudget as refused:
+    except restore_budget.OverBudget as refused:
         raise PfxTooLarge(str(refused)) from None
 
 
@@ -123,7 +125,7 @@ def _shrouded(bags: list[Any]) -> list[tuple[kdf.Encryption, bytes]]:
 
 
 @sensitive_variables("plaintext")
-def _decrypt(deriver: kdf.Deriver, encryption: kdf.Encryption, ciphertext: bytes) -> bytes:
+def _decrypt(deriver: restore_budget.Deriver, encryption: kdf.Encryption, ciphertext: bytes) -> bytes:
     try:
         return deriver.decrypt(encryption, ciphertext)
     except kdf.DerivationError:
@@ -133,7 +135,7 @@ def _decrypt(deriver: kdf.Deriver, encryption: kdf.Encryption, ciphertext: bytes
 
 
 @sensitive_variables("password", "plaintext", "private_key", "deriver")
-def read_pfx(data: bytes, password: str, *, budget: kdf.Budget | None = None) -> PfxContents:
+def read_pfx(data: bytes, password: str, *, budget: restore_budget.Budget | None = None) -> PfxContents:
     """Every private key in the file with its certificate, and the certificates that have no key.
 
     Nothing is derived before the whole file's cost is known to fit ``budget`` (``PfxTooLarge`` otherwise): the MAC,
@@ -142,7 +144,7 @@ def read_pfx(data: bytes, password: str, *, budget: kdf.Budget | None = None) ->
     own backups: one salt for the file) cost one. The budget is a web request's unless told otherwise.
     """
     pfx, safes = _parse(data)
-    deriver = kdf.Deriver(password, budget or kdf.WEB_RESTORE, _WHAT)
+    deriver = restore_budget.Deriver(password, budget or restore_budget.WEB_RESTORE, _WHAT)
     walk = _Walk(deriver)
     encrypted_safes: list[tuple[kdf.Encryption, bytes]] = []
     try:
@@ -159,7 +161,7 @@ def read_pfx(data: bytes, password: str, *, budget: kdf.Budget | None = None) ->
             else:
                 raise PfxError("This PKCS#12 file encrypts its contents for a public key; it cannot be read here.")
         shrouded_items = _shrouded([bag for bag in walk.key_bags if bag["bag_id"].native == "pkcs8_shrouded_key_bag"])
-    except kdf.OverBudget as refused:
+    except restore_budget.OverBudget as refused:
         raise PfxTooLarge(str(refused)) from None
     except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as error:
         if isinstance(error, PfxError):
@@ -174,7 +176,7 @@ def read_pfx(data: bytes, password: str, *, budget: kdf.Budget | None = None) ->
         try:
             inner = walk.add(asn1_pkcs12.SafeContents.load(plaintext))
             inner_items = _shrouded(inner)
-        except kdf.OverBudget as refused:
+        except restore_budget.OverBudget as refused:
             raise PfxTooLarge(str(refused)) from None
         except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as error:
             if isinstance(error, PfxError):
@@ -196,7 +198,7 @@ def read_pfx(data: bytes, password: str, *, budget: kdf.Budget | None = None) ->
 
 
 @sensitive_variables("body", "private_key")
-def _load_key(body: bytes, deriver: kdf.Deriver) -> PrivateKeyTypes:
+def _load_key(body: bytes, deriver: restore_budget.Deriver) -> PrivateKeyTypes:
     try:
         # OpenSSL's own RSA check is slow (primality tests, ~40 ms a key); check_consistent does the useful part.
         private_key = serialization.load_der_private_key(body, password=None, unsafe_skip_rsa_key_validation=True)
@@ -204,7 +206,7 @@ def _load_key(body: bytes, deriver: kdf.Deriver) -> PrivateKeyTypes:
         if isinstance(private_key, rsa.RSAPrivateKey) and private_key.key_size <= MAX_RSA_BITS:
             deriver.count_key_check(private_key.key_size)
             check_consistent(private_key)
-    except kdf.OverBudget as refused:
+    except restore_budget.OverBudget as refused:
         raise PfxTooLarge(str(refused)) from None
     except (ValueError, TypeError):
         raise PfxError(

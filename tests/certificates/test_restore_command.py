@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from certificates.models import Certificate
-from keystore import kdf
+from keystore import restore_budget
 from keystore.backup import export_keystore
 from keystore.models import KeystoreEntry
 from portal.audit.log import COMMAND
@@ -76,7 +76,8 @@ def test_the_portals_own_backup_is_restored_with_a_summary(world, tmp_path, pass
 def test_a_file_over_the_web_budget_is_sent_to_the_command_which_restores_it(
     world, client_for, openssl_backup, password_file, monkeypatch
 ):
-    monkeypatch.setattr(kdf, "WEB_RESTORE", kdf.Budget(rounds=5_000, items=128, where="in the web page"))
+    small = restore_budget.Budget(rounds=5_000, items=128, where="in the web page")
+    monkeypatch.setattr(restore_budget, "WEB_RESTORE", small)
     response = restore(client_for(world.alice), openssl_backup.read_bytes())
     assert error_of(response) == (
         "The file asks for 6,144 key-derivation rounds in all; a restore in the web page allows at most 5,000. "

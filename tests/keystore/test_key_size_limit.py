@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from keystore import kdf, keyfiles, pfx
+from keystore import keyfiles, pfx, restore_budget
 from keystore.backup import import_pkcs12
 from keystore.keyfiles import MAX_RSA_BITS
 from keystore.models import KeystoreEntry
@@ -99,7 +99,7 @@ def test_a_restored_key_over_the_limit_is_skipped_with_the_reason_and_unchecked(
 def test_a_restore_counts_its_key_checks_against_the_budget(count, allowed, consistency_checks) -> None:
     made = [pfx.PfxEntry(f"k{i}", der(certificate(rsa_key(i), f"K {i}")), rsa_key(i)) for i in range(count)]
     data = pfx.build_pfx(made, PASSWORD, iterations=2048)
-    budget = kdf.Budget(rounds=1_000_000, items=128, where="in the web page", key_checks=allowed)
+    budget = restore_budget.Budget(rounds=1_000_000, items=128, where="in the web page", key_checks=allowed)
     with pytest.raises(pfx.PfxTooLarge) as refused:
         pfx.read_pfx(data, PASSWORD, budget=budget)
     assert str(refused.value) == (
@@ -108,9 +108,10 @@ def test_a_restore_counts_its_key_checks_against_the_budget(count, allowed, cons
     )
     assert len(consistency_checks) == allowed  # refused before the key that would go over
     consistency_checks.clear()
-    assert len(pfx.read_pfx(data, PASSWORD, budget=kdf.WEB_RESTORE).keys) == count
+    assert len(pfx.read_pfx(data, PASSWORD, budget=restore_budget.WEB_RESTORE).keys) == count
 
 
 def test_the_web_budget_takes_a_full_backup_of_4096_bit_keys() -> None:
     """64 keys (128 bags, the web's cap) of 4096 bits: the portal's own backup of its largest usual keys."""
-    assert 64 * kdf.key_check_cost(4096) <= kdf.WEB_RESTORE.key_checks < 64 * kdf.key_check_cost(8192)
+    cost = restore_budget.key_check_cost
+    assert 64 * cost(4096) <= restore_budget.WEB_RESTORE.key_checks < 64 * cost(8192)

@@ -10,7 +10,7 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import pkcs12 as asn1_pkcs12
 from cryptography.hazmat.primitives import serialization
 
-from keystore import kdf, pfx, rc2
+from keystore import kdf, pfx, rc2, restore_budget
 from keystore.backup import ImportTooLarge, import_pkcs12
 from keystore.models import KeystoreEntry
 from portal.audit.log import COMMAND
@@ -18,7 +18,7 @@ from tests.keystore.helpers import certificate, der, openssl, rsa_key, spy_on_de
 
 PASSWORD = "backup password 123"
 NOTHING: dict[str, list[int]] = {"pbkdf2": [], "scrypt": [], "pkcs12": [], "loader": []}
-SMALL = kdf.Budget(rounds=5_000, items=128, where="in the web page")
+SMALL = restore_budget.Budget(rounds=5_000, items=128, where="in the web page")
 
 
 def entries(count: int):
@@ -143,7 +143,7 @@ def test_the_budget_counts_what_is_derived_not_the_items(openssl_files, monkeypa
 def test_one_derivation_over_the_cap_is_refused_whatever_the_budget(openssl_files, monkeypatch):
     monkeypatch.setattr(kdf, "MAX_ROUNDS", 2047)
     derivations = spy_on_derivations(monkeypatch)
-    for budget in (kdf.WEB_RESTORE, kdf.COMMAND_RESTORE):
+    for budget in (restore_budget.WEB_RESTORE, restore_budget.COMMAND_RESTORE):
         with pytest.raises(pfx.PfxError) as refused:
             pfx.read_pfx(openssl_files["pbes2.p12"], PASSWORD, budget=budget)
         assert not isinstance(refused.value, pfx.PfxTooLarge)
@@ -165,7 +165,7 @@ def test_360_bags_at_the_per_bag_cap_are_refused_before_deriving(monkeypatch):
         "most 128."
     )
     with pytest.raises(pfx.PfxTooLarge) as refused:
-        pfx.read_pfx(data, PASSWORD, budget=kdf.COMMAND_RESTORE)
+        pfx.read_pfx(data, PASSWORD, budget=restore_budget.COMMAND_RESTORE)
     assert str(refused.value) == (
         "The file asks for 360,002,048 key-derivation rounds in all; a restore on the command line allows at most "
         "100,000,000."
@@ -187,7 +187,7 @@ def test_bags_sharing_salt_and_rounds_cost_one_derivation(monkeypatch):
 
 
 def test_an_over_budget_restore_imports_nothing_and_says_so(world, openssl_files, monkeypatch):
-    monkeypatch.setattr(kdf, "WEB_RESTORE", SMALL)
+    monkeypatch.setattr(restore_budget, "WEB_RESTORE", SMALL)
     with pytest.raises(ImportTooLarge, match="6,144 key-derivation rounds in all"):
         import_pkcs12(world.acme, openssl_files["pbes2.p12"], PASSWORD, on_entry=lambda entry: None, by=COMMAND)
     assert not KeystoreEntry.objects.exists()
@@ -197,7 +197,7 @@ def test_an_over_budget_restore_imports_nothing_and_says_so(world, openssl_files
         PASSWORD,
         on_entry=lambda entry: None,
         by=COMMAND,
-        budget=kdf.COMMAND_RESTORE,
+        budget=restore_budget.COMMAND_RESTORE,
     )
     assert report.imported == ["leaf"]
 
