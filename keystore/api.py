@@ -18,6 +18,7 @@ from .models import MAX_ALIAS_LENGTH, KeystoreEntry
 from .pfx import MAX_PFX_BYTES as MAX_BACKUP_BYTES
 from .restore_budget import COMMAND_RESTORE, WEB_RESTORE, Budget
 from .sealing import KeystoreError, store_private_key
+from .sealing import verify_entry as _verify_entry
 
 __all__ = [
     "ALIAS_TOO_LONG",
@@ -49,6 +50,7 @@ __all__ = [
     "store",
     "store_private_key",
     "unused_alias",
+    "verify_entry",
 ]
 
 
@@ -74,3 +76,11 @@ def store(tenant: Tenant, *, alias: str, certificate_der: bytes, key: OpenedKeyF
     return store_private_key(
         tenant, alias=alias, certificate_der=certificate_der, private_key=keyfiles.private_key_of(key)
     )
+
+
+@sensitive_variables()
+def verify_entry(entry: KeystoreEntry) -> None:
+    """Open the entry's sealed private key, keeping nothing of it: whether recordings for its certificate can still
+    be played back. ``KeystoreError`` when it does not open (altered, moved to another certificate or tenant, or its
+    master key is gone)."""
+    _verify_entry(entry)

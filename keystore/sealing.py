@@ -129,6 +129,12 @@ def open_private_key(entry: KeystoreEntry, *, data_key: bytes | None = None) -> 
     return key
 
 
+def verify_entry(entry: KeystoreEntry) -> None:
+    """The entry's private key opens; ``KeystoreError`` otherwise. The seal binds the certificate (its AAD), and
+    ``store_private_key`` checked the pair before sealing, so a key that opens is the certificate's own."""
+    open_private_key(entry)
+
+
 def tenant_data_key(tenant: Tenant) -> bytes:
     """The tenant's data key for a batch of ``open_private_key`` calls."""
     return _data_key(tenant, create=False)
