@@ -1,6 +1,8 @@
 """Reading: every key of a file keytool or OpenSSL wrote, within one budget for the whole file."""
 
 import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from asn1crypto import pkcs12 as asn1_pkcs12  # type: ignore[import-untyped]
@@ -26,21 +28,31 @@ class PfxTooLarge(PfxError):
     """The file asks for more work than the budget of this restore; a larger budget may read it."""
 
 
+@contextmanager
+def _walking() -> Iterator[None]:
+    """Reading the file's structure: a file over budget is ``PfxTooLarge``, a malformed one the damaged-file
+    message (asn1crypto parses lazily, so damage surfaces as any of these while the bags are walked)."""
+    try:
+        yield
+    except restore_budget.OverBudget as refused:
+        raise PfxTooLarge(str(refused)) from None
+    except PfxError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError):
+        raise PfxError(_DAMAGED) from None
+
+
 def _parse(data: bytes) -> tuple[Any, list[Any]]:
     if not data:
         raise PfxError("The file is empty.")
     if len(data) > MAX_PFX_BYTES:
         raise PfxError("The file is larger than 16 MB; a keystore backup is far smaller.")
-    try:
+    with _walking():
         pfx = asn1_pkcs12.Pfx.load(data)
         pfx.native  # noqa: B018 - parses the whole structure now, so damage is found before anything is decrypted
         if pfx["auth_safe"]["content_type"].native != "data":
             raise PfxError("This PKCS#12 file is protected with a public key, not a password; it cannot be read here.")
         safes = list(pfx.authenticated_safe)
-    except PfxError:
-        raise
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError):
-        raise PfxError(_DAMAGED) from None
     return pfx, safes
 
 
@@ -147,7 +159,7 @@ def read_pfx(data: bytes, password: str, *, budget: restore_budget.Budget | None
     deriver = restore_budget.Deriver(password, budget or restore_budget.WEB_RESTORE, _WHAT)
     walk = _Walk(deriver)
     encrypted_safes: list[tuple[kdf.Encryption, bytes]] = []
-    try:
+    with _walking():
         for safe in safes:
             kind = safe["content_type"].native
             if kind == "data":
@@ -157,31 +169,18 @@ def read_pfx(data: bytes, password: str, *, budget: restore_budget.Budget | None
                 encrypted_safes.append(
                     (_encryption(info["content_encryption_algorithm"]), info["encrypted_content"].native or b"")
                 )
-                continue
             else:
                 raise PfxError("This PKCS#12 file encrypts its contents for a public key; it cannot be read here.")
         shrouded_items = _shrouded([bag for bag in walk.key_bags if bag["bag_id"].native == "pkcs8_shrouded_key_bag"])
-    except restore_budget.OverBudget as refused:
-        raise PfxTooLarge(str(refused)) from None
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as error:
-        if isinstance(error, PfxError):
-            raise
-        raise PfxError(_DAMAGED) from None
     mac = _mac_derivation(pfx)
     _reserve(deriver, [*encrypted_safes, *shrouded_items], [mac])
 
     _verify_mac(pfx, mac, deriver)
     for encryption, ciphertext in encrypted_safes:
         plaintext = _decrypt(deriver, encryption, ciphertext)
-        try:
+        with _walking():
             inner = walk.add(asn1_pkcs12.SafeContents.load(plaintext))
             inner_items = _shrouded(inner)
-        except restore_budget.OverBudget as refused:
-            raise PfxTooLarge(str(refused)) from None
-        except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as error:
-            if isinstance(error, PfxError):
-                raise
-            raise PfxError(_DAMAGED) from None
         _reserve(deriver, inner_items, [])
         shrouded_items += inner_items
 
