@@ -43,24 +43,23 @@ def _entry(tenant: Tenant, entry_id: uuid.UUID) -> KeystoreEntry:
     return scoped_get(KeystoreEntry.objects.select_related("tenant__data_key"), tenant, pk=entry_id)
 
 
+def _row(entry: KeystoreEntry, now: datetime) -> EntryRow:
+    certificate = x509.load_der_x509_certificate(bytes(entry.certificate_der))
+    names = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return EntryRow(
+        id=entry.id,
+        alias=entry.alias,
+        # Read from the certificate itself: its names may hold control and text-direction characters.
+        subject_name=visible(str(names[0].value) if names else certificate.subject.rfc4514_string()),
+        serial_number=format(certificate.serial_number, "X"),
+        not_valid_after=certificate.not_valid_after_utc,
+        expired=certificate.not_valid_after_utc < now,
+    )
+
+
 def _rows(tenant: Tenant) -> list[EntryRow]:
     now = timezone.now()
-    rows = []
-    for entry in KeystoreEntry.objects.of_tenant(tenant):
-        certificate = x509.load_der_x509_certificate(bytes(entry.certificate_der))
-        names = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
-        rows.append(
-            EntryRow(
-                id=entry.id,
-                alias=entry.alias,
-                # Read from the certificate itself: its names may hold control and text-direction characters.
-                subject_name=visible(str(names[0].value) if names else certificate.subject.rfc4514_string()),
-                serial_number=format(certificate.serial_number, "X"),
-                not_valid_after=certificate.not_valid_after_utc,
-                expired=certificate.not_valid_after_utc < now,
-            )
-        )
-    return rows
+    return [_row(entry, now) for entry in KeystoreEntry.objects.of_tenant(tenant)]
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -162,7 +161,7 @@ def backup(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 @sensitive_variables("form", "password", "data")
 def key_download(request: HttpRequest, tenant: Tenant, entry: uuid.UUID) -> HttpResponse:
     item = _entry(tenant, entry)
-    row = next(r for r in _rows(tenant) if r.id == item.id)
+    row = _row(item, timezone.now())  # this entry alone: the page shows no other
     if request.method == "POST":
         attempt = _attempt(request)
         if attempt is not None and not attempt.may_check:
