@@ -15,7 +15,7 @@ from django.utils import timezone
 from certificates.eligibility import certificate_pem, recording_refusal, utc_text
 from certificates.models import Certificate
 from certificates.usage import UsageProvider
-from keystore.api import MAX_ALIAS_LENGTH, fitting_alias
+from keystore.api import fitting_alias, numbered
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
 from portal.web.text import visible
@@ -256,11 +256,7 @@ def annex_option_name(alias: str, used: set[str]) -> str:
     """The option's name: the alias, which the alias rule keeps to letters, digits, spaces and . _ @ - (no "=", "[",
     "#" or line break). Applied again here so the section holds whatever a row says; names the Configuration Server
     would take for one (it ignores case) are numbered, so each certificate stays one option. ``used`` is updated."""
-    base = name = fitting_alias(alias)
-    number = 1
-    while name.lower() in used:
-        number += 1
-        name = f"{base[: MAX_ALIAS_LENGTH - len(str(number)) - 1]}-{number}"
+    name = numbered(fitting_alias(alias), used)
     used.add(name.lower())
     return name
 

@@ -125,6 +125,11 @@ def unused_alias(tenant: Tenant, wanted: str) -> str:
         .filter(alias__istartswith=prefix)
         .values_list("alias", flat=True)
     }
+    return numbered(base, taken)
+
+
+def numbered(base: str, taken: set[str]) -> str:
+    """``base``, or when ``taken`` (lower case) holds it, ``base`` numbered -2, -3 … and cut to fit the length."""
     candidate, number = base, 1
     while candidate.lower() in taken:
         number += 1

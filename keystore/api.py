@@ -10,7 +10,16 @@ from django.views.decorators.debug import sensitive_variables
 from portal.accounts.models import Tenant
 
 from . import keyfiles
-from .aliases import ALIAS_TOO_LONG, AliasError, ProposedAlias, check_alias, fitting_alias, propose_alias, unused_alias
+from .aliases import (
+    ALIAS_TOO_LONG,
+    AliasError,
+    ProposedAlias,
+    check_alias,
+    fitting_alias,
+    numbered,
+    propose_alias,
+    unused_alias,
+)
 from .backup import ImportFileError, ImportReport, ImportTooLarge, import_pkcs12
 from .keyfiles import MIN_RSA_BITS, KeyFileError, KeyFileInfo, KeyPasswordError, OpenedKeyFile
 from .lifecycle import EntryGone, purge_entry
@@ -44,6 +53,7 @@ __all__ = [
     "describe_key_file",
     "fitting_alias",
     "import_pkcs12",
+    "numbered",
     "open_key_file",
     "propose_alias",
     "purge_entry",
