@@ -10,7 +10,7 @@ cryptography's primitives:
 - the integrity check is HMAC-SHA256 with its key from the PKCS#12 KDF (RFC 7292, Appendix B) over the password.
 
 Reading accepts what keytool and OpenSSL write, including their legacy RC2/3DES files: asn1crypto walks the bags so
-that every key is found, and kdf.py derives and decrypts within one budget for the whole file, each distinct
+that every key is found, and restore_budget.py derives and decrypts within one budget for the whole file, each distinct
 derivation once (OpenSSL's PKCS12_parse would derive for every bag, and again for each key read after it).
 No Django models here: these functions take and return keys and bytes only.
 """
