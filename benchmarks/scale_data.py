@@ -45,7 +45,7 @@ def seed(
 
     from certificates.models import Certificate
     from ivr.models import IvrAssignment, IvrProfile
-    from keystore.models import KeystoreEntry
+    from keystore.api import KeystoreEntry
     from portal.accounts.models import Role, Tenant, User
     from screenrecording.models import ScreenRecordingCertificate
 

@@ -20,8 +20,9 @@ from .aliases import (
     propose_alias,
     unused_alias,
 )
-from .backup import ImportFileError, ImportReport, ImportTooLarge, import_pkcs12
-from .keyfiles import MIN_RSA_BITS, KeyFileError, KeyFileInfo, KeyPasswordError, OpenedKeyFile
+from .backup import ImportFileError, ImportReport, ImportTooLarge, export_keystore, import_pkcs12
+from .kdf import MAX_ROUNDS as MAX_KDF_ROUNDS
+from .keyfiles import MAX_RSA_BITS, MIN_RSA_BITS, KeyFileError, KeyFileInfo, KeyPasswordError, OpenedKeyFile
 from .lifecycle import EntryGone, purge_entry
 from .models import MAX_ALIAS_LENGTH, KeystoreEntry
 from .pfx import MAX_PFX_BYTES as MAX_BACKUP_BYTES
@@ -34,6 +35,8 @@ __all__ = [
     "COMMAND_RESTORE",
     "MAX_ALIAS_LENGTH",
     "MAX_BACKUP_BYTES",
+    "MAX_KDF_ROUNDS",
+    "MAX_RSA_BITS",
     "MIN_RSA_BITS",
     "WEB_RESTORE",
     "AliasError",
@@ -51,6 +54,7 @@ __all__ = [
     "ProposedAlias",
     "check_alias",
     "describe_key_file",
+    "export_keystore",
     "fitting_alias",
     "import_pkcs12",
     "numbered",
