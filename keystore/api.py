@@ -29,6 +29,7 @@ from .pfx import MAX_PFX_BYTES as MAX_BACKUP_BYTES
 from .restore_budget import COMMAND_RESTORE, WEB_RESTORE, Budget
 from .sealing import KeystoreError, store_private_key
 from .sealing import verify_entry as _verify_entry
+from .unwrap import SessionKeyError, SessionKeyOpener, SessionKeyPadding, unwrap_session_key
 
 __all__ = [
     "ALIAS_TOO_LONG",
@@ -52,6 +53,9 @@ __all__ = [
     "KeystoreError",
     "OpenedKeyFile",
     "ProposedAlias",
+    "SessionKeyError",
+    "SessionKeyOpener",
+    "SessionKeyPadding",
     "check_alias",
     "describe_key_file",
     "export_keystore",
@@ -64,6 +68,7 @@ __all__ = [
     "store",
     "store_private_key",
     "unused_alias",
+    "unwrap_session_key",
     "verify_entry",
 ]
 
