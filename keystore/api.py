@@ -26,6 +26,7 @@ from .keyfiles import MAX_RSA_BITS, MIN_RSA_BITS, KeyFileError, KeyFileInfo, Key
 from .lifecycle import EntryGone, purge_entry
 from .models import MAX_ALIAS_LENGTH, KeystoreEntry
 from .pfx import MAX_PFX_BYTES as MAX_BACKUP_BYTES
+from .recipients import RecipientIndex
 from .restore_budget import COMMAND_RESTORE, WEB_RESTORE, Budget
 from .sealing import KeystoreError, store_private_key
 from .sealing import verify_entry as _verify_entry
@@ -53,6 +54,7 @@ __all__ = [
     "KeystoreError",
     "OpenedKeyFile",
     "ProposedAlias",
+    "RecipientIndex",
     "SessionKeyError",
     "SessionKeyOpener",
     "SessionKeyPadding",
