@@ -26,6 +26,7 @@ from .keyfiles import MAX_RSA_BITS, MIN_RSA_BITS, KeyFileError, KeyFileInfo, Key
 from .lifecycle import EntryGone, purge_entry
 from .models import MAX_ALIAS_LENGTH, KeystoreEntry
 from .pfx import MAX_PFX_BYTES as MAX_BACKUP_BYTES
+from .proofs import record_proof
 from .recipients import RecipientIndex
 from .restore_budget import COMMAND_RESTORE, WEB_RESTORE, Budget
 from .sealing import KeystoreError, store_private_key
@@ -67,6 +68,7 @@ __all__ = [
     "open_key_file",
     "propose_alias",
     "purge_entry",
+    "record_proof",
     "store",
     "store_private_key",
     "unused_alias",
