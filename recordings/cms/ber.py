@@ -187,25 +187,25 @@ class BerReader:
         self._open.pop()
 
     def element(self, header: Header) -> bytes:
-        """The whole element whose header was just read, as its bytes; constructed ones are walked to cap depth."""
+        """The whole element whose header was just read, as its bytes, with indefinite lengths made definite (as
+        asn1crypto needs them); constructed elements are walked, which caps their depth."""
         if header.length is not None:
             self._check_limit(self.offset + header.length)
-        parts: list[bytes] = []
-        self._copy(header, parts)
-        return b"".join(parts)
+        return self._copy(header)
 
-    def _copy(self, header: Header, parts: list[bytes]) -> None:
-        parts.append(header.raw)
+    def _copy(self, header: Header) -> bytes:
         if not header.constructed:
             assert header.length is not None  # header() refuses indefinite primitives
-            parts.append(self.take(header.length))
-            return
+            return header.raw + self.take(header.length)
         self.enter(header)
+        parts = []
         while not self.at_end():
-            self._copy(self.header(), parts)
-        if header.length is None:
-            parts.append(b"\x00\x00")
+            parts.append(self._copy(self.header()))
         self.leave("an element")
+        content = b"".join(parts)
+        if header.length is not None:
+            return header.raw + content
+        return header.raw[:-1] + _length_octets(len(content)) + content  # the identifier, then a definite length
 
     def octets(self, header: Header) -> Iterator[memoryview]:
         """The content of the OCTET STRING (any tag) whose header was just read, in pieces; constructed ones are
@@ -251,3 +251,10 @@ class BerReader:
 
     def at_eof(self) -> bool:
         return not self._fill(1)
+
+
+def _length_octets(length: int) -> bytes:
+    if length < 0x80:
+        return bytes([length])
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(octets)]) + octets

@@ -86,9 +86,7 @@ class Envelope:
             attributes = reader.element(header)
             if len(attributes) > MAX_AAD:
                 raise UnsupportedEnvelope("The recording's authenticated attributes are larger than supported.")
-            if header.length is None:
-                raise DamagedRecording("The recording is damaged: its authenticated attributes are not DER.")
-            aad = b"\x31" + attributes[1:]  # RFC 5083: the AAD is the attributes with the SET OF tag
+            aad = b"\x31" + attributes[1:]  # RFC 5083: the AAD is the attributes' DER with the SET OF tag
             header = reader.header()
         if not header.is_(UNIVERSAL, OCTET_STRING) or header.constructed:
             raise reader.damaged("the authentication tag is missing")

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from recordings.cms import DamagedRecording, open_envelope
 
 from .cms_kit import (
+    OID_AES256_CBC,
     OID_AES256_GCM,
     OID_DATA,
     cbc_parts,
@@ -156,7 +157,7 @@ def test_originator_info_and_unprotected_attributes_are_passed_over():
 CONTENT_TYPE_ATTRIBUTE = tlv(0x30, tlv(0x06, bytes.fromhex("2a864886f70d010903")) + tlv(0x31, OID_DATA))
 
 
-def gcm_envelope(plaintext, *, tag_length=16, auth_attributes=b"", unauth_attributes=b""):
+def gcm_envelope(plaintext, *, tag_length=16, auth_attributes=b"", unauth_attributes=b"", ber=False):
     """AuthEnvelopedData with AES-256-GCM; authenticated attributes are the AAD, as a SET OF (RFC 5083)."""
     key, nonce = os.urandom(32), os.urandom(12)
     encryptor = Cipher(algorithms.AES(key), modes.GCM(nonce)).encryptor()
@@ -165,7 +166,8 @@ def gcm_envelope(plaintext, *, tag_length=16, auth_attributes=b"", unauth_attrib
     ciphertext = encryptor.update(plaintext) + encryptor.finalize()
     icv_length = b"" if tag_length == 12 else tlv(0x02, bytes([tag_length]))
     algorithm = tlv(0x30, OID_AES256_GCM + tlv(0x30, tlv(0x04, nonce) + icv_length))
-    after = (tlv(0xA1, auth_attributes) if auth_attributes else b"") + tlv(0x04, encryptor.tag[:tag_length])
+    wrap = indefinite if ber else tlv
+    after = (wrap(0xA1, auth_attributes) if auth_attributes else b"") + tlv(0x04, encryptor.tag[:tag_length])
     after += tlv(0xA2, unauth_attributes) if unauth_attributes else b""
     recipients = tlv(0x31, recipient_info(party(), key))
     return enveloped(recipients, algorithm, tlv(0x80, ciphertext), after=after, auth=True)
@@ -188,4 +190,29 @@ def test_gcm_with_authenticated_attributes_decrypts(size, tag_length):
 def test_gcm_with_unauthenticated_attributes_decrypts():
     plaintext = os.urandom(100)
     envelope = gcm_envelope(plaintext, tag_length=12, unauth_attributes=CONTENT_TYPE_ATTRIBUTE)
+    assert decrypt(envelope) == plaintext
+
+
+def indefinite_copy(element):
+    """The same constructed element with an indefinite length."""
+    header_size = {0x81: 3, 0x82: 4, 0x83: 5}.get(element[1], 2)
+    return indefinite(element[0], element[header_size:])
+
+
+def test_indefinite_lengths_in_the_header_decrypt():
+    plaintext = os.urandom(1024)
+    key, iv = os.urandom(32), os.urandom(16)
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    ciphertext = encryptor.update(plaintext + bytes([16]) * 16) + encryptor.finalize()
+    recipient = indefinite_copy(recipient_info(party(), key))
+    algorithm = indefinite_copy(tlv(0x30, OID_AES256_CBC + tlv(0x04, iv)))
+
+    for recipients in (tlv(0x31, recipient), indefinite(0x31, recipient)):
+        assert decrypt(enveloped(recipients, algorithm, tlv(0x80, ciphertext))) == plaintext
+
+
+def test_gcm_with_indefinite_length_authenticated_attributes_decrypts():
+    plaintext = os.urandom(100)
+    envelope = gcm_envelope(plaintext, auth_attributes=CONTENT_TYPE_ATTRIBUTE, ber=True)
+    assert b"\xa1\x80" + CONTENT_TYPE_ATTRIBUTE + b"\x00\x00" in envelope
     assert decrypt(envelope) == plaintext
