@@ -4,7 +4,6 @@ tag are checked at the end, after the last piece was written."""
 import hmac
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from asn1crypto import algos, core  # type: ignore[import-untyped]
 from cryptography.exceptions import InvalidTag
@@ -16,6 +15,7 @@ BATCH = 1 << 20  # pieces smaller than this are joined before AES sees them (ope
 BLOCK = 16
 _CBC = {"aes128_cbc": 16, "aes192_cbc": 24, "aes256_cbc": 32}
 _GCM = {"aes128_gcm": 16, "aes192_gcm": 24, "aes256_gcm": 32}
+_OTHER_NAMES = {"des": "DES", "tripledes_3key": "Triple DES", "rc2": "RC2", "rc5": "RC5"}
 
 Write = Callable[[bytes], object]
 
@@ -52,7 +52,7 @@ def content_cipher(der: bytes) -> ContentCipher:
             cipher = ContentCipher(name.replace("_", "-").replace("aes", "aes-"), _GCM[name], nonce, tag_length)
         else:
             raise UnsupportedEnvelope(
-                f"The recording is encrypted with {name if name != dotted else 'algorithm ' + dotted}; "
+                f"The recording is encrypted with {_OTHER_NAMES.get(name, name if name != dotted else dotted)}; "
                 "only AES-CBC and AES-GCM are supported."
             )
     except UnsupportedEnvelope:
@@ -175,7 +175,7 @@ def _power(h: int, exponent: int) -> int:
 def _tag_without_aad(key: bytes, tag: bytes, aad: bytes, content_length: int) -> bytes:
     """The tag the same content would carry with no AAD: GHASH(A, C) = GHASH(C) + H^(n+1) * GHASH(A) + len(A) * H,
     where n is the number of content blocks."""
-    encryptor: Any = Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # noqa: S305  # H = AES_K(0^128)
+    encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # noqa: S305  # one block: H = AES_K(0^128)
     h = int.from_bytes(encryptor.update(bytes(BLOCK)), "big")
     aad_hash = 0
     padded = aad + bytes(-len(aad) % BLOCK)
