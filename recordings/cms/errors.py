@@ -1,0 +1,18 @@
+"""What goes wrong with a recording file: each exception's text is one complete sentence for the person who
+uploaded it, and never holds key material or content."""
+
+
+class RecordingError(Exception):
+    """A recording that cannot be decrypted; ``str(exc)`` says why in one sentence."""
+
+
+class NotAnEnvelope(RecordingError):
+    """The file is not a PKCS#7/CMS EnvelopedData or AuthEnvelopedData (DER, PEM or S/MIME)."""
+
+
+class UnsupportedEnvelope(RecordingError):
+    """A well-formed envelope this reader cannot open: key agreement or password recipients, DES, detached content."""
+
+
+class DamagedRecording(RecordingError):
+    """Truncated or corrupted: a broken structure, bad CBC padding, a GCM tag that does not match, trailing data."""
