@@ -19,7 +19,7 @@ from typing import IO, BinaryIO, cast
 from recordings.naming import NameRefused, safe_relative_path, shown
 
 MAX_MEMBERS = 10_000
-MAX_TOTAL_SIZE = 4 * 1024**3  # declared uncompressed bytes of all members together
+MAX_TOTAL_BYTES = 4 * 1024**3  # declared uncompressed bytes of all members together
 MAX_RATIO = 100  # encrypted recordings do not compress; a zip bomb compresses a thousandfold and more
 RATIO_FLOOR = 1024**2  # members that expand to no more than this are too small to matter, whatever their ratio
 MAX_DIRECTORY_BYTES = 16 * 1024**2  # room for MAX_MEMBERS entries with names of a kilobyte and their extra fields
@@ -138,7 +138,7 @@ def open_archive(
     stream: BinaryIO,
     *,
     max_members: int = MAX_MEMBERS,
-    max_total_size: int = MAX_TOTAL_SIZE,
+    max_total_bytes: int = MAX_TOTAL_BYTES,
     max_ratio: int = MAX_RATIO,
 ) -> Archive:
     """Read the central directory of the seekable ``stream`` and check it: how many entries, their names, sizes,
@@ -150,7 +150,7 @@ def open_archive(
     except (*_READ_ERRORS, ValueError, OSError):
         raise ArchiveRefused("is damaged or is not a zip archive") from None
     try:
-        members = _checked_members(archive, start, max_total_size, max_ratio)
+        members = _checked_members(archive, start, max_total_bytes, max_ratio)
     except BaseException:
         archive.close()
         raise

@@ -123,8 +123,8 @@ def test_small_members_may_compress_well() -> None:
 
 def test_the_total_declared_size_is_capped() -> None:
     data = make_zip({"a.bin": RECORDING, "b.bin": RECORDING})
-    assert read_all(data, max_total_size=2 * len(RECORDING))
-    assert "expands to more than" in refusal(data, max_total_size=2 * len(RECORDING) - 1)
+    assert read_all(data, max_total_bytes=2 * len(RECORDING))
+    assert "expands to more than" in refusal(data, max_total_bytes=2 * len(RECORDING) - 1)
 
 
 def test_more_members_than_the_cap_are_refused() -> None:
