@@ -26,9 +26,12 @@ from .keyfiles import MAX_RSA_BITS, MIN_RSA_BITS, KeyFileError, KeyFileInfo, Key
 from .lifecycle import EntryGone, purge_entry
 from .models import MAX_ALIAS_LENGTH, KeystoreEntry
 from .pfx import MAX_PFX_BYTES as MAX_BACKUP_BYTES
+from .proofs import record_proof
+from .recipients import RecipientIndex
 from .restore_budget import COMMAND_RESTORE, WEB_RESTORE, Budget
 from .sealing import KeystoreError, store_private_key
 from .sealing import verify_entry as _verify_entry
+from .unwrap import SessionKeyError, SessionKeyOpener, SessionKeyPadding, unwrap_session_key
 
 __all__ = [
     "ALIAS_TOO_LONG",
@@ -52,6 +55,10 @@ __all__ = [
     "KeystoreError",
     "OpenedKeyFile",
     "ProposedAlias",
+    "RecipientIndex",
+    "SessionKeyError",
+    "SessionKeyOpener",
+    "SessionKeyPadding",
     "check_alias",
     "describe_key_file",
     "export_keystore",
@@ -61,9 +68,11 @@ __all__ = [
     "open_key_file",
     "propose_alias",
     "purge_entry",
+    "record_proof",
     "store",
     "store_private_key",
     "unused_alias",
+    "unwrap_session_key",
     "verify_entry",
 ]
 

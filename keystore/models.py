@@ -7,6 +7,7 @@ from django.db.models.functions import Lower
 from portal.accounts.models import Tenant
 
 MAX_ALIAS_LENGTH = 64
+MAX_PROOF_FAILURE_LENGTH = 300
 
 
 class TenantKey(models.Model):
@@ -53,6 +54,11 @@ class KeystoreEntry(models.Model):
     certificate_sha256 = models.CharField(max_length=64, db_index=True, editable=False)
     sealed_private_key = models.BinaryField(editable=False)
     created = models.DateTimeField(auto_now_add=True)
+    # The key drill's last outcome: when the key last opened a challenge, when it was last tried, and why that
+    # try failed ("" when it passed).
+    proven_at = models.DateTimeField(null=True, blank=True)
+    proof_checked_at = models.DateTimeField(null=True, blank=True)
+    proof_failure = models.CharField(max_length=MAX_PROOF_FAILURE_LENGTH, blank=True, default="")
 
     objects = KeystoreEntryQuerySet.as_manager()
 

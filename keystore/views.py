@@ -37,6 +37,9 @@ class EntryRow:
     serial_number: str
     not_valid_after: datetime
     expired: bool
+    proven_at: datetime | None
+    proof_checked_at: datetime | None
+    proof_failure: str
 
 
 def _entry(tenant: Tenant, entry_id: uuid.UUID) -> KeystoreEntry:
@@ -54,6 +57,9 @@ def _row(entry: KeystoreEntry, now: datetime) -> EntryRow:
         serial_number=format(certificate.serial_number, "X"),
         not_valid_after=certificate.not_valid_after_utc,
         expired=certificate.not_valid_after_utc < now,
+        proven_at=entry.proven_at,
+        proof_checked_at=entry.proof_checked_at,
+        proof_failure=entry.proof_failure,
     )
 
 
