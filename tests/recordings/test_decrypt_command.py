@@ -227,3 +227,30 @@ def test_a_progress_bar_runs_on_a_terminal(world: World, tmp_path: Path) -> None
     call_command("decrypt_recordings", "--tenant", "acme", "--out", str(tmp_path / "out"), str(tmp_path / "call.bin"),
                  stdout=io.StringIO(), stderr=terminal)  # fmt: skip
     assert "100%" in terminal.getvalue()
+
+
+def test_refused_archives_and_damaged_members_are_named_and_audited(world: World, tmp_path: Path) -> None:
+    cert = _certificate(world)
+    (tmp_path / "bomb.zip").write_bytes(_zip({"a.bin": b"", "../up.bin": b""}))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("ok.bin", _encrypt(b"fine", cert))
+        archive.writestr("flipped.bin", _encrypt(os.urandom(50_000), cert))
+    damaged = bytearray(buffer.getvalue())
+    damaged[damaged.find(b"flipped.bin") + 30_000] ^= 0x01  # inside the member's data: its CRC no longer matches
+    (tmp_path / "damaged.zip").write_bytes(bytes(damaged))
+
+    code, stdout, stderr = _run(tmp_path / "out", tmp_path / "bomb.zip", tmp_path / "damaged.zip")
+
+    assert code == 1
+    assert stderr.splitlines() == [
+        f'{tmp_path / "bomb.zip"}: The archive member "../up.bin" climbs out of its folder with "..".',
+        f'{tmp_path / "damaged.zip"}/flipped.bin: The archive member "flipped.bin" is damaged.',
+    ]
+    assert stdout.startswith("Decrypted 1, skipped 0, failed 2 of 3 recordings")
+    assert _tree(tmp_path / "out") == {"ok": b"fine"}
+    refused = AuditEntry.objects.filter(action="recording-not-decrypted")
+    assert sorted((entry.details["file"], entry.details["outcome"]) for entry in refused) == [
+        ("bomb.zip", 'The archive member "../up.bin" climbs out of its folder with "..".'),
+        ("flipped.bin", 'The archive member "flipped.bin" is damaged.'),
+    ]

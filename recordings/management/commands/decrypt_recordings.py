@@ -46,6 +46,8 @@ class Refused:
     path: Path
     reason: str
     count: int = 1
+    name: str | None = None  # an archive refused as a whole, audited under this name
+    size: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ class Run:
 
     def source(self, item: "Source | Refused") -> None:
         if isinstance(item, Refused):
+            if item.name is not None:
+                self.decryptor.refused(item.name, item.size, item.reason)
             self.fail(str(item.path), item.reason, item.count)
             return
         prefix = f"{item.folder}/" if item.folder else ""
@@ -132,13 +136,16 @@ class Run:
             path = item.path
             self.one(Recording(str(path), prefix + path.name, item.size, lambda: path.open("rb")))
             return
-        try:
-            with item.path.open("rb") as stream, _open_archive(stream) as archive:
-                for member in archive.members():
-                    name = str(member.name)
-                    self.one(Recording(f"{item.path}/{name}", prefix + name, member.size, member.open))
-        except (OSError, ArchiveRefused) as problem:  # the archive changed since it was counted
-            self.fail(str(item.path), _reason(problem), item.count)
+        with ExitStack() as stack:
+            try:
+                stream = stack.enter_context(item.path.open("rb"))
+                archive = stack.enter_context(_open_archive(stream))
+            except (OSError, ArchiveRefused) as problem:  # the archive changed since it was counted
+                self.fail(str(item.path), _reason(problem), item.count)
+                return
+            for member in archive.members():
+                name = str(member.name)
+                self.one(Recording(f"{item.path}/{name}", prefix + name, member.size, member.open))
 
     def one(self, item: Recording) -> None:
         target = self.out / self.names.take(output_name(item.name))
@@ -155,8 +162,11 @@ class Run:
 
         try:
             error = self._decrypt(item, target, count)
-        except (OSError, ArchiveRefused) as problem:
+        except OSError as problem:
             error = _reason(problem)
+        except ArchiveRefused as refused:  # a member whose data turned out damaged while it was read
+            error = str(refused)
+            self.decryptor.refused(item.name, item.size, error)
         self.progress(max(0, item.size - written))
         if error:
             self.fail(item.shown, error)
@@ -247,8 +257,17 @@ def _source(path: Path, folder: str) -> "Source | Refused":
                 return Source(path, folder, False, 1, os.fstat(stream.fileno()).st_size)
             with _open_archive(stream) as archive:
                 return Source(path, folder, True, len(archive), archive.total_size)
-    except (OSError, ArchiveRefused) as problem:
+    except OSError as problem:
         return Refused(path, _reason(problem))
+    except ArchiveRefused as refused:
+        return Refused(path, str(refused), name=f"{folder}/{path.name}" if folder else path.name, size=_size(path))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _partial_name(name: str) -> str:
