@@ -189,6 +189,8 @@ def _count_entries(stream: BinaryIO, start: int, size: int, max_members: int) ->
     # zipfile builds an object per entry before anyone can count them: walk the raw directory first.
     stream.seek(start)
     directory = stream.read(size)
+    if len(directory) < size:
+        raise ArchiveRefused("is truncated")
     position = count = 0
     while position < len(directory):
         if len(directory) - position < _ENTRY.size or directory[position : position + 4] != _ENTRY_SIGNATURE:
@@ -198,8 +200,6 @@ def _count_entries(stream: BinaryIO, start: int, size: int, max_members: int) ->
         count += 1
         if count > max_members:
             raise ArchiveRefused(f"holds more than {max_members:,} entries")
-    if len(directory) < size:
-        raise ArchiveRefused("is truncated")
 
 
 def _checked_members(archive: zipfile.ZipFile, directory_start: int, max_total: int, max_ratio: int) -> list[Member]:

@@ -254,3 +254,23 @@ def test_refused_archives_and_damaged_members_are_named_and_audited(world: World
         ("bomb.zip", 'The archive member "../up.bin" climbs out of its folder with "..".'),
         ("flipped.bin", 'The archive member "flipped.bin" is damaged.'),
     ]
+
+
+def test_file_names_that_are_not_utf8_keep_their_bytes_and_print_escaped(world: World, tmp_path: Path) -> None:
+    cert = _certificate(world)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    with open(os.path.join(os.fsencode(inputs), b"call-\xff.bin"), "wb") as stream:
+        stream.write(_encrypt(b"latin-1 name", cert))
+    with open(os.path.join(os.fsencode(inputs), b"junk-\xfe\n.bin"), "wb") as stream:
+        stream.write(b"not an envelope")
+
+    code, _, stderr = _run(tmp_path / "out", inputs)
+
+    assert code == 1
+    assert stderr.startswith(f"{inputs}/junk-\\xfe\\n.bin: ")
+    assert os.listdir(os.fsencode(tmp_path / "out")) == [b"call-\xff"]
+    assert {entry.details["file"] for entry in AuditEntry.objects.all() if "file" in entry.details} == {
+        "call-\\xff.bin",
+        "junk-\\xfe\\n.bin",
+    }

@@ -80,7 +80,10 @@ class Command(BaseCommand):
         for path in inputs:
             _check_input(path)
         _prepare_output(out)
-        plan = list(_plan(inputs, out))
+        try:
+            plan = list(_plan(inputs, out))
+        except KeyboardInterrupt:
+            raise CommandError("Interrupted before any recording was decrypted.") from None
         total = sum(item.count for item in plan)
         run = Run(Decryptor(tenant, by=COMMAND, source="command"), out)
         with tqdm(
@@ -128,7 +131,7 @@ class Run:
     def source(self, item: "Source | Refused") -> None:
         if isinstance(item, Refused):
             if item.name is not None:
-                self.decryptor.refused(item.name, item.size, item.reason)
+                self.decryptor.refused(_printable(item.name), item.size, item.reason)
             self.fail(str(item.path), item.reason, item.count)
             return
         prefix = f"{item.folder}/" if item.folder else ""
@@ -166,7 +169,7 @@ class Run:
             error = _reason(problem)
         except ArchiveRefused as refused:  # a member whose data turned out damaged while it was read
             error = str(refused)
-            self.decryptor.refused(item.name, item.size, error)
+            self.decryptor.refused(_printable(item.name), item.size, error)
         self.progress(max(0, item.size - written))
         if error:
             self.fail(item.shown, error)
@@ -187,7 +190,7 @@ class Run:
                     output.write(data)
                     progress(data)
 
-                outcome = self.decryptor.decrypt(item.name, item.size, source, write)
+                outcome = self.decryptor.decrypt(_printable(item.name), item.size, source, write)
                 if not outcome.ok:
                     return outcome.error
                 output.flush()
@@ -295,8 +298,15 @@ def _reason(problem: Exception) -> str:
 
 
 def _printable(text: str) -> str:
-    """A path as a terminal line may show it: control characters escaped."""
-    return "".join(
-        character.encode("unicode_escape").decode("ascii") if unicodedata.category(character) == "Cc" else character
-        for character in text
-    )
+    """A path as a terminal line or the audit may show it: control characters escaped, and the bytes of a name that
+    is not UTF-8 (which Python keeps as lone surrogates) written as \\xNN."""
+    return "".join(_printable_character(character) for character in text)
+
+
+def _printable_character(character: str) -> str:
+    category = unicodedata.category(character)
+    if category == "Cc":
+        return character.encode("unicode_escape").decode("ascii")
+    if category == "Cs":
+        return f"\\x{ord(character) & 0xFF:02x}"
+    return character
