@@ -337,7 +337,18 @@ def write_zip_to(target: "str | PathLike[str] | BinaryIO", entries: Iterable[tup
 def _chunks_of(producer: Producer) -> Iterator[bytes]:
     if callable(producer):
         return _run_on_thread(producer)
-    return (bytes(chunk) for chunk in producer if chunk)
+    return _pulled(producer)
+
+
+def _pulled(producer: Iterable[bytes]) -> Generator[bytes, None, None]:
+    try:
+        for chunk in producer:
+            if chunk:
+                yield bytes(chunk)
+    finally:
+        close = getattr(producer, "close", None)
+        if close is not None:
+            close()  # a generator holding an open file lets go of it now, not when it is collected
 
 
 _HANDOFF_CHUNKS = 4  # chunks a writing producer may be ahead of the download

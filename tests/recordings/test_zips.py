@@ -383,6 +383,23 @@ def test_abandoning_the_stream_stops_the_writing_producer() -> None:
     assert not any(thread.name == "zip entry producer" for thread in threading.enumerate())
 
 
+def test_abandoning_the_stream_closes_the_iterable_producer() -> None:
+    closed = threading.Event()
+
+    def chunks():
+        try:
+            while True:
+                yield RECORDING
+        finally:
+            closed.set()
+
+    producer = chunks()  # still referenced here: only an explicit close() ends it
+    stream = stream_zip([("endless", producer)])
+    next(stream)
+    stream.close()
+    assert closed.is_set()
+
+
 @pytest.mark.parametrize("kind", ["iterable", "callable"])
 def test_a_failing_producer_ends_the_stream_with_its_error(kind) -> None:
     def chunks():
