@@ -1,7 +1,7 @@
 """Opening an envelope: read the header of a ContentInfo holding EnvelopedData (RFC 5652) or AuthEnvelopedData
 (RFC 5083) up to its encrypted content, then stream the content through AES and check the rest of the structure."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from .armor import ByteStream, open_source
 from .ber import CONTEXT, INTEGER, OCTET_STRING, OID, SEQUENCE, SET, UNIVERSAL, BerReader, Header
@@ -41,11 +41,26 @@ class Envelope:
         self._content = content
         self._budget = budget
         self._used = False
+        self._plaintext_size = 0
 
     def decrypt(self, session_key: bytes, write: Callable[[bytes], object]) -> int:
         """Stream the rest of the envelope through AES, calling write() with plaintext chunks; padding (CBC) or the
         tag (GCM) is checked at the end and DamagedRecording raised then (the caller discards what it wrote).
         Returns the plaintext size. Raises ValueError if len(session_key) != key_length. Call at most once."""
+        for _ in self._steps(session_key, write):
+            pass
+        return self._plaintext_size
+
+    def plaintext(self, session_key: bytes) -> Iterator[bytes]:
+        """The same as ``decrypt``, pulled: plaintext chunks as they are produced, for a response that streams."""
+        pending: list[bytes] = []
+        for _ in self._steps(session_key, pending.append):
+            yield from pending
+            pending.clear()
+        yield from pending
+
+    def _steps(self, session_key: bytes, write: Callable[[bytes], object]) -> Iterator[None]:
+        """Decrypt, pausing after each piece of content: ``decrypt`` runs it through, ``plaintext`` drains it."""
         if len(session_key) != self.key_length:
             raise ValueError(f"{self.cipher} needs a {self.key_length}-byte session key")
         if self._used:
@@ -61,6 +76,7 @@ class Envelope:
         del session_key
         for piece in batched(reader.octets(self._content)):
             decryption.update(piece)
+            yield
         reader.section = "after its encrypted content"
         reader.limit = reader.offset + self._budget
         reader.limit_message = "The recording is damaged: the attributes after its content are too large."
@@ -68,14 +84,15 @@ class Envelope:
         if isinstance(decryption, GcmDecryption):
             tag, aad = self._read_auth_trailer()
             self._close()
-            return decryption.finish(tag, aad)
+            self._plaintext_size = decryption.finish(tag, aad)
+            return
         if not reader.at_end():
             header = reader.header()
             if not header.is_(CONTEXT, 1):
                 raise reader.damaged("the envelope holds unexpected data after its encrypted content")
             reader.element(header)  # unprotectedAttrs: not needed to decrypt
         self._close()
-        return decryption.finish()
+        self._plaintext_size = decryption.finish()
 
     def _read_auth_trailer(self) -> tuple[bytes, bytes]:
         """authAttrs [1] (the AAD, as a DER SET OF) if present, then the mac, then unauthAttrs [2] if present."""
