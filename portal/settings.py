@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "ivr",
     "screenrecording",
     "expiry",
+    "recordings",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +196,13 @@ CONTENT_SECURITY_POLICY = {
 PORTAL_MAX_UPLOAD_BYTES = env.int("PORTAL_MAX_UPLOAD_BYTES", default=256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Recordings decrypted on the page: an upload of at most this many bytes (several files or a zip archive) waits in
+# the spool, still encrypted, until its decrypted download or for PORTAL_RECORDINGS_KEEP_MINUTES. Larger work goes
+# to `manage.py decrypt_recordings`, which has no such limit.
+PORTAL_RECORDINGS_MAX_UPLOAD_BYTES = env.int("PORTAL_RECORDINGS_MAX_UPLOAD_BYTES", default=1024 * 1024 * 1024)
+PORTAL_RECORDINGS_SPOOL_DIR = env.path("PORTAL_RECORDINGS_SPOOL_DIR", default=BASE_DIR / "var" / "recordings")
+PORTAL_RECORDINGS_KEEP_MINUTES = env.int("PORTAL_RECORDINGS_KEEP_MINUTES", default=60)
 
 # Expiry thresholds, in days, for dashboards and notifications.
 PORTAL_EXPIRY_WINDOWS = env.list("PORTAL_EXPIRY_WINDOWS", cast=int, default=[30, 60, 90])

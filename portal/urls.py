@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("portal.accounts.urls")),
     path("", include("portal.audit.urls")),
     path("t/<slug:tenant>/keystore/", include("keystore.urls")),
+    path("t/<slug:tenant>/recordings/", include("recordings.urls")),
     path("t/<slug:tenant>/", include("certificates.urls")),
     path("", include("expiry.urls")),
     path("", include("ivr.urls")),

@@ -64,3 +64,17 @@ def _foreign_assignment_request(w: World) -> str:
     from tests.factories import open_request
 
     return str(open_request(w.globex, w.bob).pk)
+
+
+@register("batch")
+def _foreign_decryption_batch(w: World) -> str:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from recordings.models import DecryptionBatch
+
+    batch = DecryptionBatch.objects.create(
+        tenant=w.globex, created_by=w.bob, expires=timezone.now() + timedelta(hours=1)
+    )
+    return str(batch.pk)

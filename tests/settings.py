@@ -1,7 +1,11 @@
 """Test settings: production settings with test-only secrets and plain HTTP for the test servers."""
 
+import atexit
 import base64
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 # Production settings even in a checkout where `make run` wrote its development .env (DEBUG=true).
 os.environ.setdefault("DEBUG", "false")
@@ -28,3 +32,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F
     # The test runner empties tables with TRUNCATE between tests, which the audit tables refuse unless the table's
     # owner turns this on for the session (portal/audit/migrations/0005). Only the tests do; production never does.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c portal.audit_allow_truncate=on"  # noqa: F405
+
+# Recordings uploaded by the tests wait in a folder of this run's own, removed when it ends.
+PORTAL_RECORDINGS_SPOOL_DIR = Path(tempfile.mkdtemp(prefix="portal-test-spool-"))
+atexit.register(shutil.rmtree, PORTAL_RECORDINGS_SPOOL_DIR, ignore_errors=True)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["portal", "keystore", "certificates", "ivr", "screenrecording", "expiry"]
-UPPER = ("ivr", "screenrecording", "expiry")
+APPS = ["portal", "keystore", "certificates", "ivr", "screenrecording", "expiry", "recordings"]
+UPPER = ("ivr", "screenrecording", "expiry", "recordings")
 # Each package and the packages it must never import.
 FORBIDDEN = {
     "portal": ("keystore", "certificates", *UPPER),

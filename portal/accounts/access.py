@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_http_methods
 
@@ -28,6 +29,7 @@ class Cap(StrEnum):
     MANAGE_CERTIFICATES = "manage-certificates"
     VIEW_KEY_DETAILS = "view-key-details"
     MANAGE_KEYS = "manage-keys"  # backup, restore, key download
+    DECRYPT_RECORDINGS = "decrypt-recordings"  # recordings played back with the tenant's keys
     MANAGE_ROOT_CAS = "manage-root-cas"
     VIEW_IVR_PROFILES = "view-ivr-profiles"
     ASSIGN_IVR = "assign-ivr"
@@ -46,6 +48,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.MANAGE_CERTIFICATES,
             Cap.VIEW_KEY_DETAILS,
             Cap.MANAGE_KEYS,
+            Cap.DECRYPT_RECORDINGS,
             Cap.MANAGE_ROOT_CAS,
             Cap.VIEW_IVR_PROFILES,
             Cap.REQUEST_ASSIGNMENT,
@@ -119,7 +122,7 @@ def check(user: Any, cap: Cap) -> None:
         raise PermissionDenied
 
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]  # streamed responses included
 
 
 def tenant_view(cap: Cap, methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
@@ -131,7 +134,7 @@ def tenant_view(cap: Cap, methods: tuple[str, ...] = ("GET",)) -> Callable[[View
 
     def decorate(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, tenant: str, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, tenant: str, **kwargs: Any) -> HttpResponseBase:
             tenant_obj = tenant_for(request.user, tenant)  # type: ignore[arg-type]
             check(request.user, cap)
             request.tenant = tenant_obj  # type: ignore[attr-defined]
@@ -147,7 +150,7 @@ def user_view(cap: Cap | None = None, methods: tuple[str, ...] = ("GET",)) -> Ca
 
     def decorate(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
             if cap is not None:
                 check(request.user, cap)
             return view(request, **kwargs)

@@ -1,0 +1,175 @@
+"""Recordings decrypted on the page, in two steps: the upload is decrypted at once to learn which key opens each file
+and whether it is whole (padding and tags are at the end), then the download decrypts it again as it streams. Between
+the two the files wait in the spool exactly as they were uploaded, still encrypted, so no plaintext is ever stored
+and a damaged file is reported before anything is downloaded."""
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.move import file_move_safe
+from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from portal.accounts.models import Tenant, User
+from portal.audit.log import Actor, record
+
+from .decrypting import Decryptor, Outcome
+from .models import BatchItem, DecryptionBatch
+from .naming import NameRefused, unique_names, upload_name
+from .zips import ArchiveRefused, is_zip, open_archive, stream_zip
+
+ZIP_NAME = "decrypted-recordings.zip"
+
+
+def _discard(_chunk: bytes) -> None:
+    """The first decryption only checks: its plaintext goes nowhere."""
+
+
+def spool_dir() -> Path:
+    return Path(settings.PORTAL_RECORDINGS_SPOOL_DIR)
+
+
+def batch_dir(batch_id: uuid.UUID) -> Path:
+    return spool_dir() / str(batch_id)
+
+
+def _keep(upload: UploadedFile, path: Path) -> None:
+    """The uploaded file into the spool: moved when Django already wrote it to a temporary file, else written."""
+    if isinstance(upload, TemporaryUploadedFile):
+        file_move_safe(upload.temporary_file_path(), str(path))
+        path.chmod(0o600)
+        return
+    with path.open("xb") as out:
+        path.chmod(0o600)
+        for chunk in upload.chunks():
+            out.write(chunk)
+
+
+@dataclass
+class _Item:
+    upload: int
+    member: str
+    outcome: Outcome
+
+
+def _check(decryptor: Decryptor, number: int, name: str, path: Path) -> list[_Item]:
+    """Decrypt one uploaded file, or each member of an uploaded zip, into nothing: what opens it, and is it whole."""
+    size = path.stat().st_size
+    with path.open("rb") as stream:
+        if not is_zip(stream):
+            return [_Item(number, "", decryptor.decrypt(name, size, stream, _discard))]
+        try:
+            archive = open_archive(stream, max_total_bytes=settings.PORTAL_RECORDINGS_MAX_UPLOAD_BYTES * 4)
+            items = []
+            for member in archive.members():
+                with member.open() as member_stream:
+                    outcome = decryptor.decrypt(str(member.name), member.size, member_stream, _discard)
+                items.append(_Item(number, str(member.name), outcome))
+            return items
+        except (ArchiveRefused, NameRefused) as exc:
+            return [_Item(number, "", decryptor.refused(name, size, str(exc)))]
+
+
+def decrypt_uploads(tenant: Tenant, uploads: list[UploadedFile], *, user: User, by: Actor) -> DecryptionBatch:
+    """Check every uploaded recording and keep the uploads for the download. Each decryption is audited."""
+    purge_expired()
+    batch = DecryptionBatch(
+        tenant=tenant,
+        created_by=user,
+        expires=timezone.now() + timedelta(minutes=settings.PORTAL_RECORDINGS_KEEP_MINUTES),
+    )
+    folder = batch_dir(batch.id)
+    folder.mkdir(mode=0o700, parents=True)
+    try:
+        decryptor = Decryptor(tenant, by=by, source="page")
+        items: list[_Item] = []
+        for number, upload in enumerate(uploads):
+            path = folder / str(number)
+            _keep(upload, path)
+            items.extend(_check(decryptor, number, upload_name(upload.name or ""), path))
+        names = iter(unique_names([item.outcome.output_name for item in items]))
+        with transaction.atomic():
+            batch.save()
+            BatchItem.objects.bulk_create(
+                BatchItem(
+                    batch=batch,
+                    position=position,
+                    upload=item.upload,
+                    member=item.member,
+                    name=item.outcome.name,
+                    output_name=next(names),
+                    size=item.outcome.size,
+                    plaintext_size=item.outcome.plaintext_size,
+                    alias=item.outcome.alias or "",
+                    error=item.outcome.error,
+                )
+                for position, item in enumerate(items)
+            )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return batch
+
+
+def _plaintext(decryptor: Decryptor, folder: Path, item: BatchItem) -> Iterator[bytes]:
+    with (folder / str(item.upload)).open("rb") as stream:
+        if not item.member:
+            yield from decryptor.plaintext(stream)
+            return
+        for member in open_archive(stream).members():
+            if str(member.name) == item.member:
+                with member.open() as member_stream:
+                    yield from decryptor.plaintext(member_stream)
+                return
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    length: int | None  # known for one recording; a zip's is not computed in advance
+    chunks: Iterator[bytes]
+
+
+def download(batch: DecryptionBatch, *, by: Actor) -> Download | None:
+    """The batch's decrypted recordings as they stream: one file, or a zip of several. None when none decrypted."""
+    items = [item for item in batch.items.all() if item.ok]
+    if not items:
+        return None
+    with transaction.atomic():
+        record(
+            "recordings-downloaded",
+            by=by,
+            tenant=batch.tenant,
+            details={"batch": str(batch.id), "files": [item.name for item in items]},
+        )
+    decryptor = Decryptor(batch.tenant, by=by, source="page", audit=False)
+    folder = batch_dir(batch.id)
+    if len(items) == 1:
+        item = items[0]
+        return Download(item.output_name.rpartition("/")[2], item.plaintext_size, _plaintext(decryptor, folder, item))
+    entries = [(item.output_name, _plaintext(decryptor, folder, item)) for item in items]
+    return Download(ZIP_NAME, None, stream_zip(entries))
+
+
+def purge_expired() -> int:
+    """Forget batches past their time, with their spooled files; and spool folders no batch owns (a crash between
+    the upload and its record) once they are as old as a batch may be."""
+    now = timezone.now()
+    expired = list(DecryptionBatch.objects.filter(expires__lt=now).values_list("id", flat=True))
+    DecryptionBatch.objects.filter(id__in=expired).delete()
+    for batch_id in expired:
+        shutil.rmtree(batch_dir(batch_id), ignore_errors=True)
+    root = spool_dir()
+    if root.is_dir():
+        oldest = (now - timedelta(minutes=settings.PORTAL_RECORDINGS_KEEP_MINUTES)).timestamp()
+        known = {str(batch_id) for batch_id in DecryptionBatch.objects.values_list("id", flat=True)}
+        for folder in root.iterdir():
+            if folder.name not in known and folder.stat().st_mtime < oldest:
+                shutil.rmtree(folder, ignore_errors=True)
+    return len(expired)

@@ -1,0 +1,31 @@
+from typing import Any
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+
+# A browser's choice of several files, or one zip archive of them; Django itself refuses more than
+# DATA_UPLOAD_MAX_NUMBER_FILES (100) in one request.
+ACCEPTED = ".bin,.zip,.p7m,.p7,.pem,.cms,.smime,application/pkcs7-mime,application/zip"
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in files if item] or [
+            super().clean(None, initial)
+        ]
+
+
+class DecryptForm(forms.Form):
+    recordings = MultipleFileField(
+        label="Recordings",
+        help_text="One or more encrypted recordings (PKCS#7, e.g. .bin files), or a .zip archive of them.",
+        widget=MultipleFileInput(attrs={"accept": ACCEPTED}),
+        error_messages={"required": "Choose one or more recording files, or a .zip archive of them."},
+    )
