@@ -28,7 +28,7 @@ from .cms import Envelope, Recipient, RecordingError, open_envelope
 from .naming import output_name
 from .zips import ArchiveRefused
 
-Write = Callable[[bytes], object]
+Write = Callable[[bytes | memoryview], object]  # a view is valid only during the call
 
 
 class NoKeyFor(RecordingError):
@@ -83,7 +83,8 @@ class Decryptor:
 
     @sensitive_variables("session_key")
     def decrypt(self, name: str, size: int, stream: BinaryIO, write: Write) -> Outcome:
-        """Decrypt one recording, passing its plaintext to ``write`` in chunks. Never raises for bad input: a failed
+        """Decrypt one recording, passing its plaintext to ``write`` in chunks, each valid only during that call (a
+        buffer reused for the next). Never raises for bad input: a failed
         ``Outcome`` says why, and then the caller discards whatever ``write`` received (padding and tags are only
         checked at the end)."""
         entry: KeystoreEntry | None = None

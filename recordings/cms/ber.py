@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .errors import DamagedRecording
 
-CHUNK = 1 << 20
+CHUNK = 1 << 18  # 256 KiB reads: freed and reused by the allocator; 1 MiB reads measured 20% slower
 MAX_DEPTH = 32  # far beyond any CMS structure; hostile nesting stops here
 _MAX_HEADER = 2 + 4 + 8  # identifier, up to four tag-number octets, length octet, eight length octets
 

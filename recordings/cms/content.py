@@ -17,7 +17,7 @@ _CBC = {"aes128_cbc": 16, "aes192_cbc": 24, "aes256_cbc": 32}
 _GCM = {"aes128_gcm": 16, "aes192_gcm": 24, "aes256_gcm": 32}
 _OTHER_NAMES = {"des": "DES", "tripledes_3key": "Triple DES", "rc2": "RC2", "rc5": "RC5"}
 
-Write = Callable[[bytes], object]
+Write = Callable[[bytes | memoryview], object]  # a view is valid only during the call
 
 
 class _GcmParameters(core.Sequence):  # RFC 5084
@@ -88,21 +88,29 @@ def batched(pieces: Iterable[memoryview]) -> Iterator[bytes | memoryview]:
 
 
 class CbcDecryption:
-    """AES-CBC with PKCS#7 padding: the last decrypted piece is held back until the padding is checked."""
+    """AES-CBC with PKCS#7 padding: the last decrypted piece is held back until the padding is checked.
+
+    Plaintext is decrypted into two buffers used in turn, so a gigabyte costs no allocation per piece: ``write``
+    receives a view that is valid until its next call, and must consume (or copy) it at once."""
 
     def __init__(self, key: bytes, iv: bytes, write: Write) -> None:
         self._decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
         self._write = write
-        self._held = b""
+        self._held = bytearray()
+        self._held_length = 0
+        self._spare = bytearray()
         self.written = 0
 
     def update(self, data: bytes | memoryview) -> None:
-        plain = self._decryptor.update(data)
-        if plain:
-            if self._held:
-                self._write(self._held)
-                self.written += len(self._held)
-            self._held = plain
+        out = self._spare
+        if len(out) < len(data) + BLOCK:
+            out = bytearray(len(data) + BLOCK)
+        produced = self._decryptor.update_into(data, out)
+        if produced:
+            if self._held_length:
+                self._write(memoryview(self._held)[: self._held_length])
+                self.written += self._held_length
+            self._spare, self._held, self._held_length = self._held, out, produced
 
     def finish(self) -> int:
         try:
@@ -111,7 +119,7 @@ class CbcDecryption:
             raise DamagedRecording(
                 "The recording is damaged: its encrypted content is not a whole number of AES blocks."
             ) from None
-        last = self._held
+        last = bytes(self._held[: self._held_length])
         count = last[-1] if last else 0
         if not 1 <= count <= BLOCK or not hmac.compare_digest(last[-count:], bytes([count]) * count):
             raise DamagedRecording("The recording is damaged: its decrypted content has bad padding.")

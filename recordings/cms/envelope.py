@@ -1,11 +1,11 @@
 """Opening an envelope: read the header of a ContentInfo holding EnvelopedData (RFC 5652) or AuthEnvelopedData
 (RFC 5083) up to its encrypted content, then stream the content through AES and check the rest of the structure."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from .armor import ByteStream, open_source
 from .ber import CONTEXT, INTEGER, OCTET_STRING, OID, SEQUENCE, SET, UNIVERSAL, BerReader, Header
-from .content import CbcDecryption, ContentCipher, GcmDecryption, batched, content_cipher
+from .content import CbcDecryption, ContentCipher, GcmDecryption, Write, batched, content_cipher
 from .errors import DamagedRecording, NotAnEnvelope, UnsupportedEnvelope
 from .recipients import Recipient, parse_recipients
 
@@ -43,9 +43,10 @@ class Envelope:
         self._used = False
         self._plaintext_size = 0
 
-    def decrypt(self, session_key: bytes, write: Callable[[bytes], object]) -> int:
-        """Stream the rest of the envelope through AES, calling write() with plaintext chunks; padding (CBC) or the
-        tag (GCM) is checked at the end and DamagedRecording raised then (the caller discards what it wrote).
+    def decrypt(self, session_key: bytes, write: Write) -> int:
+        """Stream the rest of the envelope through AES, calling write() with plaintext chunks, each valid only during
+        that call (copy it to keep it); padding (CBC) or the tag (GCM) is checked at the end and DamagedRecording
+        raised then (the caller discards what it wrote).
         Returns the plaintext size. Raises ValueError if len(session_key) != key_length. Call at most once."""
         for _ in self._steps(session_key, write):
             pass
@@ -54,12 +55,16 @@ class Envelope:
     def plaintext(self, session_key: bytes) -> Iterator[bytes]:
         """The same as ``decrypt``, pulled: plaintext chunks as they are produced, for a response that streams."""
         pending: list[bytes] = []
-        for _ in self._steps(session_key, pending.append):
+
+        def keep(chunk: bytes | memoryview) -> None:
+            pending.append(bytes(chunk))  # a view is reused by the next piece: the consumer may hold on longer
+
+        for _ in self._steps(session_key, keep):
             yield from pending
             pending.clear()
         yield from pending
 
-    def _steps(self, session_key: bytes, write: Callable[[bytes], object]) -> Iterator[None]:
+    def _steps(self, session_key: bytes, write: Write) -> Iterator[None]:
         """Decrypt, pausing after each piece of content: ``decrypt`` runs it through, ``plaintext`` drains it."""
         if len(session_key) != self.key_length:
             raise ValueError(f"{self.cipher} needs a {self.key_length}-byte session key")

@@ -104,7 +104,7 @@ def decrypt(data: bytes | ByteStream, who: Party | None = None) -> bytes:
     envelope = open_envelope(io.BytesIO(data) if isinstance(data, bytes) else data)
     recipient = next(r for r in envelope.recipients if who.matches(r))
     pieces: list[bytes] = []
-    size = envelope.decrypt(who.unwrap(recipient), pieces.append)
+    size = envelope.decrypt(who.unwrap(recipient), lambda chunk: pieces.append(bytes(chunk)))
     plaintext = b"".join(pieces)
     assert size == len(plaintext)
     return plaintext

@@ -158,7 +158,7 @@ class Run:
             return
         written = 0
 
-        def count(data: bytes) -> None:
+        def count(data: bytes | memoryview) -> None:
             nonlocal written
             written += len(data)
             self.progress(len(data))
@@ -177,7 +177,7 @@ class Run:
             self.decrypted += 1
             self.plaintext_bytes += written
 
-    def _decrypt(self, item: Recording, target: Path, progress: Callable[[bytes], None]) -> str:
+    def _decrypt(self, item: Recording, target: Path, progress: Callable[[bytes | memoryview], None]) -> str:
         """Decrypt into a temporary file beside ``target`` and rename it; the reason it failed, or ""."""
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.parent / _partial_name(target.name)
@@ -186,7 +186,7 @@ class Run:
             cleanup.callback(partial.unlink, missing_ok=True)  # unless it is renamed below
             with output, item.open() as source:
 
-                def write(data: bytes) -> None:
+                def write(data: bytes | memoryview) -> None:
                     output.write(data)
                     progress(data)
 
