@@ -4,15 +4,12 @@ writing a zip of decrypted files as a stream, for a download or a file. Pure sta
 Reading needs a seekable binary file (an upload, an open file): the central directory sits at the end."""
 
 import io
-import queue
 import struct
-import threading
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from os import PathLike
 from pathlib import PurePosixPath
 from typing import IO, BinaryIO, cast
 
@@ -261,9 +258,6 @@ def _size_text(size: int) -> str:
 
 # Writing ------------------------------------------------------------------------------------------------------------
 
-Write = Callable[[bytes], object]
-Producer = Callable[[Write], object] | Iterable[bytes]
-
 
 class _Sink:
     """What zipfile writes to: it has no tell(), so zipfile writes data descriptors and never seeks back."""
@@ -288,14 +282,12 @@ class _Sink:
 
 
 def stream_zip(
-    entries: Iterable[tuple[str, Producer]], *, chunk_bytes: int = CHUNK_BYTES
+    entries: Iterable[tuple[str, Iterable[bytes]]], *, chunk_bytes: int = CHUNK_BYTES
 ) -> Generator[bytes, None, None]:
     """A zip archive of ``entries`` as chunks of about ``chunk_bytes``, made as they are yielded: memory does not grow
-    with the archive. Each entry is (path in the zip, producer); a producer is an iterable of bytes, pulled in the
-    caller's thread, or a callable that writes its bytes through the callback it is given, run on a worker thread
-    one at a time so that chunks can be yielded while it writes (such a producer must not use the caller's
-    database connection). Entry paths must be unique (naming.UniqueNames) and pass naming.safe_relative_path.
-    If a producer raises, the exception propagates and the archive ends there, unfinished."""
+    with the archive. Each entry is (path in the zip, its bytes as an iterable, pulled as the archive is). Entry
+    paths must be unique (naming.UniqueNames) and pass naming.safe_relative_path. If an entry's iterable raises,
+    the exception propagates and the archive ends there, unfinished."""
     sink = _Sink()
     when = time.localtime()[:6]
     used: set[str] = set()
@@ -314,7 +306,7 @@ def stream_zip(
             info.external_attr = 0o100644 << 16  # a regular file, readable by all: what unzip restores
             # Sizes are unknown until the producer is done: zip64 from the start keeps entries over 4 GiB valid.
             with archive.open(info, "w", force_zip64=True) as member:
-                for chunk in _chunks_of(producer):
+                for chunk in _pulled(producer):
                     member.write(chunk)
                     if sink.buffered >= chunk_bytes:
                         yield sink.take()
@@ -322,83 +314,12 @@ def stream_zip(
         yield sink.take()
 
 
-def write_zip_to(target: "str | PathLike[str] | BinaryIO", entries: Iterable[tuple[str, Producer]]) -> int:
-    """stream_zip into a file (a path, created or overwritten, or a binary file open for writing); the bytes written."""
-    if isinstance(target, str | PathLike):
-        with open(target, "wb") as stream:
-            return write_zip_to(stream, entries)
-    written = 0
-    for chunk in stream_zip(entries):
-        target.write(chunk)
-        written += len(chunk)
-    return written
-
-
-def _chunks_of(producer: Producer) -> Iterator[bytes]:
-    if callable(producer):
-        return _run_on_thread(producer)
-    return _pulled(producer)
-
-
 def _pulled(producer: Iterable[bytes]) -> Generator[bytes, None, None]:
     try:
         for chunk in producer:
             if chunk:
-                yield bytes(chunk)
+                yield chunk
     finally:
         close = getattr(producer, "close", None)
         if close is not None:
             close()  # a generator holding an open file lets go of it now, not when it is collected
-
-
-_HANDOFF_CHUNKS = 4  # chunks a writing producer may be ahead of the download
-
-
-class _Abandoned(Exception):
-    """The archive's consumer stopped (a closed download): the producer's next write ends it."""
-
-
-def _run_on_thread(produce: Callable[[Write], object]) -> Generator[bytes, None, None]:
-    handoff: queue.Queue[tuple[str, bytes | BaseException | None]] = queue.Queue(maxsize=_HANDOFF_CHUNKS)
-    abandoned = threading.Event()
-
-    def put(kind: str, value: bytes | BaseException | None) -> None:
-        if abandoned.is_set():
-            raise _Abandoned
-        handoff.put((kind, value))  # blocks while the consumer is behind: memory stays bounded
-
-    def write(data: bytes) -> None:
-        if data:
-            put("data", bytes(data))
-
-    def run() -> None:
-        try:
-            produce(write)
-            put("done", None)
-        except _Abandoned:
-            return
-        except BaseException as error:  # handed to the consumer's thread, which raises it
-            try:
-                put("error", error)
-            except _Abandoned:
-                return
-
-    worker = threading.Thread(target=run, name="zip entry producer", daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, value = handoff.get()
-            if kind == "data":
-                yield cast(bytes, value)
-            elif kind == "error":
-                raise cast(BaseException, value)
-            else:
-                return
-    finally:
-        abandoned.set()
-        while True:  # unblock a put waiting for room; the producer's next write then raises _Abandoned
-            try:
-                handoff.get_nowait()
-            except queue.Empty:
-                break
-        worker.join()

@@ -23,7 +23,6 @@ from recordings.zips import (
     is_zip,
     open_archive,
     stream_zip,
-    write_zip_to,
 )
 
 RECORDING = os.urandom(70_000)  # stands in for an encrypted recording: random bytes do not compress
@@ -264,17 +263,16 @@ def test_is_zip_looks_at_the_signature_and_leaves_the_position() -> None:
 
 
 def _entries(contents: dict[str, bytes]):
-    """Alternate both kinds of producer: iterables and callables that write."""
+    """Each entry's bytes in pieces of its own size, as a decryption produces them."""
     for number, (name, data) in enumerate(contents.items()):
-        if number % 2:
-            yield name, (data[i : i + 10_000] for i in range(0, len(data), 10_000))
-        else:
+        size = 7_000 + 3_000 * number
+        yield name, (data[i : i + size] for i in range(0, len(data), size))
 
-            def produce(write, data=data):
-                for i in range(0, len(data), 7_000):
-                    write(data[i : i + 7_000])
 
-            yield name, produce
+def _write_zip(path, entries) -> None:
+    with path.open("wb") as stream:
+        for chunk in stream_zip(entries):
+            stream.write(chunk)
 
 
 CONTENTS = {
@@ -300,7 +298,7 @@ def test_a_streamed_zip_round_trips_byte_for_byte(tmp_path) -> None:
 
 @pytest.mark.skipif(shutil.which("unzip") is None, reason="Info-ZIP's unzip is not installed")
 def test_unzip_tests_and_extracts_a_streamed_zip(tmp_path) -> None:
-    write_zip_to(tmp_path / "out.zip", _entries(CONTENTS))
+    _write_zip(tmp_path / "out.zip", _entries(CONTENTS))
     tested = subprocess.run(["unzip", "-t", "out.zip"], cwd=tmp_path, capture_output=True, text=True)
     assert tested.returncode == 0 and "No errors detected" in tested.stdout, tested.stdout + tested.stderr
     subprocess.run(
@@ -313,30 +311,17 @@ def test_unzip_tests_and_extracts_a_streamed_zip(tmp_path) -> None:
 
 @pytest.mark.skipif(shutil.which("jar") is None, reason="no JDK")
 def test_jar_extracts_a_streamed_zip(tmp_path) -> None:
-    write_zip_to(tmp_path / "out.zip", _entries({"a": RECORDING, "b/c.wav": b"c" * 5000}))
+    _write_zip(tmp_path / "out.zip", _entries({"a": RECORDING, "b/c.wav": b"c" * 5000}))
     (tmp_path / "x").mkdir()
     subprocess.run(["jar", "xf", str(tmp_path / "out.zip")], cwd=tmp_path / "x", check=True, timeout=60)
     assert (tmp_path / "x/a").read_bytes() == RECORDING
     assert (tmp_path / "x/b/c.wav").read_bytes() == b"c" * 5000
 
 
-def test_write_zip_to_an_open_file(tmp_path) -> None:
-    with (tmp_path / "out.zip").open("wb") as stream:
-        written = write_zip_to(stream, _entries(CONTENTS))
-    assert written == (tmp_path / "out.zip").stat().st_size
-    assert read_all((tmp_path / "out.zip").read_bytes()) == CONTENTS
-
-
-@pytest.mark.parametrize("kind", ["iterable", "callable"])
-def test_200_mb_stream_through_a_few_mib_of_memory_in_bounded_chunks(kind) -> None:
+def test_200_mb_stream_through_a_few_mib_of_memory_in_bounded_chunks() -> None:
     chunk = b"\x5a" * (1 << 20)
     count = 200
-
-    def produce(write):
-        for _ in range(count):
-            write(chunk)
-
-    producer = (chunk for _ in range(count)) if kind == "iterable" else produce
+    producer = (chunk for _ in range(count))
     total = biggest = 0
     tracemalloc.start()
     try:
@@ -351,36 +336,19 @@ def test_200_mb_stream_through_a_few_mib_of_memory_in_bounded_chunks(kind) -> No
     assert peak < 4 * 1024**2, f"peak {peak / 1024**2:.1f} MiB"
 
 
-def test_chunks_are_yielded_while_a_writing_producer_is_still_at_work() -> None:
-    written = 0
+def test_chunks_are_yielded_while_an_entry_is_still_being_produced() -> None:
+    produced = 0
 
-    def produce(write):
-        nonlocal written
+    def chunks():
+        nonlocal produced
         for _ in range(100):
-            write(RECORDING)
-            written += len(RECORDING)
+            produced += len(RECORDING)
+            yield RECORDING
 
-    stream = stream_zip([("a", produce)], chunk_bytes=64 * 1024)
+    stream = stream_zip([("a", chunks())], chunk_bytes=64 * 1024)
     next(stream)
-    assert written < 20 * len(RECORDING)
+    assert produced < 20 * len(RECORDING)
     assert b"".join(stream)
-
-
-def test_abandoning_the_stream_stops_the_writing_producer() -> None:
-    stopped = threading.Event()
-
-    def produce(write):
-        try:
-            while True:
-                write(RECORDING)
-        finally:
-            stopped.set()
-
-    stream = stream_zip([("endless", produce)])
-    next(stream)
-    stream.close()
-    assert stopped.wait(5)
-    assert not any(thread.name == "zip entry producer" for thread in threading.enumerate())
 
 
 def test_abandoning_the_stream_closes_the_iterable_producer() -> None:
@@ -400,18 +368,13 @@ def test_abandoning_the_stream_closes_the_iterable_producer() -> None:
     assert closed.is_set()
 
 
-@pytest.mark.parametrize("kind", ["iterable", "callable"])
-def test_a_failing_producer_ends_the_stream_with_its_error(kind) -> None:
+def test_a_failing_producer_ends_the_stream_with_its_error() -> None:
     def chunks():
         yield RECORDING
         raise OSError("disk gone")
 
-    def produce(write):
-        write(RECORDING)
-        raise OSError("disk gone")
-
     with pytest.raises(OSError, match="disk gone"):
-        b"".join(stream_zip([("ok", [b"1"]), ("bad", chunks() if kind == "iterable" else produce), ("never", [b"2"])]))
+        b"".join(stream_zip([("ok", [b"1"]), ("bad", chunks()), ("never", [b"2"])]))
 
 
 def test_entry_names_must_be_safe_and_unique() -> None:
