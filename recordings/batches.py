@@ -5,10 +5,12 @@ and a damaged file is reported before anything is downloaded."""
 
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files.move import file_move_safe
@@ -22,12 +24,14 @@ from portal.audit.log import Actor, record
 from .decrypting import Decryptor, Outcome
 from .models import BatchItem, DecryptionBatch
 from .naming import NameRefused, unique_names, upload_name
-from .zips import ArchiveRefused, is_zip, open_archive, stream_zip
+from .zips import Archive, ArchiveRefused, Member, is_zip, open_archive, stream_zip
 
 ZIP_NAME = "decrypted-recordings.zip"
+# An uploaded zip may declare this many times the upload limit in recordings; zip's ratio cap stops a bomb.
+ARCHIVE_BYTES_PER_UPLOAD_BYTE = 4
 
 
-def _discard(_chunk: bytes) -> None:
+def _discard(_chunk: bytes | memoryview) -> None:
     """The first decryption only checks: its plaintext goes nowhere."""
 
 
@@ -65,7 +69,7 @@ def _check(decryptor: Decryptor, number: int, name: str, path: Path) -> list[_It
         if not is_zip(stream):
             return [_Item(number, "", decryptor.decrypt(name, size, stream, _discard))]
         try:
-            archive = open_archive(stream, max_total_bytes=settings.PORTAL_RECORDINGS_MAX_UPLOAD_BYTES * 4)
+            archive = _archive(stream)
             items = []
             for member in archive.members():
                 with member.open() as member_stream:
@@ -117,16 +121,37 @@ def decrypt_uploads(tenant: Tenant, uploads: list[UploadedFile], *, user: User, 
     return batch
 
 
-def _plaintext(decryptor: Decryptor, folder: Path, item: BatchItem) -> Iterator[bytes]:
-    with (folder / str(item.upload)).open("rb") as stream:
-        if not item.member:
-            yield from decryptor.plaintext(stream)
-            return
-        for member in open_archive(stream).members():
-            if str(member.name) == item.member:
-                with member.open() as member_stream:
-                    yield from decryptor.plaintext(member_stream)
-                return
+def _archive(stream: BinaryIO) -> Archive:
+    limit = ARCHIVE_BYTES_PER_UPLOAD_BYTE * settings.PORTAL_RECORDINGS_MAX_UPLOAD_BYTES
+    return open_archive(stream, max_total_bytes=limit)
+
+
+def _opener(path: Path) -> Callable[[], BinaryIO]:
+    def open_file() -> BinaryIO:
+        return path.open("rb")
+
+    return open_file
+
+
+def _plaintext_of(decryptor: Decryptor, open_stream: Callable[[], BinaryIO]) -> Iterator[bytes]:
+    with open_stream() as stream:
+        yield from decryptor.plaintext(stream)
+
+
+def _entries(decryptor: Decryptor, folder: Path, items: list[BatchItem]) -> Iterator[tuple[str, Iterator[bytes]]]:
+    """Each recording's output name and plaintext, pulled as the download goes. An uploaded zip is opened once for
+    all of its members."""
+    with ExitStack() as open_files:
+        members: dict[int, dict[str, Member]] = {}
+        for item in items:
+            path = folder / str(item.upload)
+            if not item.member:
+                yield item.output_name, _plaintext_of(decryptor, _opener(path))
+                continue
+            if item.upload not in members:
+                archive = open_files.enter_context(_archive(open_files.enter_context(path.open("rb"))))
+                members[item.upload] = {str(member.name): member for member in archive.members()}
+            yield item.output_name, _plaintext_of(decryptor, members[item.upload][item.member].open)
 
 
 @dataclass(frozen=True)
@@ -149,12 +174,21 @@ def download(batch: DecryptionBatch, *, by: Actor) -> Download | None:
             details={"batch": str(batch.id), "files": [item.name for item in items]},
         )
     decryptor = Decryptor(batch.tenant, by=by, source="page", audit=False)
-    folder = batch_dir(batch.id)
+    entries = _entries(decryptor, batch_dir(batch.id), items)
     if len(items) == 1:
-        item = items[0]
-        return Download(item.output_name.rpartition("/")[2], item.plaintext_size, _plaintext(decryptor, folder, item))
-    entries = [(item.output_name, _plaintext(decryptor, folder, item)) for item in items]
+        name, plaintext = next(entries)
+        return Download(name.rpartition("/")[2], items[0].plaintext_size, _then_close(plaintext, entries))
     return Download(ZIP_NAME, None, stream_zip(entries))
+
+
+def _then_close(chunks: Iterator[bytes], entries: Iterator[tuple[str, Iterator[bytes]]]) -> Iterator[bytes]:
+    """One recording's chunks; then the generator that opened its file lets go of it."""
+    try:
+        yield from chunks
+    finally:
+        close = getattr(entries, "close", None)
+        if close is not None:
+            close()
 
 
 def purge_expired() -> int:

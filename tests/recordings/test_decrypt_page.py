@@ -215,3 +215,15 @@ def test_the_navigation_links_the_page_for_administrators_only(world: World, cli
     page = reverse("recordings-decrypt", args=["acme"])
     assert page in client_for(world.alice).get(reverse("tenant-home", args=["acme"])).content.decode()
     assert page not in client_for(world.pat).get(reverse("tenant-home", args=["acme"])).content.decode()
+
+
+def test_a_zip_of_one_recording_downloads_as_that_recording(world: World, client_for, tmp_path: Path) -> None:
+    certificate = make_certificate(world.acme, "single-key")
+    content = os.urandom(12_345)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("calls/only.bin", recording(content, certificate, tmp_path))
+    client = client_for(world.alice)
+    _batch_page(client, _post(client, "acme", ("one.zip", buffer.getvalue())))
+    disposition, data = _download(client, "acme")
+    assert data == content and 'filename="only"' in disposition
