@@ -30,12 +30,32 @@ def openssl_encrypt(
         pems.append(str(pem))
     target = folder / "encrypted.out"
     outform = [] if any(option.startswith("-outform") for option in options) else ["-outform", "DER"]
+    # -keyopt applies to the -recip before it: such options follow each recipient.
+    keyopts = [option for number, option in enumerate(options) if _is_keyopt(options, number)]
+    others = [option for number, option in enumerate(options) if not _is_keyopt(options, number)]
+    recipients = [item for pem in pems for item in ("-recip", pem, *keyopts)] if keyopts else pems
     subprocess.run(
-        ["openssl", tool, "-encrypt", "-binary", "-in", str(source), "-out", str(target), *outform, *options, *pems],
+        [
+            "openssl",
+            tool,
+            "-encrypt",
+            "-binary",
+            "-in",
+            str(source),
+            "-out",
+            str(target),
+            *outform,
+            *others,
+            *recipients,
+        ],
         check=True,
         capture_output=True,
     )
     return target.read_bytes()
+
+
+def _is_keyopt(options: tuple[str, ...], number: int) -> bool:
+    return options[number] == "-keyopt" or (number > 0 and options[number - 1] == "-keyopt")
 
 
 def recording(content: bytes, certificate: Certificate, folder: Path, *options: str) -> bytes:
