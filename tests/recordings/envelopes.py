@@ -33,7 +33,7 @@ def openssl_encrypt(
     # -keyopt applies to the -recip before it: such options follow each recipient.
     keyopts = [option for number, option in enumerate(options) if _is_keyopt(options, number)]
     others = [option for number, option in enumerate(options) if not _is_keyopt(options, number)]
-    recipients = [item for pem in pems for item in ("-recip", pem, *keyopts)] if keyopts else pems
+    targets = [item for pem in pems for item in ("-recip", pem, *keyopts)] if keyopts else pems
     subprocess.run(
         [
             "openssl",
@@ -46,7 +46,7 @@ def openssl_encrypt(
             str(target),
             *outform,
             *others,
-            *recipients,
+            *targets,
         ],
         check=True,
         capture_output=True,
