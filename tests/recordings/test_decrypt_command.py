@@ -2,15 +2,11 @@
 
 import io
 import os
-import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.ciphers import algorithms
-from cryptography.hazmat.primitives.serialization import pkcs7
 from django.core.management import CommandError, call_command
 
 from portal.audit.models import AuditEntry
@@ -18,6 +14,7 @@ from recordings.decrypting import Decryptor
 from tests.certificates import pki
 from tests.conftest import World
 from tests.factories import make_certificate
+from tests.recordings.envelopes import builder_recording, openssl_encrypt
 
 pytestmark = pytest.mark.django_db
 
@@ -28,24 +25,11 @@ def _certificate(world: World, alias: str = "recording-2026", key_index: int = 0
 
 
 def _encrypt(content: bytes, cert: x509.Certificate) -> bytes:
-    return (
-        pkcs7.PKCS7EnvelopeBuilder()
-        .set_data(content)
-        .add_recipient(cert)
-        .set_content_encryption_algorithm(algorithms.AES256)
-        .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
-    )
+    return builder_recording(content, cert)
 
 
 def _openssl_encrypt(content: bytes, cert: x509.Certificate, folder: Path) -> bytes:
-    (folder / "plain").write_bytes(content)
-    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    subprocess.run(
-        ["openssl", "smime", "-encrypt", "-binary", "-aes256", "-outform", "DER", "-in", str(folder / "plain"),
-         "-out", str(folder / "enc"), str(folder / "cert.pem")],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return (folder / "enc").read_bytes()
+    return openssl_encrypt(content, [cert], folder, "-aes256", tool="smime")
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
