@@ -96,7 +96,13 @@ def decrypt_uploads(tenant: Tenant, uploads: list[UploadedFile], *, user: User, 
         for number, upload in enumerate(uploads):
             path = folder / str(number)
             _keep(upload, path)
-            items.extend(_check(decryptor, number, upload_name(upload.name or ""), path))
+            try:
+                name = upload_name(upload.name or "")
+            except NameRefused as refused:  # control characters, say: shown escaped, never used as a name
+                outcome = decryptor.refused(f"file {number + 1}", upload.size or 0, str(refused))
+                items.append(_Item(number, "", outcome))
+                continue
+            items.extend(_check(decryptor, number, name, path))
         names = iter(unique_names([item.outcome.output_name for item in items]))
         with transaction.atomic():
             batch.save()

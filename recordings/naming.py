@@ -1,10 +1,13 @@
 """Names of recordings and of their decrypted files: what an upload or an archive member may be called, and what the
-decrypted file is called. Pure standard library: the page, the command and the zip reader share these rules."""
+decrypted file is called. The page, the command and the zip reader share these rules; names in messages are
+escaped as every page escapes text."""
 
 import re
 import unicodedata
 from collections.abc import Iterable
 from pathlib import PurePosixPath
+
+from portal.web.text import visible
 
 MAX_COMPONENT_BYTES = 255  # NAME_MAX of Linux, macOS and Windows file systems
 MAX_PATH_BYTES = 1024  # PATH_MAX of macOS, the smallest of the systems a download is unpacked on
@@ -24,14 +27,11 @@ class NameRefused(ValueError):
 
 
 def shown(name: str) -> str:
-    """The name as a message may quote it: control characters escaped, long names shortened."""
-    escaped = "".join(
-        character if unicodedata.category(character) != "Cc" else character.encode("unicode_escape").decode("ascii")
-        for character in name[: SHOWN_CHARACTERS + 1]
-    )
+    """The name as a message may quote it: control and direction characters escaped as every page shows them
+    (portal.web.text.visible), long names shortened."""
     if len(name) > SHOWN_CHARACTERS:
-        return escaped[:SHOWN_CHARACTERS] + "…"
-    return escaped
+        return visible(name[:SHOWN_CHARACTERS]) + "…"
+    return visible(name)
 
 
 def output_name(name: str) -> str:

@@ -227,3 +227,23 @@ def test_a_zip_of_one_recording_downloads_as_that_recording(world: World, client
     _batch_page(client, _post(client, "acme", ("one.zip", buffer.getvalue())))
     disposition, data = _download(client, "acme")
     assert data == content and 'filename="only"' in disposition
+
+
+def test_a_file_name_the_name_rule_refuses_is_reported_and_the_rest_decrypt(
+    world: World, client_for, tmp_path: Path
+) -> None:
+    # Django drops control characters from upload names itself; 200 two-byte letters pass it and break the 255-byte
+    # limit on a file name.
+    certificate = make_certificate(world.acme, "key")
+    client = client_for(world.alice)
+    page = _batch_page(
+        client,
+        _post(
+            client,
+            "acme",
+            ("é" * 200 + ".bin", recording(b"x" * 100, certificate, tmp_path / "e")),
+            ("fine.bin", recording(b"y" * 100, certificate, tmp_path / "f")),
+        ),
+    )
+    assert "1 of 2 recordings decrypted" in page and "longer than 255 bytes" in page
+    assert _download(client, "acme")[1] == b"y" * 100

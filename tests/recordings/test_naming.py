@@ -89,7 +89,7 @@ def test_a_refused_name_is_quoted_with_control_characters_escaped_and_shortened(
         safe_relative_path("evil\x1b[2J\r\nname.bin")
     message = str(refused.value)
     assert "\x1b" not in message and "\r" not in message and "\n" not in message
-    assert '"evil\\x1b[2J\\r\\nname.bin"' in message
+    assert '"evil\\1B[2J\\0D\\0Aname.bin"' in message  # as every page shows it
     with pytest.raises(NameRefused) as refused:
         safe_relative_path("../" + "x" * 5000)
     assert len(str(refused.value)) < 300 and "…" in str(refused.value)

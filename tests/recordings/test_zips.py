@@ -94,7 +94,7 @@ def test_an_archive_with_a_name_that_escapes_is_refused_naming_the_member(name, 
 def test_a_nul_byte_in_a_member_name_is_refused_not_cut_off() -> None:
     data = make_zip({"evilX../../x.bin": b"x"}).replace(b"evilX", b"evil\x00")
     assert "holds a control character" in refusal(data)
-    assert '"evil\\x00../../x.bin"' in refusal(data)
+    assert '"evil\\00../../x.bin"' in refusal(data)
 
 
 def test_duplicate_names_are_refused() -> None:
