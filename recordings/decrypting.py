@@ -84,9 +84,8 @@ class Decryptor:
     @sensitive_variables("session_key")
     def decrypt(self, name: str, size: int, stream: BinaryIO, write: Write) -> Outcome:
         """Decrypt one recording, passing its plaintext to ``write`` in chunks, each valid only during that call (a
-        buffer reused for the next). Never raises for bad input: a failed
-        ``Outcome`` says why, and then the caller discards whatever ``write`` received (padding and tags are only
-        checked at the end)."""
+        buffer reused for the next). Never raises for bad input: a failed ``Outcome`` says why, and then the caller
+        discards whatever ``write`` received (padding and tags are only checked at the end)."""
         entry: KeystoreEntry | None = None
         plaintext_size = 0
         try:

@@ -75,6 +75,10 @@ def entries_to_prove(tenant: Tenant, limit: int | None = None) -> list[KeystoreE
     return list(entries if limit is None else entries[:limit])
 
 
+def count_entries(tenant: Tenant) -> int:
+    return KeystoreEntry.objects.of_tenant(tenant).count()
+
+
 def prove_keys(tenant: Tenant, *, by: Actor, limit: int | None = None) -> list[Proof]:
     """Prove up to ``limit`` of the tenant's keys (all by default), remember each outcome on its entry, and audit
     the run."""

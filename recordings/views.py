@@ -127,4 +127,11 @@ def verify_keys(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         messages.error(request, f"{len(failed)} of {len(proofs)} keys failed: {names}. See Last proven below.")
     else:
         messages.success(request, f"All {len(proofs)} keys verified: each opened a recording encrypted to it.")
+    remaining = drill.count_entries(tenant) - len(proofs)
+    if remaining > 0:
+        messages.info(
+            request,
+            f"{remaining} more key{'s' if remaining > 1 else ''} to verify, the longest unchecked first: press Verify "
+            f"keys again, or run python manage.py verify_keys --tenant {tenant.slug}.",
+        )
     return redirect("keystore-home", tenant=tenant.slug)

@@ -82,3 +82,17 @@ def test_only_administrators_verify(world: World, client_for, who: str, status: 
     response = client_for(getattr(world, who)).post(reverse("recordings-verify-keys", args=["acme"]))
     assert response.status_code == status
     assert KeystoreEntry.objects.get().proof_checked_at is None
+
+
+def test_a_press_proves_a_bounded_number_and_says_how_many_remain(world: World, client_for, monkeypatch) -> None:
+    from recordings import views
+
+    monkeypatch.setattr(views, "VERIFY_ON_PAGE", 2)
+    for number in range(3):
+        make_certificate(world.acme, f"key-{number}", key_index=number)
+    client = client_for(world.alice)
+    page = client.post(reverse("recordings-verify-keys", args=["acme"]), follow=True).content.decode()
+    assert "All 2 keys verified" in page and "1 more key to verify" in page
+    assert KeystoreEntry.objects.filter(proven_at__isnull=True).count() == 1
+    page = client.post(reverse("recordings-verify-keys", args=["acme"]), follow=True).content.decode()
+    assert KeystoreEntry.objects.filter(proven_at__isnull=True).count() == 0  # the unchecked one went first
