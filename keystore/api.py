@@ -31,7 +31,7 @@ from .recipients import RecipientIndex
 from .restore_budget import COMMAND_RESTORE, WEB_RESTORE, Budget
 from .sealing import KeystoreError, store_private_key
 from .sealing import verify_entry as _verify_entry
-from .unwrap import SessionKeyError, SessionKeyOpener, SessionKeyPadding, unwrap_session_key
+from .unwrap import SessionKeyError, SessionKeyOpener, SessionKeyPadding
 
 __all__ = [
     "ALIAS_TOO_LONG",
@@ -72,7 +72,6 @@ __all__ = [
     "store",
     "store_private_key",
     "unused_alias",
-    "unwrap_session_key",
     "verify_entry",
 ]
 

@@ -61,15 +61,6 @@ def _unwrap(key: rsa.RSAPrivateKey, alias: str, encrypted_key: bytes, padding: S
     return session_key
 
 
-@sensitive_variables("key")
-def unwrap_session_key(entry: KeystoreEntry, encrypted_key: bytes, padding: SessionKeyPadding) -> bytes:
-    """The session key ``encrypted_key`` holds, opened with the entry's private key. ``SessionKeyError`` when the
-    key does not open it (or its length does not fit the key), ``KeystoreError`` when the entry's sealed key does
-    not open (damaged, moved, or its master key is gone)."""
-    key = open_private_key(entry)
-    return _unwrap(key, entry.alias, encrypted_key, padding)
-
-
 class SessionKeyOpener:
     """Unwraps the session keys of one tenant's batch of recordings: the tenant's data key is opened once and each
     entry's private key once, instead of once per recording. Both stay inside this object; only session keys come
@@ -101,6 +92,9 @@ class SessionKeyOpener:
 
     @sensitive_variables("key")
     def unwrap(self, entry: KeystoreEntry, encrypted_key: bytes, padding: SessionKeyPadding) -> bytes:
-        """As ``unwrap_session_key``, for an entry of this opener's tenant (``KeystoreError`` for another's)."""
+        """The session key ``encrypted_key`` holds, opened with the private key of ``entry``, an entry of this
+        opener's tenant. ``SessionKeyError`` when the key does not open it (or its length does not fit the key),
+        ``KeystoreError`` when the entry's sealed key does not open (damaged, moved, its master key gone) or the entry
+        is another tenant's."""
         key = self._key(entry)
         return _unwrap(key, entry.alias, encrypted_key, padding)

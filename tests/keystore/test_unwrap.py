@@ -1,4 +1,4 @@
-"""``keystore.api.unwrap_session_key`` and ``SessionKeyOpener``: a recording's session key, encrypted to a stored
+"""``keystore.api.SessionKeyOpener``: a recording's session key, encrypted to a stored
 certificate as the recording platform encrypts it, comes back out; nothing else about the key does."""
 
 import os
@@ -36,7 +36,9 @@ def wrapped(cert: x509.Certificate, session_key: bytes, kind: api.SessionKeyPadd
 def test_a_session_key_comes_back_with_each_padding(world, kind, length) -> None:
     entry, _, cert = store(world.acme, "acme-2026")
     session_key = os.urandom(length)
-    assert api.unwrap_session_key(reloaded(entry), wrapped(cert, session_key, kind), kind) == session_key
+    assert (
+        api.SessionKeyOpener(world.acme).unwrap(reloaded(entry), wrapped(cert, session_key, kind), kind) == session_key
+    )
 
 
 @pytest.mark.django_db
@@ -86,8 +88,6 @@ def test_another_entrys_key_does_not_open_it(world, kind) -> None:
     encrypted = wrapped(cert, os.urandom(32), kind)
     message = "the private key of 'acme-2027' does not open this recording's session key"
     with pytest.raises(api.SessionKeyError, match=message):
-        api.unwrap_session_key(reloaded(other), encrypted, kind)
-    with pytest.raises(api.SessionKeyError, match=message):
         api.SessionKeyOpener(world.acme).unwrap(reloaded(other), encrypted, kind)
 
 
@@ -100,7 +100,7 @@ def test_another_entrys_key_never_yields_the_session_key_with_pkcs1v15(world) ->
     session_key = os.urandom(32)
     kind = api.SessionKeyPadding.PKCS1V15
     try:
-        result = api.unwrap_session_key(reloaded(other), wrapped(cert, session_key, kind), kind)
+        result = api.SessionKeyOpener(world.acme).unwrap(reloaded(other), wrapped(cert, session_key, kind), kind)
     except api.SessionKeyError:
         return
     assert result != session_key
@@ -114,7 +114,7 @@ def test_an_encrypted_key_of_the_wrong_length_is_refused(world, change) -> None:
     encrypted = wrapped(cert, os.urandom(32), kind)
     damaged = encrypted[:change] if change < 0 else encrypted + b"\0"
     with pytest.raises(api.SessionKeyError, match=rf"is {len(damaged)} bytes, but the private key of 'acme-2026'"):
-        api.unwrap_session_key(reloaded(entry), damaged, kind)
+        api.SessionKeyOpener(world.acme).unwrap(reloaded(entry), damaged, kind)
 
 
 @pytest.mark.django_db
@@ -125,10 +125,9 @@ def test_a_damaged_sealed_key_is_named(world) -> None:
     KeystoreEntry.objects.filter(pk=entry.pk).update(sealed_private_key=bytes(sealed))
     kind = api.SessionKeyPadding.OAEP_SHA256
     encrypted = wrapped(cert, os.urandom(32), kind)
-    for unwrap_with in (api.unwrap_session_key, api.SessionKeyOpener(world.acme).unwrap):
-        with pytest.raises(api.KeystoreError, match="'acme-2026' does not open: altered or moved") as raised:
-            unwrap_with(reloaded(entry), encrypted, kind)
-        assert not isinstance(raised.value, api.SessionKeyError)
+    with pytest.raises(api.KeystoreError, match="'acme-2026' does not open: altered or moved") as raised:
+        api.SessionKeyOpener(world.acme).unwrap(reloaded(entry), encrypted, kind)
+    assert not isinstance(raised.value, api.SessionKeyError)
 
 
 @pytest.mark.django_db
