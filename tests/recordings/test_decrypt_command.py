@@ -252,9 +252,9 @@ def test_file_names_that_are_not_utf8_keep_their_bytes_and_print_escaped(world: 
     code, _, stderr = _run(tmp_path / "out", inputs)
 
     assert code == 1
-    assert stderr.startswith(f"{inputs}/junk-\\xfe\\n.bin: ")
+    assert stderr.startswith(f"{inputs}/junk-\\xfe\\0A.bin: ")
     assert os.listdir(os.fsencode(tmp_path / "out")) == [b"call-\xff"]
     assert {entry.details["file"] for entry in AuditEntry.objects.all() if "file" in entry.details} == {
         "call-\\xff.bin",
-        "junk-\\xfe\\n.bin",
+        "junk-\\xfe\\0A.bin",
     }

@@ -6,7 +6,6 @@ import hashlib
 import os
 import stat
 import sys
-import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from tqdm import tqdm
 
 from portal.accounts.models import Tenant
 from portal.audit.log import COMMAND
+from portal.web.text import visible
 from recordings.decrypting import Decryptor
 from recordings.naming import UniqueNames, output_name
 from recordings.zips import MAX_MEMBERS, Archive, ArchiveRefused, is_zip, open_archive
@@ -298,15 +298,7 @@ def _reason(problem: Exception) -> str:
 
 
 def _printable(text: str) -> str:
-    """A path as a terminal line or the audit may show it: control characters escaped, and the bytes of a name that
-    is not UTF-8 (which Python keeps as lone surrogates) written as \\xNN."""
-    return "".join(_printable_character(character) for character in text)
-
-
-def _printable_character(character: str) -> str:
-    category = unicodedata.category(character)
-    if category == "Cc":
-        return character.encode("unicode_escape").decode("ascii")
-    if category == "Cs":
-        return f"\\x{ord(character) & 0xFF:02x}"
-    return character
+    """A path as a terminal line or the audit may show it: control and direction characters escaped as every page
+    escapes them (portal.web.text.visible), and the bytes of a name that is not UTF-8 (which Python keeps as lone
+    surrogates) written as \\xNN."""
+    return visible("".join(f"\\x{ord(c) & 0xFF:02x}" if "\udc80" <= c <= "\udcff" else c for c in text))
