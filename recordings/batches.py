@@ -69,12 +69,12 @@ def _check(decryptor: Decryptor, number: int, name: str, path: Path) -> list[_It
         if not is_zip(stream):
             return [_Item(number, "", decryptor.decrypt(name, size, stream, _discard))]
         try:
-            archive = _archive(stream)
-            items = []
-            for member in archive.members():
-                with member.open() as member_stream:
-                    outcome = decryptor.decrypt(str(member.name), member.size, member_stream, _discard)
-                items.append(_Item(number, str(member.name), outcome))
+            with _archive(stream) as archive:
+                items = []
+                for member in archive.members():
+                    with member.open() as member_stream:
+                        outcome = decryptor.decrypt(str(member.name), member.size, member_stream, _discard)
+                    items.append(_Item(number, str(member.name), outcome))
             return items
         except (ArchiveRefused, NameRefused) as exc:
             return [_Item(number, "", decryptor.refused(name, size, str(exc)))]

@@ -67,11 +67,7 @@ def _prove(decryptor: Decryptor, entry: KeystoreEntry) -> str:
 
 def entries_to_prove(tenant: Tenant, limit: int | None = None) -> list[KeystoreEntry]:
     """Every entry, active and archived, the longest unchecked first, so bounded runs cover them all in turn."""
-    entries = (
-        KeystoreEntry.objects.of_tenant(tenant)
-        .select_related("tenant__data_key")
-        .order_by(F("proof_checked_at").asc(nulls_first=True), "alias")
-    )
+    entries = KeystoreEntry.objects.of_tenant(tenant).order_by(F("proof_checked_at").asc(nulls_first=True), "alias")
     return list(entries if limit is None else entries[:limit])
 
 

@@ -16,10 +16,11 @@ class MultipleFileField(forms.FileField):
     widget = MultipleFileInput
 
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        files = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(item, initial) for item in files if item] or [
-            super().clean(None, initial)
-        ]
+        clean_one = super().clean  # bound here: a comprehension has no zero-argument super()
+        files = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
+        if not files:
+            return [clean_one(None, initial)]  # the field's "required" message
+        return [clean_one(item, initial) for item in files]
 
 
 class DecryptForm(forms.Form):
