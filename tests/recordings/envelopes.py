@@ -17,9 +17,15 @@ def certificate_of(certificate: Certificate) -> x509.Certificate:
 
 
 def openssl_encrypt(
-    content: bytes, recipients: list[x509.Certificate], folder: Path, *options: str, tool: str = "cms"
+    content: bytes,
+    recipients: list[x509.Certificate],
+    folder: Path,
+    *options: str,
+    tool: str = "cms",
+    keyopts: tuple[str, ...] = (),
 ) -> bytes:
-    """``openssl cms|smime -encrypt`` of ``content`` to the recipients, DER unless ``options`` say otherwise."""
+    """``openssl cms|smime -encrypt`` of ``content`` to the recipients, DER unless ``options`` say otherwise;
+    ``keyopts`` (e.g. "rsa_padding_mode:oaep") apply to every recipient."""
     folder.mkdir(parents=True, exist_ok=True)
     source = folder / "content.raw"
     source.write_bytes(content)
@@ -30,10 +36,9 @@ def openssl_encrypt(
         pems.append(str(pem))
     target = folder / "encrypted.out"
     outform = [] if any(option.startswith("-outform") for option in options) else ["-outform", "DER"]
-    # -keyopt applies to the -recip before it: such options follow each recipient.
-    keyopts = [option for number, option in enumerate(options) if _is_keyopt(options, number)]
-    others = [option for number, option in enumerate(options) if not _is_keyopt(options, number)]
-    targets = [item for pem in pems for item in ("-recip", pem, *keyopts)] if keyopts else pems
+    # -keyopt applies to the -recip before it.
+    keyopt_args = [item for keyopt in keyopts for item in ("-keyopt", keyopt)]
+    targets = [item for pem in pems for item in ("-recip", pem, *keyopt_args)] if keyopts else pems
     subprocess.run(
         [
             "openssl",
@@ -45,17 +50,13 @@ def openssl_encrypt(
             "-out",
             str(target),
             *outform,
-            *others,
+            *options,
             *targets,
         ],
         check=True,
         capture_output=True,
     )
     return target.read_bytes()
-
-
-def _is_keyopt(options: tuple[str, ...], number: int) -> bool:
-    return options[number] == "-keyopt" or (number > 0 and options[number - 1] == "-keyopt")
 
 
 def recording(content: bytes, certificate: Certificate, folder: Path, *options: str) -> bytes:
