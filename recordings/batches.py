@@ -98,12 +98,14 @@ def decrypt_uploads(tenant: Tenant, uploads: list[UploadedFile], *, user: User, 
             _keep(upload, path)
             try:
                 name = upload_name(upload.name or "")
-            except NameRefused as refused:  # control characters, say: shown escaped, never used as a name
+            except NameRefused as refused:  # e.g. over 255 bytes: shown escaped, never used as a name
                 outcome = decryptor.refused(f"file {number + 1}", upload.size or 0, str(refused))
                 items.append(_Item(number, "", outcome))
                 continue
             items.extend(_check(decryptor, number, name, path))
-        names = iter(unique_names([item.outcome.output_name for item in items]))
+        # Only what decrypted is downloaded, so only it takes a name: a failed "a.bin" never turns "a" into "a (2)".
+        taken = iter(unique_names([item.outcome.output_name for item in items if item.outcome.ok]))
+        names = [next(taken) if item.outcome.ok else item.outcome.output_name for item in items]
         with transaction.atomic():
             batch.save()
             BatchItem.objects.bulk_create(
@@ -113,7 +115,7 @@ def decrypt_uploads(tenant: Tenant, uploads: list[UploadedFile], *, user: User, 
                     upload=item.upload,
                     member=item.member,
                     name=item.outcome.name,
-                    output_name=next(names),
+                    output_name=names[position],
                     size=item.outcome.size,
                     plaintext_size=item.outcome.plaintext_size,
                     alias=item.outcome.alias or "",

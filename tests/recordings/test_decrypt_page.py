@@ -247,3 +247,15 @@ def test_a_file_name_the_name_rule_refuses_is_reported_and_the_rest_decrypt(
     )
     assert "1 of 2 recordings decrypted" in page and "longer than 255 bytes" in page
     assert _download(client, "acme")[1] == b"y" * 100
+
+
+def test_only_decrypted_files_take_output_names(world: World, client_for, tmp_path: Path) -> None:
+    certificate = make_certificate(world.acme, "key")
+    content = os.urandom(2000)
+    client = client_for(world.alice)
+    _batch_page(
+        client,
+        _post(client, "acme", ("a.bin", b"not a recording"), ("a", recording(content, certificate, tmp_path))),
+    )
+    disposition, data = _download(client, "acme")
+    assert data == content and 'filename="a"' in disposition
