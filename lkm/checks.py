@@ -23,7 +23,7 @@ def public_url_problem(value: str) -> str:
     return ""
 
 
-@checks.register(checks.Tags.security)
+@checks.register("lkm")
 def check_public_url(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
     problem = public_url_problem(getattr(settings, "LKM_PUBLIC_URL", ""))
     return [checks.Error(problem, id="lkm.E001")] if problem else []
