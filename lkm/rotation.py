@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from keystore.api import KeystoreError
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
 
@@ -17,8 +18,11 @@ from .models import Keypair, Origin, Period, RotationSchedule
 
 @dataclass(frozen=True)
 class Rotated:
+    """One due tenant's outcome: its new keypair, or why none was made (it stays due for the next run)."""
+
     tenant_slug: str
-    keypair: Keypair
+    keypair: Keypair | None
+    failure: str = ""
 
 
 def set_period(tenant: Tenant, period: Period, *, by: Actor) -> RotationSchedule:
@@ -45,7 +49,8 @@ def _claim(due: RotationSchedule, now: datetime) -> bool:
 
 
 def rotate_due(*, by: Actor, now: datetime | None = None) -> list[Rotated]:
-    """Make one keypair for each tenant whose schedule is due."""
+    """Make one keypair for each tenant whose schedule is due. A tenant whose keystore fails is reported and stays
+    due; the others are rotated all the same."""
     now = now or timezone.now()
     due_schedules = (
         RotationSchedule.objects.exclude(period=Period.DISABLED)
@@ -55,9 +60,13 @@ def rotate_due(*, by: Actor, now: datetime | None = None) -> list[Rotated]:
     )
     rotated = []
     for due in due_schedules:
-        with transaction.atomic():
-            if not _claim(due, now):
-                continue
-            keypair = create_keypair(due.tenant, origin=Origin.SCHEDULE, by=by)
+        try:
+            with transaction.atomic():
+                if not _claim(due, now):
+                    continue
+                keypair = create_keypair(due.tenant, origin=Origin.SCHEDULE, by=by)
+        except KeystoreError as error:
+            rotated.append(Rotated(due.tenant.slug, None, str(error)))
+            continue
         rotated.append(Rotated(due.tenant.slug, keypair))
     return rotated

@@ -11,9 +11,15 @@ from django.utils import timezone
 from keystore.api import purge_entry
 from lkm import schedule
 from lkm.models import Keypair, Origin, Period, RotationSchedule
-from lkm.rotation import rotate_due, set_period
+from lkm.rotation import Rotated, rotate_due, set_period
 from portal.audit.log import COMMAND
 from tests.conftest import World
+
+
+def made_keypair(outcomes: list[Rotated]) -> Keypair:
+    """The one keypair a rotation run made."""
+    assert len(outcomes) == 1 and outcomes[0].keypair is not None, outcomes
+    return outcomes[0].keypair
 
 
 def test_a_due_schedule_rotated_twice_makes_one_keypair(world: World) -> None:
@@ -22,16 +28,17 @@ def test_a_due_schedule_rotated_twice_makes_one_keypair(world: World) -> None:
     first = rotate_due(by=COMMAND)
     second = rotate_due(by=COMMAND)
 
-    assert [(done.tenant_slug, done.keypair.origin) for done in first] == [("acme", Origin.SCHEDULE)]
+    keypair = made_keypair(first)
+    assert (first[0].tenant_slug, keypair.origin) == ("acme", Origin.SCHEDULE)
     assert second == []
-    assert list(Keypair.objects.of_tenant(world.acme)) == [first[0].keypair]
+    assert list(Keypair.objects.of_tenant(world.acme)) == [keypair]
     next_due = RotationSchedule.objects.get(tenant=world.acme).next_due
-    assert next_due == first[0].keypair.date_created + timedelta(days=1)
+    assert next_due == keypair.date_created + timedelta(days=1)
 
 
 def test_the_next_keypair_comes_a_period_later(world: World) -> None:
     set_period(world.acme, Period.WEEKLY, by=COMMAND)
-    made = rotate_due(by=COMMAND)[0].keypair
+    made = made_keypair(rotate_due(by=COMMAND))
     next_due = RotationSchedule.objects.get(tenant=world.acme).next_due
     assert next_due == made.date_created + timedelta(weeks=1)
 
@@ -88,7 +95,7 @@ def test_a_disabled_period_has_no_next_keypair() -> None:
 
 def test_the_keystore_entry_of_a_keypair_cannot_be_deleted(world: World) -> None:
     set_period(world.acme, Period.DAILY, by=COMMAND)
-    keypair = rotate_due(by=COMMAND)[0].keypair
+    keypair = made_keypair(rotate_due(by=COMMAND))
     entry = keypair.entry
 
     with pytest.raises(ProtectedError):
@@ -101,3 +108,25 @@ def test_the_keystore_entry_of_a_keypair_cannot_be_deleted(world: World) -> None
     entry.refresh_from_db()
     assert not hasattr(entry, "certificate")
     assert entry.lkm_keypair == keypair
+
+
+def test_a_tenant_whose_keystore_fails_stays_due_and_the_others_rotate(world: World) -> None:
+    from django.core.management import call_command
+
+    from keystore.models import TenantKey
+    from lkm.credentials import issue_credential
+
+    for tenant in (world.acme, world.globex):
+        issue_credential(tenant, by=COMMAND)  # each tenant now has a data key
+        set_period(tenant, Period.DAILY, by=COMMAND)
+    broken = TenantKey.objects.get(tenant=world.acme)  # altered: acme's keystore no longer opens
+    TenantKey.objects.filter(pk=broken.pk).update(wrapped_key=bytes(broken.wrapped_key)[:-1] + b"\x00")
+
+    with pytest.raises(SystemExit) as exited:
+        call_command("rotate_lkm_keypairs")
+
+    assert exited.value.code == 1
+    assert Keypair.objects.of_tenant(world.acme).count() == 0
+    assert Keypair.objects.of_tenant(world.globex).count() == 1
+    due = RotationSchedule.objects.get(tenant=world.acme).next_due
+    assert due is not None and due <= timezone.now()

@@ -17,7 +17,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         tenant = tenant_by_slug(options["tenant"])
-        for credential in Credential.objects.of_tenant(tenant):
+        listed = list(Credential.objects.of_tenant(tenant))
+        if not listed:
+            self.stdout.write(f"Tenant {tenant.slug} has no Local Key Manager credential.")
+        for credential in listed:
             status = f"revoked {credential.revoked:%Y-%m-%d %H:%M}" if credential.revoked else "active"
             issued = f"{credential.created:%Y-%m-%d %H:%M}"
             self.stdout.write(f"{credential.id}\t{status}\tissued {issued}\t{visible(credential.label)}")
