@@ -17,7 +17,7 @@ from portal.audit.log import Actor, record
 
 from . import schedule
 from .actors import actor_name
-from .models import Keypair, Origin
+from .models import MAX_NAME_LENGTH, Keypair, Origin
 from .wrapping import alias_for, public_key_pkcs1, wrapper_for
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,8 @@ def find_keypair(tenant: Tenant, keypair_id: object) -> Keypair | None:
 
 def _created_by(origin: Origin, by: Actor, genesys_user_id: str) -> str:
     if origin == Origin.GENESYS:
-        return f"Genesys Cloud user {genesys_user_id}" if genesys_user_id else "Genesys Cloud"
+        # the user id alone may fill the column already
+        return f"Genesys Cloud user {genesys_user_id}"[:MAX_NAME_LENGTH] if genesys_user_id else "Genesys Cloud"
     if origin in (Origin.SCHEDULE, Origin.IMPORT, Origin.RESTORE):
         return Origin(origin).label
     return actor_name(by)
