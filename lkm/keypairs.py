@@ -5,6 +5,7 @@ import base64
 import binascii
 import logging
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -26,6 +27,9 @@ KEYPAIR_BITS = 3072  # what Genesys Cloud requires of a local key
 PKCS1 = "pkcs1"
 MAX_BODY_CHARACTERS = 2048  # base64 of the largest RSA block we hold (8,192 bits) is 1,368
 
+# Milliseconds since then are counted in integers: a float timestamp times 1000 can fall a millisecond short.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 FIELDS_REQUIRED = "Decrypt body and keypairId must be filled out"
 UNKNOWN_DECRYPT_TYPE = 'If provided, decryptType must be either "pkcs1" or null'
 UNKNOWN_KEYPAIR = "No key pair found with the id provided"
@@ -43,7 +47,7 @@ def keypair_json(keypair: Keypair) -> dict[str, Any]:
     return {
         "id": str(keypair.id),
         "publicKey": base64.b64encode(bytes(keypair.public_key_der)).decode("ascii"),
-        "dateCreated": int(keypair.date_created.timestamp() * 1000),
+        "dateCreated": (keypair.date_created - EPOCH) // timedelta(milliseconds=1),
     }
 
 
