@@ -42,6 +42,16 @@ def new_credentials(tenant: Tenant) -> dict[str, str]:
     return issue_credential(tenant, by=COMMAND).as_json()
 
 
+def refusal(answer: Answer, status: int = 400) -> str:
+    """The message of a JSON error answer, after checking its shape."""
+    assert answer.status_code == status, answer.content
+    assert answer["Content-Type"] == "application/json"
+    data = answer.json()
+    assert set(data) == {"message", "status"} and data["status"] == status
+    assert isinstance(data["message"], str) and data["message"]
+    return str(data["message"])
+
+
 def oaep_sha1() -> padding.OAEP:
     return padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
 

@@ -103,6 +103,16 @@ def test_mac_over_another_query_fails(lkm: LkmClient, keypair: tuple[str, str]) 
     unauthorized(lkm.post("/decrypt", decrypt_body(keypair), query={"decryptType": "pkcs1"}, signed_url=signed))
 
 
+def test_mac_over_the_path_as_sent_behind_gunicorn(lkm: LkmClient) -> None:
+    """A path the client percent-encoded its own way is verified as sent: gunicorn hands it over as RAW_URI."""
+    path = f"{API}/keypair/%7babc%7d"  # Django itself would spell it %7B...%7D
+    authorization = lkm.sign("GET", f"http://testserver{path}", content=b"", content_type="")
+    answer = lkm.client.get(path, headers={"Authorization": authorization}, RAW_URI=path)
+    assert answer.status_code == 400 and answer.json()["message"] == "No key pair found with the id provided"
+    authorization = lkm.sign("GET", f"http://testserver{path}", content=b"", content_type="")
+    unauthorized(lkm.client.get(path, headers={"Authorization": authorization}))  # without RAW_URI: not as sent
+
+
 def test_mac_over_another_path_fails(lkm: LkmClient) -> None:
     unauthorized(lkm.get("/keypair", signed_url=f"http://testserver{API}/decrypt"))
 
