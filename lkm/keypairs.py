@@ -5,6 +5,7 @@ import base64
 import binascii
 import logging
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -17,7 +18,7 @@ from portal.audit.log import Actor, record
 
 from . import schedule
 from .actors import actor_name
-from .models import Keypair, Origin
+from .models import MAX_NAME_LENGTH, Keypair, Origin
 from .wrapping import alias_for, public_key_pkcs1, wrapper_for
 
 logger = logging.getLogger(__name__)
@@ -25,6 +26,9 @@ logger = logging.getLogger(__name__)
 KEYPAIR_BITS = 3072  # what Genesys Cloud requires of a local key
 PKCS1 = "pkcs1"
 MAX_BODY_CHARACTERS = 2048  # base64 of the largest RSA block we hold (8,192 bits) is 1,368
+
+# Milliseconds since then are counted in integers: a float timestamp times 1000 can fall a millisecond short.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 FIELDS_REQUIRED = "Decrypt body and keypairId must be filled out"
 UNKNOWN_DECRYPT_TYPE = 'If provided, decryptType must be either "pkcs1" or null'
@@ -43,7 +47,7 @@ def keypair_json(keypair: Keypair) -> dict[str, Any]:
     return {
         "id": str(keypair.id),
         "publicKey": base64.b64encode(bytes(keypair.public_key_der)).decode("ascii"),
-        "dateCreated": int(keypair.date_created.timestamp() * 1000),
+        "dateCreated": (keypair.date_created - EPOCH) // timedelta(milliseconds=1),
     }
 
 
@@ -58,7 +62,8 @@ def find_keypair(tenant: Tenant, keypair_id: object) -> Keypair | None:
 
 def _created_by(origin: Origin, by: Actor, genesys_user_id: str) -> str:
     if origin == Origin.GENESYS:
-        return f"Genesys Cloud user {genesys_user_id}" if genesys_user_id else "Genesys Cloud"
+        # the user id alone may fill the column already
+        return f"Genesys Cloud user {genesys_user_id}"[:MAX_NAME_LENGTH] if genesys_user_id else "Genesys Cloud"
     if origin in (Origin.SCHEDULE, Origin.IMPORT, Origin.RESTORE):
         return Origin(origin).label
     return actor_name(by)
