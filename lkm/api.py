@@ -7,7 +7,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -62,8 +61,6 @@ def endpoint(*methods: str) -> Callable[[Endpoint], Endpoint]:
                 return view(request, client, body, **kwargs)
             except keypairs.LkmError as refused:
                 return error(400, str(refused))
-            except DisallowedHost:
-                return error(400, "The request's Host header is not a host this portal serves")
             except Unauthenticated as refused:
                 response = error(401, str(refused))
                 response["WWW-Authenticate"] = refused.www_authenticate

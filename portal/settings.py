@@ -208,6 +208,8 @@ PORTAL_RECORDINGS_KEEP_MINUTES = env.int("PORTAL_RECORDINGS_KEEP_MINUTES", defau
 # The Local Key Manager behind a TLS proxy: the scheme, host and port Genesys Cloud calls (e.g.
 # https://lkm.example.com), which its Hawk signatures cover. Empty: the request's own host and port.
 LKM_PUBLIC_URL = env.str("LKM_PUBLIC_URL", default="")
+# Paths of APIs that machines call: every error there, even one raised before the view, is JSON in the API's shape.
+MACHINE_API_PATHS = ["/key-management/"]
 
 # Expiry thresholds, in days, for dashboards and notifications.
 PORTAL_EXPIRY_WINDOWS = env.list("PORTAL_EXPIRY_WINDOWS", cast=int, default=[30, 60, 90])

@@ -38,6 +38,12 @@ def wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
+def is_machine_api(request: HttpRequest) -> bool:
+    """A path of an API that machines call (settings.MACHINE_API_PATHS, e.g. Genesys Cloud's key-management/v1):
+    every answer there is JSON in that API's shape, ``{"message", "status"}``, whatever the client accepts."""
+    return request.path.startswith(tuple(settings.MACHINE_API_PATHS))
+
+
 def bad_request_message(exception: Exception | None) -> str:
     if isinstance(exception, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
@@ -50,6 +56,8 @@ def bad_request_message(exception: Exception | None) -> str:
 
 
 def _answer(request: HttpRequest, template: str, status: int, message: str) -> HttpResponse:
+    if is_machine_api(request):
+        return JsonResponse({"message": message, "status": status}, status=status)
     if wants_json(request):
         return JsonResponse({"error": message}, status=status)
     return render(request, template, {"message": message}, status=status)
@@ -103,6 +111,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     there too. Otherwise no context processors and no database: what failed may fail again while this is drawn."""
     if is_database_busy(sys.exc_info()[1]):
         return busy_response(request)
+    if is_machine_api(request):
+        return JsonResponse({"message": SERVER_ERROR, "status": 500}, status=500)
     if wants_json(request):
         return JsonResponse({"error": SERVER_ERROR}, status=500)
     return defaults.server_error(request)
