@@ -12,9 +12,15 @@ from portal.accounts.models import Tenant
 from . import envelope
 from .sealing import KeystoreError, tenant_data_key
 
+SEPARATOR = ":"
+
 
 def _aad(tenant: Tenant, purpose: str, name: str) -> bytes:
-    return f"secret:{tenant.pk}:{purpose}:{name}".encode()
+    # The tenant's UUID and the purpose hold no separator, so the name is all that follows the third one: a
+    # purpose and name split at another colon ("a:b" + "c" against "a" + "b:c") would name the same secret.
+    if SEPARATOR in purpose:
+        raise ValueError(f"a secret's purpose holds no '{SEPARATOR}'")
+    return f"secret:{tenant.pk}{SEPARATOR}{purpose}{SEPARATOR}{name}".encode()
 
 
 @sensitive_variables("secret", "data_key")

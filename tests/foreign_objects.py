@@ -78,3 +78,11 @@ def _foreign_decryption_batch(w: World) -> str:
         tenant=w.globex, created_by=w.bob, expires=timezone.now() + timedelta(hours=1)
     )
     return str(batch.pk)
+
+
+@register("credential")
+def _foreign_lkm_credential(w: World) -> str:
+    from lkm.credentials import issue_credential
+    from portal.audit.log import Actor
+
+    return str(issue_credential(w.globex, by=Actor(w.bob), label="globex production").credential.id)

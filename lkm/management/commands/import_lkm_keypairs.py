@@ -1,6 +1,7 @@
 """Move from the sample Local Key Manager: import its keypair table, exported with mysql --batch."""
 
 import zoneinfo
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -50,5 +51,6 @@ class Command(BaseCommand):
         except KeystoreError as error:
             raise CommandError(f"Nothing was imported: {error}.") from None
         for keypair in imported:
-            self.stdout.write(f"Imported keypair {keypair.id} (created {keypair.date_created:%Y-%m-%d %H:%M:%S} UTC)")
+            created = keypair.date_created.astimezone(UTC)  # read in --time-zone, shown as UTC
+            self.stdout.write(f"Imported keypair {keypair.id} (created {created:%Y-%m-%d %H:%M:%S} UTC)")
         self.stdout.write(f"Imported {len(imported)} keypair{'' if len(imported) == 1 else 's'} into {tenant.slug}.")
