@@ -13,5 +13,11 @@ def actor_name(by: Actor) -> str:
 
 
 def genesys_user(value: str | None) -> str:
-    """The PureCloud-User-Id header as it is recorded: anyone's text, so escaped and bounded."""
-    return visible(value or "")[:MAX_NAME_LENGTH]
+    """The PureCloud-User-Id header as it is recorded: anyone's text, so escaped, and cut to fit its column
+    between characters, never inside an escape."""
+    text = (value or "")[:MAX_NAME_LENGTH]
+    shown = visible(text)
+    while len(shown) > MAX_NAME_LENGTH:
+        text = text[: len(text) - max(1, (len(shown) - MAX_NAME_LENGTH) // 5)]
+        shown = visible(text)
+    return shown
