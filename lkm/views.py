@@ -20,6 +20,7 @@ from .forms import CredentialForm, ScheduleForm
 from .models import Credential, Keypair, Origin, Period
 
 KEYPAIRS_PER_PAGE = 50
+CREDENTIALS_SHOWN = 100  # the newest; list_lkm_credentials lists them all
 
 
 def _render(
@@ -36,7 +37,8 @@ def _render(
     context = {
         "tenant": tenant,
         "decrypt_url": url,
-        "credentials": Credential.objects.of_tenant(tenant),
+        "credentials": Credential.objects.of_tenant(tenant)[:CREDENTIALS_SHOWN],
+        "credential_count": Credential.objects.of_tenant(tenant).count(),
         "credential_form": credential_form or CredentialForm(),
         "issued": issued,
         "issued_configuration": (

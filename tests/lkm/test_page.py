@@ -445,3 +445,13 @@ def test_a_new_keypair_restarts_the_schedule(world: World, client_for) -> None:
     from datetime import timedelta
 
     assert RotationSchedule.objects.get(tenant=world.acme).next_due == made.date_created + timedelta(days=1)
+
+
+def test_the_page_lists_the_newest_hundred_credentials_and_says_where_the_rest_are(world: World, client_for) -> None:
+    for index in range(101):
+        issue_credential(world.acme, by=COMMAND, label=f"credential {index}")
+    text = text_of(client_for(world.alice).get(page_url()))
+    assert "credential 100" in text and "credential 1<" in text.replace("</td>", "<")
+    assert "credential 0<" not in text.replace("</td>", "<")
+    assert "The newest 100 of 101" in " ".join(text.split())
+    assert "list_lkm_credentials --tenant acme" in text
