@@ -6,7 +6,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 DEV_ENV := DEBUG=true SECURE_SSL_REDIRECT=false SECURE_COOKIES=false
 
-.PHONY: run dev-env test lint typecheck pytest install install-dev chromium benchmarks clean
+.PHONY: run dev-env test lint typecheck pytest install install-dev chromium hawk-client benchmarks clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -46,6 +46,14 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "Browser tests need /usr/bin/chromium: run 'apt-get install chromium' as root."; exit 1; fi; fi
 
+# The reference Hawk client (Node's @hapi/hawk, pinned in its package-lock.json) for the interoperability tests.
+HAWK_CLIENT := tests/lkm/hawk_node
+hawk-client:
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+	  else echo "The Hawk interoperability tests need Node.js and npm: run 'apt-get install nodejs npm' as root."; exit 1; fi; fi
+	@[ -d $(HAWK_CLIENT)/node_modules/@hapi/hawk ] || npm ci --prefix $(HAWK_CLIENT) --no-audit --no-fund --loglevel=error
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -54,7 +62,7 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy .
 
-pytest: install-dev chromium
+pytest: install-dev chromium hawk-client
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -22,11 +22,24 @@ class RestoreRefused(Exception):
     """A certificate in a keystore backup breaks the upload rules; nothing of the backup is restored."""
 
 
+# A restored entry that is not a recording certificate's (an LKM keypair, say) is claimed by the app that owns such
+# keys: a claim returns True when it took the entry, or raises RestoreRefused. Apps register at start-up.
+RestoreClaim = Callable[[Any, KeystoreEntry, Actor], bool]
+_claims: list[RestoreClaim] = []
+
+
+def register_restore_claim(claim: RestoreClaim) -> None:
+    if claim not in _claims:
+        _claims.append(claim)
+
+
 def restore_certificate_for(tenant: Any, *, by: Actor, at: datetime | None = None) -> Callable[[Any], None]:
     """The ``on_entry`` hook for the keystore's PKCS#12 import: each restored entry's certificate passes the same
     parser and checks as an upload, and gets its Certificate row, inside the import's transaction."""
 
     def on_entry(entry: KeystoreEntry) -> None:
+        if any(claim(tenant, entry, by) for claim in _claims):
+            return
         try:
             checked = check_certificate(tenant, bytes(entry.certificate_der), at=at)
         except UploadInvalid as invalid:

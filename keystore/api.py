@@ -21,6 +21,7 @@ from .aliases import (
     unused_alias,
 )
 from .backup import ImportFileError, ImportReport, ImportTooLarge, export_keystore, import_pkcs12
+from .generation import GENERATED_RSA_BITS, SelfSigned, generate_key, store_bare_key
 from .kdf import MAX_ROUNDS as MAX_KDF_ROUNDS
 from .keyfiles import MAX_RSA_BITS, MIN_RSA_BITS, KeyFileError, KeyFileInfo, KeyPasswordError, OpenedKeyFile
 from .lifecycle import EntryGone, purge_entry
@@ -31,11 +32,13 @@ from .recipients import RecipientIndex
 from .restore_budget import COMMAND_RESTORE, WEB_RESTORE, Budget
 from .sealing import KeystoreError, store_private_key
 from .sealing import verify_entry as _verify_entry
+from .secrets import open_secret, seal_secret
 from .unwrap import SessionKeyError, SessionKeyOpener, SessionKeyPadding
 
 __all__ = [
     "ALIAS_TOO_LONG",
     "COMMAND_RESTORE",
+    "GENERATED_RSA_BITS",
     "MAX_ALIAS_LENGTH",
     "MAX_BACKUP_BYTES",
     "MAX_KDF_ROUNDS",
@@ -56,6 +59,7 @@ __all__ = [
     "OpenedKeyFile",
     "ProposedAlias",
     "RecipientIndex",
+    "SelfSigned",
     "SessionKeyError",
     "SessionKeyOpener",
     "SessionKeyPadding",
@@ -63,13 +67,17 @@ __all__ = [
     "describe_key_file",
     "export_keystore",
     "fitting_alias",
+    "generate_key",
     "import_pkcs12",
     "numbered",
     "open_key_file",
+    "open_secret",
     "propose_alias",
     "purge_entry",
     "record_proof",
+    "seal_secret",
     "store",
+    "store_bare_key",
     "store_private_key",
     "unused_alias",
     "verify_entry",

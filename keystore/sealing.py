@@ -135,6 +135,7 @@ def verify_entry(entry: KeystoreEntry) -> None:
     open_private_key(entry)
 
 
-def tenant_data_key(tenant: Tenant) -> bytes:
-    """The tenant's data key for a batch of ``open_private_key`` calls."""
-    return _data_key(tenant, create=False)
+def tenant_data_key(tenant: Tenant, *, create: bool = False) -> bytes:
+    """The tenant's data key for a batch of ``open_private_key`` calls, or to seal other secrets with (``create``
+    makes it on first use)."""
+    return _data_key(tenant, create=create)

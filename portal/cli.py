@@ -1,6 +1,10 @@
 """Plumbing shared by the management commands."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from portal.accounts.models import Tenant
 
 
 class FileTooLarge(ValueError):
@@ -15,3 +19,15 @@ def read_bounded(path: Path, limit: int) -> bytes:
     if len(data) > limit:
         raise FileTooLarge(path)
     return data
+
+
+def tenant_by_slug(slug: str) -> "Tenant":
+    """The tenant a command's ``--tenant`` names, or the one-line error that it names none."""
+    from django.core.management.base import CommandError
+
+    from portal.accounts.models import Tenant
+
+    tenant = Tenant.objects.filter(slug=slug).first()
+    if tenant is None:
+        raise CommandError(f"No tenant with the identifier '{slug}'.")
+    return tenant

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "screenrecording",
     "expiry",
     "recordings",
+    "lkm",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +204,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 PORTAL_RECORDINGS_MAX_UPLOAD_BYTES = env.int("PORTAL_RECORDINGS_MAX_UPLOAD_BYTES", default=1024 * 1024 * 1024)
 PORTAL_RECORDINGS_SPOOL_DIR = env.path("PORTAL_RECORDINGS_SPOOL_DIR", default=BASE_DIR / "var" / "recordings")
 PORTAL_RECORDINGS_KEEP_MINUTES = env.int("PORTAL_RECORDINGS_KEEP_MINUTES", default=60)
+
+# The Local Key Manager behind a TLS proxy: the scheme, host and port Genesys Cloud calls (e.g.
+# https://lkm.example.com), which its Hawk signatures cover. Empty: the request's own host and port.
+LKM_PUBLIC_URL = env.str("LKM_PUBLIC_URL", default="")
 
 # Expiry thresholds, in days, for dashboards and notifications.
 PORTAL_EXPIRY_WINDOWS = env.list("PORTAL_EXPIRY_WINDOWS", cast=int, default=[30, 60, 90])

@@ -7,6 +7,8 @@ urlpatterns = [
     path("", include("portal.audit.urls")),
     path("t/<slug:tenant>/keystore/", include("keystore.urls")),
     path("t/<slug:tenant>/recordings/", include("recordings.urls")),
+    path("t/<slug:tenant>/lkm/", include("lkm.urls")),
+    path("key-management/v1/", include("lkm.api_urls")),
     path("t/<slug:tenant>/", include("certificates.urls")),
     path("", include("expiry.urls")),
     path("", include("ivr.urls")),

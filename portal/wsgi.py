@@ -14,9 +14,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 with exit_on_configuration_error(status=APP_LOAD_ERROR):
     application = get_wsgi_application()
 
-    # gunicorn does not run system checks; the keystore's must pass before anything is served (a wrong master key
-    # would otherwise show up only as failures on key operations).
-    _errors = [message for message in checks.run_checks(tags=["keystore"]) if message.is_serious()]
+    # gunicorn does not run system checks; the keystore's and the Local Key Manager's must pass before anything is
+    # served (a wrong master key or public URL would otherwise show up only as failed key operations or requests).
+    _errors = [message for message in checks.run_checks(tags=["keystore", "lkm"]) if message.is_serious()]
     if _errors:
         raise ImproperlyConfigured(
             "Refusing to start: " + " ".join(f"({e.id}) {e.msg} {e.hint or ''}".strip() for e in _errors)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["portal", "keystore", "certificates", "ivr", "screenrecording", "expiry", "recordings"]
-UPPER = ("ivr", "screenrecording", "expiry", "recordings")
+APPS = ["portal", "keystore", "certificates", "ivr", "screenrecording", "expiry", "recordings", "lkm"]
+UPPER = ("ivr", "screenrecording", "expiry", "recordings", "lkm")
 # Each package and the packages it must never import.
 FORBIDDEN = {
     "portal": ("keystore", "certificates", *UPPER),

@@ -29,7 +29,11 @@ def _patterns(
             yield f"{namespace}{entry.name}", [*outer, *entry.pattern.regex.groupindex]
 
 
-ALL_PATTERNS = sorted(set((name, tuple(kw)) for name, kw in _patterns(get_resolver())))
+# The Local Key Manager's key-management/v1 endpoints authenticate Genesys Cloud with Hawk, never a session: a
+# signed-in user reaches none of them (below), and their tenant isolation is tested in tests/lkm/test_api*.py.
+HAWK_ONLY = {"lkm-api-keypairs", "lkm-api-keypair", "lkm-api-decrypt"}
+EVERY_PATTERN = sorted(set((name, tuple(kw)) for name, kw in _patterns(get_resolver())))
+ALL_PATTERNS = [(name, kw) for name, kw in EVERY_PATTERN if name not in HAWK_ONLY]
 TENANT_PATTERNS = [(name, kw) for name, kw in ALL_PATTERNS if kw]
 SUPPORT_PATTERNS = [(name, kw) for name, kw in ALL_PATTERNS if name not in SELF_SERVICE]
 
@@ -81,3 +85,16 @@ def test_support_uses_its_own_account_pages_without_touching_a_tenant(world: Wor
     response = client_for(world.sam).post(reverse(name))
     assert response.status_code in (200, 302), f"support POST {name} -> {response.status_code}"
     assert not AuditEntry.objects.filter(tenant__isnull=False).exists()
+
+
+@pytest.mark.parametrize("name,keywords", [(n, kw) for n, kw in EVERY_PATTERN if n in HAWK_ONLY])
+def test_a_signed_in_session_reaches_no_key_manager_endpoint(world: World, client_for, name: str, keywords) -> None:
+    """Even the tenant's own administrator, signed in, is refused: only a Hawk credential reaches these."""
+    url = reverse(name, kwargs={kw: "00000000-0000-4000-8000-000000000000" for kw in keywords})
+    client: Client = client_for(world.alice)
+    before = AuditEntry.objects.count()
+    for method in ("get", "post"):
+        response = getattr(client, method)(url)
+        assert response.status_code in (401, 405), f"alice {method.upper()} {url} -> {response.status_code}"
+        assert response["Content-Type"] == "application/json"
+    assert AuditEntry.objects.count() == before

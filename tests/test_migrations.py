@@ -34,6 +34,7 @@ BEFORE_THE_MOVE = {
     "screenrecording": "0001_screen_recording_certificates",
     "ivr": None,
     "expiry": None,
+    "lkm": None,
 }
 # The same apps just after the move.
 AFTER_THE_MOVE = {

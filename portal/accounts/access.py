@@ -30,6 +30,7 @@ class Cap(StrEnum):
     VIEW_KEY_DETAILS = "view-key-details"
     MANAGE_KEYS = "manage-keys"  # backup, restore, key download
     DECRYPT_RECORDINGS = "decrypt-recordings"  # recordings played back with the tenant's keys
+    MANAGE_LKM = "manage-lkm"  # the Local Key Manager: credentials, keypairs, rotation
     MANAGE_ROOT_CAS = "manage-root-cas"
     VIEW_IVR_PROFILES = "view-ivr-profiles"
     ASSIGN_IVR = "assign-ivr"
@@ -49,6 +50,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.VIEW_KEY_DETAILS,
             Cap.MANAGE_KEYS,
             Cap.DECRYPT_RECORDINGS,
+            Cap.MANAGE_LKM,
             Cap.MANAGE_ROOT_CAS,
             Cap.VIEW_IVR_PROFILES,
             Cap.REQUEST_ASSIGNMENT,

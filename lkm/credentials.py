@@ -1,0 +1,91 @@
+"""Hawk credentials: issued to a tenant administrator once, kept only sealed by the keystore, revoked but never
+deleted (the audit trail names them)."""
+
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from keystore.api import KeystoreError, open_secret, seal_secret
+from portal.accounts.models import Tenant
+from portal.audit.log import Actor, record
+
+from . import hawk
+from .actors import actor_name
+from .models import Credential
+
+SEALED_AS = "lkm-hawk-key"
+AUTH_KEY_BYTES = 32
+ALGORITHM = "sha256"
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    """A credential as it is handed over, the only time its key is shown."""
+
+    credential: Credential
+    auth_key: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"id": str(self.credential.id), "authKey": self.auth_key, "algorithm": ALGORITHM}
+
+
+def issue_credential(tenant: Tenant, *, by: Actor, label: str = "") -> IssuedCredential:
+    auth_key = secrets.token_urlsafe(AUTH_KEY_BYTES)
+    credential = Credential(tenant=tenant, label=label, created_by_name=actor_name(by))
+    credential.sealed_auth_key = seal_secret(
+        tenant, purpose=SEALED_AS, name=str(credential.id), secret=auth_key.encode("ascii")
+    )
+    with transaction.atomic():
+        credential.save()
+        record(
+            "lkm-credential-issued",
+            by=by,
+            tenant=tenant,
+            obj=credential,
+            details={"credential": str(credential.id), "label": label},
+        )
+    return IssuedCredential(credential, auth_key)
+
+
+class CredentialRevoked(ValueError):
+    """The credential was revoked already."""
+
+
+def revoke_credential(credential: Credential, *, by: Actor) -> Credential:
+    """From now on, requests signed with it are refused (401) on every node: each request reads it afresh."""
+    with transaction.atomic():
+        locked = Credential.objects.select_for_update().get(pk=credential.pk)
+        if locked.revoked is not None:
+            raise CredentialRevoked(f"Credential {locked.id} was revoked already.")
+        locked.revoked = timezone.now()
+        locked.revoked_by_name = actor_name(by)
+        locked.save(update_fields=["revoked", "revoked_by_name"])
+        record(
+            "lkm-credential-revoked",
+            by=by,
+            tenant=locked.tenant,
+            obj=locked,
+            details={"credential": str(locked.id), "label": locked.label},
+        )
+    return locked
+
+
+def active_credential(credential_id: str) -> tuple[Credential, hawk.Credentials] | None:
+    """The credential a request names and its Hawk key, when it exists and is not revoked."""
+    try:
+        pk = uuid.UUID(credential_id)
+    except ValueError:
+        return None
+    credential = Credential.objects.active().select_related("tenant__data_key").filter(pk=pk).first()
+    if credential is None:
+        return None
+    try:
+        key = open_secret(
+            credential.tenant, purpose=SEALED_AS, name=str(credential.id), sealed=bytes(credential.sealed_auth_key)
+        )
+    except KeystoreError:
+        return None  # altered or moved: it authenticates nobody
+    return credential, hawk.Credentials(id=credential_id, key=key, algorithm=ALGORITHM)
