@@ -24,7 +24,7 @@ request, shows where the time goes.
     .venv/bin/python benchmarks/lkm_bench.py [--workers N] [--clients 10] [--seconds 10] [--requests 1000]
         [--floor-ops 2000] [--floor-seconds 5] [--json FILE]
 
-Exit status: 0 when both targets are met, 2 when one is missed, 1 when the run fails.
+Exit status: 0 when both targets are met, 3 when one is missed, 1 when the run fails (2: bad arguments).
 """
 
 import argparse
@@ -354,7 +354,7 @@ def main() -> int:
     report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
-    return 0 if all(target["met"] for target in results["targets"].values()) else 2
+    return 0 if all(target["met"] for target in results["targets"].values()) else 3
 
 
 if __name__ == "__main__":
