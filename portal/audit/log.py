@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -66,6 +66,22 @@ def client_ip(request: HttpRequest | None) -> str | None:
         return None
 
 
+_HEAD = AuditHead._meta.db_table
+_READ_HEAD = f"SELECT last_hash FROM {_HEAD} WHERE id = 1 FOR UPDATE"  # noqa: S608 - the model's table name
+_MOVE_HEAD = f"UPDATE {_HEAD} SET last_hash = %s, count = count + 1 WHERE id = 1"  # noqa: S608 - the same
+
+
+def _locked_head_hash() -> str:
+    """The newest entry's hash, with the head locked until the transaction ends. The row is made by a migration,
+    and again here when a database was emptied."""
+    with connection.cursor() as cursor:
+        cursor.execute(_READ_HEAD if connection.features.has_select_for_update else _READ_HEAD[: -len(" FOR UPDATE")])
+        row = cursor.fetchone()
+    if row is None:
+        return str(AuditHead.objects.select_for_update().get_or_create(pk=1)[0].last_hash)
+    return str(row[0])
+
+
 def record(
     action: str,
     *,
@@ -79,24 +95,27 @@ def record(
     details = dict(details or {})
     _check_no_secrets(details)
     user = by.user
-    with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-        entry = AuditEntry(
-            created=timezone.now(),
-            actor=user if getattr(user, "pk", None) else None,
-            recorded_actor_id=getattr(user, "pk", None),
-            actor_username=user.username if user is not None else "",
-            tenant=tenant,
-            tenant_slug=tenant.slug if tenant is not None else "",
-            action=action,
-            object_type=obj._meta.model_name or "" if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            object_repr=str(obj)[:300] if obj is not None else "",
-            details=details,
-            ip=by.address,
-            prev_hash=head.last_hash,
-        )
+    entry = AuditEntry(
+        actor=user if getattr(user, "pk", None) else None,
+        recorded_actor_id=getattr(user, "pk", None),
+        actor_username=user.username if user is not None else "",
+        tenant=tenant,
+        tenant_slug=tenant.slug if tenant is not None else "",
+        action=action,
+        object_type=obj._meta.model_name or "" if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:300] if obj is not None else "",
+        details=details,
+        ip=by.address,
+    )
+    # Without a savepoint of its own: inside a caller's transaction, a failure here rolls the whole change back,
+    # which is what the caller wants, and a savepoint costs two round trips on every change. The head stays locked
+    # until the caller commits, so the entry is made before the lock and the head is read and moved in plain SQL.
+    with transaction.atomic(savepoint=False):
+        entry.prev_hash = _locked_head_hash()
+        entry.created = timezone.now()  # under the lock: the chain's order is the order of time
         entry.entry_hash = entry.compute_hash()
         entry.save()
-        AuditHead.objects.filter(pk=1).update(last_hash=entry.entry_hash, count=models.F("count") + 1)
+        with connection.cursor() as cursor:
+            cursor.execute(_MOVE_HEAD, [entry.entry_hash])
     return entry
