@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -57,8 +58,14 @@ def endpoint(*methods: str) -> Callable[[Endpoint], Endpoint]:
                 return response
             try:
                 body = _body(request)
-                client = authenticate(request, body)
-                return view(request, client, body, **kwargs)
+                # One transaction: the nonce is stored with what the request changes and its audit entry (one
+                # commit), and a refusal (400) still keeps both. An authentication failure stores nothing.
+                with transaction.atomic():
+                    client = authenticate(request, body)
+                    try:
+                        return view(request, client, body, **kwargs)
+                    except keypairs.LkmError as refused:
+                        return error(400, str(refused))
             except keypairs.LkmError as refused:
                 return error(400, str(refused))
             except Unauthenticated as refused:
@@ -93,7 +100,7 @@ def keypair_collection(request: HttpRequest, client: Client, body: bytes) -> Jso
             origin=Origin.GENESYS,
             by=_actor(request),
             genesys_user_id=genesys_user(request.headers.get(GENESYS_USER_HEADER)),
-            credential_id=str(client.credential.id),
+            credential_id=str(client.credential_id),
         )
         return JsonResponse(keypairs.keypair_json(keypair))
     listed = [keypairs.keypair_json(keypair) for keypair in client.tenant.lkm_keypairs.all()]
@@ -135,7 +142,7 @@ def decrypt(request: HttpRequest, client: Client, body: bytes) -> JsonResponse:
         decrypt_type=decrypt_type,
         by=_actor(request),
         genesys_user_id=genesys_user(request.headers.get(GENESYS_USER_HEADER)),
-        credential_id=str(client.credential.id),
+        credential_id=str(client.credential_id),
     )
     return JsonResponse({"body": plain})
 

@@ -1,15 +1,17 @@
 """Hawk for the Local Key Manager's requests: the request as Genesys Cloud signed it, the credential it names, and
 its nonce, accepted once across every worker and node because it is kept in the database."""
 
+import secrets
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.http import HttpRequest
 from django.http.request import split_domain_port
 from django.utils import timezone
@@ -17,15 +19,16 @@ from django.utils import timezone
 from portal.accounts.models import Tenant
 
 from . import hawk
-from .credentials import active_credential
+from .credentials import KnownCredential, forget_credential, known_credential
 from .models import Credential, Nonce
 
 # A nonce can come back only with its own timestamp, accepted for SKEW_SECONDS either side of the clock: after twice
 # that it is refused as stale anyway. The margin covers clocks that differ between nodes.
 NONCE_KEPT = timedelta(seconds=2 * hawk.SKEW_SECONDS + 180)
-PURGE_EVERY = 256  # nonces: old ones are deleted by the request that stores every 256th
+PURGE_ONE_IN = 256  # requests: about one in this many also deletes the nonces past NONCE_KEPT
 DEFAULT_PORTS = {"http": 80, "https": 443}
 REPLAYED = "Replayed request: this nonce was used already"
+REVOKED = "Unknown credentials"
 
 
 class Unauthenticated(Exception):
@@ -40,7 +43,7 @@ class Unauthenticated(Exception):
 class Client:
     """Genesys Cloud, as one credential of one tenant."""
 
-    credential: Credential
+    credential_id: uuid.UUID
     tenant: Tenant
 
 
@@ -92,32 +95,59 @@ def _verify(request: HttpRequest, body: bytes, lookup: Callable[[str], hawk.Cred
     raise error
 
 
-def _claim_nonce(credential: Credential, nonce: str) -> None:
+@lru_cache(maxsize=1)
+def _insert_nonce_sql() -> str:
+    quote = connection.ops.quote_name
+    credential_column = quote(Nonce._meta.get_field("credential").column)
+    return (
+        f"INSERT INTO {quote(Nonce._meta.db_table)} ({credential_column}, {quote('nonce')}, {quote('seen')}) "  # noqa: S608 - names from the models, values as parameters
+        f"SELECT {quote('id')}, %s, %s FROM {quote(Credential._meta.db_table)} "
+        f"WHERE {quote('id')} = %s AND {quote('revoked')} IS NULL "
+        f"ON CONFLICT ({credential_column}, {quote('nonce')}) DO NOTHING"
+    )
+
+
+def _insert_nonce(credential_id: uuid.UUID, nonce: str, seen: datetime) -> bool:
+    """Store the nonce if the credential is still active and has not used it: one statement, so that a replay and
+    a revocation are both seen by every worker and node, at the cost of one write per request."""
+    parameters = [
+        nonce,
+        Nonce._meta.get_field("seen").get_db_prep_value(seen, connection),
+        Credential._meta.get_field("id").get_db_prep_value(credential_id, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_nonce_sql(), parameters)
+        return cursor.rowcount == 1
+
+
+def _claim_nonce(known: KnownCredential, nonce: str) -> None:
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            stored = Nonce.objects.create(credential=credential, nonce=nonce, seen=now)
-    except IntegrityError:
-        raise Unauthenticated(REPLAYED, 'Hawk error="Replayed request"') from None
-    if stored.pk % PURGE_EVERY == 0:
-        Nonce.objects.filter(seen__lt=now - NONCE_KEPT).delete()
+    if _insert_nonce(known.id, nonce, now):
+        if secrets.randbelow(PURGE_ONE_IN) == 0:
+            Nonce.objects.filter(seen__lt=now - NONCE_KEPT).delete()
+        return
+    if Credential.objects.active().filter(pk=known.id).exists():
+        raise Unauthenticated(REPLAYED, 'Hawk error="Replayed request"')
+    forget_credential(known.id)
+    raise Unauthenticated(REVOKED, f'Hawk error="{REVOKED}"')
 
 
 def authenticate(request: HttpRequest, body: bytes) -> Client:
-    """The client that signed this request, or ``Unauthenticated``."""
-    found: dict[str, Credential] = {}
+    """The client that signed this request, or ``Unauthenticated``. Inside the request's transaction: the nonce is
+    stored with whatever the request changes."""
+    found: dict[str, KnownCredential] = {}
 
     def lookup(credential_id: str) -> hawk.Credentials | None:
-        active = active_credential(credential_id)
-        if active is None:
+        known = known_credential(credential_id)
+        if known is None:
             return None
-        found["credential"] = active[0]
-        return active[1]
+        found["credential"] = known
+        return known.hawk
 
     try:
         verified = _verify(request, body, lookup)
     except hawk.HawkError as error:
         raise Unauthenticated(str(error), error.www_authenticate) from None
-    credential = found["credential"]
-    _claim_nonce(credential, verified.nonce)
-    return Client(credential=credential, tenant=credential.tenant)
+    known = found["credential"]
+    _claim_nonce(known, verified.nonce)
+    return Client(credential_id=known.id, tenant=known.tenant)

@@ -6,10 +6,10 @@ import binascii
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from keystore.api import KeystoreError, SessionKeyError, SessionKeyOpener, SessionKeyPadding, generate_key
@@ -18,6 +18,7 @@ from portal.audit.log import Actor, record
 
 from . import schedule
 from .actors import actor_name
+from .memo import Memo
 from .models import MAX_NAME_LENGTH, Keypair, Origin
 from .wrapping import alias_for, public_key_pkcs1, wrapper_for
 
@@ -36,6 +37,14 @@ UNKNOWN_KEYPAIR = "No key pair found with the id provided"
 NOT_BASE64 = "The body is not base64"
 DOES_NOT_DECRYPT = "The body does not decrypt with this keypair"
 UNUSABLE_KEYPAIR = "The keypair cannot be used: its stored private key does not open"
+
+
+# A worker keeps the keypairs it decrypted with, and one key opener per tenant (the keystore's: the opened keys stay
+# inside it), for a few minutes: a keypair never changes and is never deleted, so they are never stale; the time
+# only bounds how long an opened key stays in a worker's memory.
+KEYS_KEPT_SECONDS = 300
+_keypairs: Memo[Keypair] = Memo(size=256, seconds=KEYS_KEPT_SECONDS)
+_openers: Memo[SessionKeyOpener] = Memo(size=64, seconds=KEYS_KEPT_SECONDS)
 
 
 class LkmError(Exception):
@@ -58,6 +67,46 @@ def find_keypair(tenant: Tenant, keypair_id: object) -> Keypair | None:
     except ValueError:
         return None
     return Keypair.objects.of_tenant(tenant).select_related("entry").filter(pk=pk).first()
+
+
+def _decrypting_keypair(tenant: Tenant, keypair_id: str) -> Keypair | None:
+    try:
+        pk = uuid.UUID(keypair_id)
+    except ValueError:
+        return None
+    keypair = _keypairs.get((tenant.pk, pk))
+    if keypair is None:
+        keypair = find_keypair(tenant, pk)
+        if keypair is not None:
+            _keypairs.put((tenant.pk, pk), keypair)
+    return keypair
+
+
+@lru_cache(maxsize=1)
+def _count_use_sql() -> str:
+    quote = connection.ops.quote_name
+    return (
+        f"UPDATE {quote(Keypair._meta.db_table)} SET {quote('decrypt_count')} = {quote('decrypt_count')} + 1, "  # noqa: S608 - names from the model, values as parameters
+        f"{quote('last_used')} = %s WHERE {quote('id')} = %s"
+    )
+
+
+def _count_use(keypair: Keypair, when: datetime) -> None:
+    """One more decrypt and when, in one statement: it runs on every decrypt (the ORM's update costs more)."""
+    parameters = [
+        Keypair._meta.get_field("last_used").get_db_prep_value(when, connection),
+        Keypair._meta.get_field("id").get_db_prep_value(keypair.pk, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_count_use_sql(), parameters)
+
+
+def _opener(tenant: Tenant) -> SessionKeyOpener:
+    opener = _openers.get(tenant.pk)
+    if opener is None:
+        opener = SessionKeyOpener(tenant)
+        _openers.put(tenant.pk, opener)
+    return opener
 
 
 def _created_by(origin: Origin, by: Actor, genesys_user_id: str) -> str:
@@ -141,22 +190,22 @@ def decrypt(
     if not isinstance(keypair_id, str) or not keypair_id or not isinstance(body, str) or not body:
         raise LkmError(FIELDS_REQUIRED)
     padding = _padding(decrypt_type)
-    keypair = find_keypair(tenant, keypair_id)
+    keypair = _decrypting_keypair(tenant, keypair_id)
     if keypair is None:
         raise LkmError(UNKNOWN_KEYPAIR)
     ciphertext = _ciphertext(body)
     failure = ""
     try:
-        data_key = SessionKeyOpener(tenant).unwrap(keypair.entry, ciphertext, padding)
+        data_key = _opener(tenant).unwrap(keypair.entry, ciphertext, padding)
     except SessionKeyError:
         failure = DOES_NOT_DECRYPT
     except KeystoreError as error:
         logger.error("LKM keypair %s of tenant %s: %s", keypair.id, tenant.slug, error)
         failure = UNUSABLE_KEYPAIR
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # in the request's transaction: no savepoint to pay for
         if not failure:
-            Keypair.objects.filter(pk=keypair.pk).update(decrypt_count=F("decrypt_count") + 1, last_used=now)
+            _count_use(keypair, now)
         record(
             "lkm-decrypted" if not failure else "lkm-decrypt-refused",
             by=by,
