@@ -12,7 +12,14 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from keystore.api import KeystoreError, SessionKeyError, SessionKeyOpener, SessionKeyPadding, generate_key
+from keystore.api import (
+    KeystoreEntry,
+    KeystoreError,
+    SessionKeyError,
+    SessionKeyOpener,
+    SessionKeyPadding,
+    generate_key,
+)
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
 
@@ -118,6 +125,31 @@ def _created_by(origin: Origin, by: Actor, genesys_user_id: str) -> str:
     return actor_name(by)
 
 
+def keypair_of_entry(
+    tenant: Tenant,
+    entry: KeystoreEntry,
+    *,
+    keypair_id: uuid.UUID,
+    date_created: datetime,
+    origin: Origin,
+    by: Actor,
+    genesys_user_id: str = "",
+) -> Keypair:
+    """The keypair whose private key is the keystore entry ``entry`` (made, imported or restored), inside the
+    caller's transaction."""
+    return Keypair.objects.create(
+        id=keypair_id,
+        tenant=tenant,
+        entry=entry,
+        public_key_der=public_key_pkcs1(bytes(entry.certificate_der)),
+        date_created=date_created,
+        origin=origin,
+        created_by=by.user,
+        created_by_name=_created_by(origin, by, genesys_user_id),
+        genesys_user_id=genesys_user_id,
+    )
+
+
 def create_keypair(
     tenant: Tenant, *, origin: Origin, by: Actor, genesys_user_id: str = "", credential_id: str = ""
 ) -> Keypair:
@@ -128,15 +160,13 @@ def create_keypair(
         entry = generate_key(
             tenant, alias=alias_for(keypair_id), bits=KEYPAIR_BITS, certificate=wrapper_for(keypair_id, created)
         )
-        keypair = Keypair.objects.create(
-            id=keypair_id,
-            tenant=tenant,
-            entry=entry,
-            public_key_der=public_key_pkcs1(bytes(entry.certificate_der)),
+        keypair = keypair_of_entry(
+            tenant,
+            entry,
+            keypair_id=keypair_id,
             date_created=created,
             origin=origin,
-            created_by=by.user,
-            created_by_name=_created_by(origin, by, genesys_user_id),
+            by=by,
             genesys_user_id=genesys_user_id,
         )
         schedule.restart_after(tenant, created)

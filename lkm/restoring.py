@@ -6,8 +6,9 @@ from keystore.api import KeystoreEntry
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
 
+from .keypairs import keypair_of_entry
 from .models import Keypair, Origin
-from .wrapping import keypair_named_by, public_key_pkcs1
+from .wrapping import keypair_named_by
 
 
 def claim_keypair(tenant: Tenant, entry: KeystoreEntry, by: Actor) -> bool:
@@ -19,16 +20,7 @@ def claim_keypair(tenant: Tenant, entry: KeystoreEntry, by: Actor) -> bool:
         # The same key in this tenant was skipped before this call as already in the keystore. Anywhere else, the
         # id is taken: Genesys Cloud knows a keypair by its id alone, so one id never names two keys.
         raise RestoreRefused(f"'{entry.alias}': LKM keypair {keypair_id} is already in the portal.")
-    keypair = Keypair.objects.create(
-        id=keypair_id,
-        tenant=tenant,
-        entry=entry,
-        public_key_der=public_key_pkcs1(bytes(entry.certificate_der)),
-        date_created=created,
-        origin=Origin.RESTORE,
-        created_by=by.user,
-        created_by_name=Origin.RESTORE.label,
-    )
+    keypair = keypair_of_entry(tenant, entry, keypair_id=keypair_id, date_created=created, origin=Origin.RESTORE, by=by)
     record("lkm-keypair-restored", by=by, tenant=tenant, obj=keypair, details={"keypair": str(keypair_id)})
     return True
 

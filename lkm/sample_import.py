@@ -7,9 +7,10 @@ from keystore.api import AliasError, KeyFileError, store_bare_key
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
 
+from .keypairs import keypair_of_entry
 from .models import Keypair, Origin
 from .sample_export import SampleKeypair
-from .wrapping import alias_for, public_key_pkcs1, wrapper_for
+from .wrapping import alias_for, wrapper_for
 
 
 class ImportRefused(ValueError):
@@ -36,15 +37,8 @@ def import_sample_keypairs(tenant: Tenant, rows: list[SampleKeypair], *, by: Act
             except (KeyFileError, AliasError) as refused:
                 raise ImportRefused(f"{where}: {refused}") from None
             imported.append(
-                Keypair.objects.create(
-                    id=row.id,
-                    tenant=tenant,
-                    entry=entry,
-                    public_key_der=public_key_pkcs1(bytes(entry.certificate_der)),
-                    date_created=row.date_created,
-                    origin=Origin.IMPORT,
-                    created_by=by.user,
-                    created_by_name=Origin.IMPORT.label,
+                keypair_of_entry(
+                    tenant, entry, keypair_id=row.id, date_created=row.date_created, origin=Origin.IMPORT, by=by
                 )
             )
         record(

@@ -164,6 +164,31 @@ def _wait_until_listening(port: int, server: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
+def runserver(env: dict[str, str], log_path: Path | None) -> Iterator[str]:
+    """``runserver`` (threaded, as ``make run``) on the database ``env`` names, in a process of its own; yields its
+    URL and stops it afterwards."""
+    port = _free_port()
+    with open(log_path or os.devnull, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_listening(port, server)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@contextlib.contextmanager
 def sqlite_portal(directory: Path) -> Iterator[Served]:
     """The portal migrated into ``directory``/portal.sqlite3 and served by ``runserver`` (threaded, as ``make run``)."""
     env = {
@@ -175,19 +200,6 @@ def sqlite_portal(directory: Path) -> Iterator[Served]:
     served = Served("", env, directory / "server.log")
     migrated = served.manage("migrate", "--noinput")
     assert migrated.returncode == 0, migrated.stderr
-    port = _free_port()
-    with open(served.log_path or os.devnull, "wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_listening(port, server)
-            served.url = f"http://127.0.0.1:{port}"
-            yield served
-        finally:
-            server.terminate()
-            server.wait()
+    with runserver(env, served.log_path) as url:
+        served.url = url
+        yield served

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from mohawk import Sender  # type: ignore[import-untyped]  # no stubs published
 
-from tests.live import ROOT, Served, _free_port, _wait_until_listening
+from tests.live import ROOT, Served, runserver
 
 API = "/key-management/v1"
 SERVER_TIMEOUT = 60  # seconds any one request or command may take before the test fails instead of hanging
@@ -123,28 +123,9 @@ def manage(env: dict[str, str], *args: str, timeout: float = SERVER_TIMEOUT) -> 
     )
 
 
-@contextlib.contextmanager
-def server(env: dict[str, str], log_path: Path) -> Iterator[str]:
+def server(env: dict[str, str], log_path: Path) -> contextlib.AbstractContextManager[str]:
     """One more server process (``runserver``, as ``make run``) on the database ``env`` names; yields its URL."""
-    port = _free_port()
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_listening(port, process)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    return runserver(env, log_path)
 
 
 @contextlib.contextmanager

@@ -6,7 +6,6 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,27 +17,10 @@ from lkm.models import Keypair
 from portal.audit.models import AuditEntry
 from tests.certificates import pki
 from tests.conftest import World
-from tests.lkm.kit import LkmClient, encrypt_to, import_keypair, new_credentials, pkcs1_der, refusal
+from tests.lkm.kit import LkmClient, encrypt_to, import_keypair, pkcs1_der, refusal
 
 FIELDS_REQUIRED = "Decrypt body and keypairId must be filled out"
 UNKNOWN_KEYPAIR = "No key pair found with the id provided"
-
-
-@pytest.fixture
-def lkm(world: World) -> Iterator[LkmClient]:
-    """acme's Genesys Cloud; afterwards, no answer it received mentions a private key."""
-    client = LkmClient(new_credentials(world.acme))
-    yield client
-    for answer in client.answers:
-        assert b"private" not in answer.content.lower(), answer.content[:200]
-
-
-@pytest.fixture
-def pool_keypair(world: World) -> tuple[str, str]:
-    """(id, publicKey) of an acme keypair holding a cached test key: quicker than generating one."""
-    key = pki.make_key(3072, 0)
-    public_der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    return import_keypair(world.acme, pkcs1_der(key)), base64.b64encode(public_der).decode()
 
 
 def decrypt_request(keypair: tuple[str, str], data_key: bytes) -> dict[str, str]:
@@ -133,8 +115,8 @@ def test_decrypt_oaep_sha1_by_default(lkm: LkmClient, world: World) -> None:
 
 
 @pytest.mark.parametrize("where", ["query", "body"])
-def test_decrypt_pkcs1(lkm: LkmClient, world: World, pool_keypair: tuple[str, str], where: str) -> None:
-    keypair_id, public_key = pool_keypair
+def test_decrypt_pkcs1(lkm: LkmClient, world: World, keypair: tuple[str, str], where: str) -> None:
+    keypair_id, public_key = keypair
     data_key = os.urandom(32)
     body = encrypt_to(public_key, data_key, pkcs1=True)
     if where == "query":
@@ -147,8 +129,8 @@ def test_decrypt_pkcs1(lkm: LkmClient, world: World, pool_keypair: tuple[str, st
     assert entry.details["decrypt_type"] == "pkcs1" and entry.details["genesys_user"] == "agent-1"
 
 
-def test_each_decrypt_is_counted_and_audited(lkm: LkmClient, world: World, pool_keypair: tuple[str, str]) -> None:
-    keypair_id, public_key = pool_keypair
+def test_each_decrypt_is_counted_and_audited(lkm: LkmClient, world: World, keypair: tuple[str, str]) -> None:
+    keypair_id, public_key = keypair
     assert Keypair.objects.get(pk=keypair_id).last_used is None
     for user in ("first", "second", "third"):
         assert lkm.decrypt(keypair_id, encrypt_to(public_key, os.urandom(32)), user_id=user).status_code == 200
@@ -156,9 +138,9 @@ def test_each_decrypt_is_counted_and_audited(lkm: LkmClient, world: World, pool_
     time.sleep(0.01)
     assert lkm.decrypt(keypair_id, encrypt_to(public_key, os.urandom(32)), user_id="fourth").status_code == 200
 
-    keypair = Keypair.objects.get(pk=keypair_id)
-    assert keypair.decrypt_count == 4
-    assert first_used is not None and keypair.last_used is not None and keypair.last_used > first_used
+    used = Keypair.objects.get(pk=keypair_id)
+    assert used.decrypt_count == 4
+    assert first_used is not None and used.last_used is not None and used.last_used > first_used
     audited = AuditEntry.objects.filter(action="lkm-decrypted", tenant=world.acme).order_by("id")
     assert [entry.details["genesys_user"] for entry in audited] == ["first", "second", "third", "fourth"]
 
@@ -173,8 +155,8 @@ def test_options_decrypt(lkm: LkmClient) -> None:
 
 
 @pytest.mark.parametrize("body", ["not base64!", "QUJ", "QUJDRA=x", "QU JD", "Zm9v\x00"], ids=repr)
-def test_bad_base64(lkm: LkmClient, pool_keypair: tuple[str, str], body: str) -> None:
-    assert "base64" in refusal(lkm.decrypt(pool_keypair[0], body))
+def test_bad_base64(lkm: LkmClient, keypair: tuple[str, str], body: str) -> None:
+    assert "base64" in refusal(lkm.decrypt(keypair[0], body))
 
 
 def test_deeply_nested_json(lkm: LkmClient) -> None:
@@ -188,22 +170,22 @@ def test_malformed_json(lkm: LkmClient, body: bytes) -> None:
 
 @pytest.mark.parametrize("decrypt_type", ["oaep", "PKCS1", "", "pkcs1 ", "null"])
 @pytest.mark.parametrize("where", ["query", "body"])
-def test_unknown_decrypt_type(lkm: LkmClient, pool_keypair: tuple[str, str], decrypt_type: str, where: str) -> None:
-    keypair_id, public_key = pool_keypair
+def test_unknown_decrypt_type(lkm: LkmClient, keypair: tuple[str, str], decrypt_type: str, where: str) -> None:
+    keypair_id, public_key = keypair
     options = {"query_type": decrypt_type} if where == "query" else {"decrypt_type": decrypt_type}
     message = refusal(lkm.decrypt(keypair_id, encrypt_to(public_key, os.urandom(32)), **options))
     assert message == 'If provided, decryptType must be either "pkcs1" or null'
 
 
 @pytest.mark.parametrize("decrypt_type", [1, True, ["pkcs1"], {"type": "pkcs1"}], ids=repr)
-def test_decrypt_type_of_another_json_type(lkm: LkmClient, pool_keypair: tuple[str, str], decrypt_type: object) -> None:
-    keypair_id, public_key = pool_keypair
+def test_decrypt_type_of_another_json_type(lkm: LkmClient, keypair: tuple[str, str], decrypt_type: object) -> None:
+    keypair_id, public_key = keypair
     body = {"keypairId": keypair_id, "body": encrypt_to(public_key, os.urandom(32)), "decryptType": decrypt_type}
     assert "decryptType" in refusal(lkm.post("/decrypt", body))
 
 
-def test_body_encrypted_to_another_key(lkm: LkmClient, world: World, pool_keypair: tuple[str, str]) -> None:
-    keypair_id, _ = pool_keypair
+def test_body_encrypted_to_another_key(lkm: LkmClient, world: World, keypair: tuple[str, str]) -> None:
+    keypair_id, _ = keypair
     other = (
         pki.make_key(3072, 2).public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
     )
@@ -214,10 +196,10 @@ def test_body_encrypted_to_another_key(lkm: LkmClient, world: World, pool_keypai
     assert Keypair.objects.get(pk=keypair_id).decrypt_count == 0
 
 
-def test_pkcs1_body_for_another_key_is_no_padding_oracle(lkm: LkmClient, pool_keypair: tuple[str, str]) -> None:
+def test_pkcs1_body_for_another_key_is_no_padding_oracle(lkm: LkmClient, keypair: tuple[str, str]) -> None:
     """PKCS#1 v1.5 answers a body it cannot unpad with bytes derived from it, never an error that would tell an
     attacker whether the padding held (Bleichenbacher's attack)."""
-    keypair_id, _ = pool_keypair
+    keypair_id, _ = keypair
     other = (
         pki.make_key(3072, 2).public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
     )
@@ -229,17 +211,17 @@ def test_pkcs1_body_for_another_key_is_no_padding_oracle(lkm: LkmClient, pool_ke
     assert lkm.decrypt(keypair_id, body, query_type="pkcs1").json() == first.json()  # the same every time
 
 
-def test_body_too_short_for_the_key(lkm: LkmClient, pool_keypair: tuple[str, str]) -> None:
-    assert "does not decrypt" in refusal(lkm.decrypt(pool_keypair[0], base64.b64encode(b"\x01" * 32).decode()))
+def test_body_too_short_for_the_key(lkm: LkmClient, keypair: tuple[str, str]) -> None:
+    assert "does not decrypt" in refusal(lkm.decrypt(keypair[0], base64.b64encode(b"\x01" * 32).decode()))
 
 
-def test_body_over_16_kb(lkm: LkmClient, pool_keypair: tuple[str, str]) -> None:
-    body = {"keypairId": pool_keypair[0], "body": "A" * (16 * 1024)}
+def test_body_over_16_kb(lkm: LkmClient, keypair: tuple[str, str]) -> None:
+    body = {"keypairId": keypair[0], "body": "A" * (16 * 1024)}
     assert "larger than 16 KB" in refusal(lkm.post("/decrypt", body))
 
 
-def test_body_of_exactly_16_kb_is_read(lkm: LkmClient, pool_keypair: tuple[str, str]) -> None:
-    body = decrypt_request(pool_keypair, data_key := os.urandom(32))
+def test_body_of_exactly_16_kb_is_read(lkm: LkmClient, keypair: tuple[str, str]) -> None:
+    body = decrypt_request(keypair, data_key := os.urandom(32))
     padded = json.dumps({**body, "padding": ""}).encode()
     padded = json.dumps({**body, "padding": "x" * (16 * 1024 - len(padded))}).encode()
     assert len(padded) == 16 * 1024
@@ -249,9 +231,9 @@ def test_body_of_exactly_16_kb_is_read(lkm: LkmClient, pool_keypair: tuple[str, 
     assert "larger than 16 KB" in refusal(lkm.post("/decrypt", one_byte_more))
 
 
-def test_long_base64_body_does_not_decrypt(lkm: LkmClient, pool_keypair: tuple[str, str]) -> None:
+def test_long_base64_body_does_not_decrypt(lkm: LkmClient, keypair: tuple[str, str]) -> None:
     # under 16 KB, but far longer than any RSA block the portal holds
-    assert "does not decrypt" in refusal(lkm.decrypt(pool_keypair[0], "A" * 8000))
+    assert "does not decrypt" in refusal(lkm.decrypt(keypair[0], "A" * 8000))
 
 
 # --- 405 ---

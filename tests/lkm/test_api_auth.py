@@ -9,11 +9,9 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,9 +20,8 @@ from lkm.credentials import revoke_credential
 from lkm.models import Credential
 from portal.audit.log import COMMAND
 from portal.audit.models import AuditEntry
-from tests.certificates import pki
 from tests.conftest import World
-from tests.lkm.kit import API, Answer, LkmClient, encrypt_to, import_keypair, new_credentials, pkcs1_der
+from tests.lkm.kit import API, Answer, LkmClient, encrypt_to, new_credentials
 
 ENDPOINTS = [
     ("GET", "/keypair"),
@@ -33,22 +30,6 @@ ENDPOINTS = [
     ("POST", "/decrypt"),
     ("OPTIONS", "/decrypt"),
 ]
-
-
-@pytest.fixture
-def lkm(world: World) -> Iterator[LkmClient]:
-    client = LkmClient(new_credentials(world.acme))
-    yield client
-    for answer in client.answers:
-        assert b"private" not in answer.content.lower(), answer.content[:200]
-
-
-@pytest.fixture
-def keypair(world: World) -> tuple[str, str]:
-    """(id, publicKey) of an acme keypair holding a cached test key."""
-    key = pki.make_key(3072, 0)
-    public_der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    return import_keypair(world.acme, pkcs1_der(key)), base64.b64encode(public_der).decode()
 
 
 def unauthorized(answer: Answer) -> dict[str, str]:
