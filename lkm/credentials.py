@@ -71,7 +71,8 @@ _known: Memo[KnownCredential] = Memo(size=256, seconds=KNOWN_FOR_SECONDS)
 
 
 def revoke_credential(credential: Credential, *, by: Actor) -> Credential:
-    """From now on, requests signed with it are refused (401) on every node: each request reads it afresh."""
+    """From now on, requests signed with it are refused (401) on every node: a request's nonce is stored only for a
+    credential that is not revoked, in the database, whatever a worker remembers of the key."""
     with transaction.atomic():
         locked = Credential.objects.select_for_update().get(pk=credential.pk)
         if locked.revoked is not None:
