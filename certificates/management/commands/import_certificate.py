@@ -9,9 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.views.decorators.debug import sensitive_variables
 
 from certificates import upload as uploads
-from portal.accounts.models import Tenant
 from portal.audit.log import COMMAND
-from portal.cli import FileTooLarge, read_bounded
+from portal.cli import FileTooLarge, read_bounded, tenant_by_slug
 
 PASSWORD_VARIABLE = "PORTAL_KEY_PASSWORD"
 FIELD_NAMES = {
@@ -44,10 +43,7 @@ class Command(BaseCommand):
 
     @sensitive_variables("key_data", "password")
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            tenant = Tenant.objects.get(slug=options["tenant"])
-        except Tenant.DoesNotExist:
-            raise CommandError(f"No tenant with the identifier '{options['tenant']}'.") from None
+        tenant = tenant_by_slug(options["tenant"])
         certificate_data = self._read(options["certificate_file"], uploads.CERTIFICATE_FILE, "certificate file")
         key_data = self._read(options["key_file"], uploads.KEY_FILE, "key file")
         password = os.environ.get(PASSWORD_VARIABLE) or None

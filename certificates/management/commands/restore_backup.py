@@ -11,9 +11,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from certificates import restore as restores
 from keystore.api import COMMAND_RESTORE, MAX_BACKUP_BYTES, ImportFileError, KeystoreError
-from portal.accounts.models import Tenant
 from portal.audit.log import COMMAND
-from portal.cli import FileTooLarge, read_bounded
+from portal.cli import FileTooLarge, read_bounded, tenant_by_slug
 
 
 class Command(BaseCommand):
@@ -56,9 +55,7 @@ class Command(BaseCommand):
 
     @sensitive_variables("password", "data")
     def handle(self, *args: Any, **options: Any) -> None:
-        tenant = Tenant.objects.filter(slug=options["tenant"]).first()
-        if tenant is None:
-            raise CommandError(f"No tenant with the identifier '{options['tenant']}'.")
+        tenant = tenant_by_slug(options["tenant"])
         data = self._read(options["backup_file"])
         password = self._password(options["password_file"])
         try:

@@ -15,8 +15,8 @@ from typing import Any, BinaryIO
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from portal.accounts.models import Tenant
 from portal.audit.log import COMMAND
+from portal.cli import tenant_by_slug
 from portal.web.text import visible
 from recordings.decrypting import Decryptor
 from recordings.naming import UniqueNames, output_name
@@ -72,9 +72,7 @@ class Command(BaseCommand):
         parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="a recording, folder or .zip")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        tenant = Tenant.objects.filter(slug=options["tenant"]).first()
-        if tenant is None:
-            raise CommandError(f"No tenant with the identifier '{options['tenant']}'.")
+        tenant = tenant_by_slug(options["tenant"])
         out: Path = options["out"]
         inputs: list[Path] = options["inputs"]
         for path in inputs:
