@@ -78,11 +78,12 @@ def signed_content_types(request: HttpRequest, body: bytes) -> tuple[str, ...]:
 
 def _verify(request: HttpRequest, body: bytes, lookup: Callable[[str], hawk.Credentials | None]) -> hawk.Verified:
     host, port = signed_origin(request)
+    resources = signed_resources(request)
     error = hawk.HawkError("Missing Hawk authorization", "Hawk")
     for content_type in signed_content_types(request, body):
         signed = hawk.Request(
             method=request.method or "",
-            resources=signed_resources(request),
+            resources=resources,
             host=host,
             port=port,
             content_type=content_type,

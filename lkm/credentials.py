@@ -93,9 +93,10 @@ def revoke_credential(credential: Credential, *, by: Actor) -> Credential:
 
 def known_credential(credential_id: str) -> KnownCredential | None:
     """The credential a request names, with its Hawk key, unless it is unknown or was revoked when it was read."""
-    known = _known.get(credential_id)
-    if known is not None:
-        return known
+    return _known.get_or_make(credential_id, lambda: _read_credential(credential_id))
+
+
+def _read_credential(credential_id: str) -> KnownCredential | None:
     try:
         pk = uuid.UUID(credential_id)
     except ValueError:
@@ -109,9 +110,7 @@ def known_credential(credential_id: str) -> KnownCredential | None:
         )
     except KeystoreError:
         return None  # altered or moved: it authenticates nobody
-    known = KnownCredential(credential.id, credential.tenant, hawk.Credentials(id=credential_id, key=key))
-    _known.put(credential_id, known)
-    return known
+    return KnownCredential(credential.id, credential.tenant, hawk.Credentials(id=credential_id, key=key))
 
 
 def forget_credential(credential_id: uuid.UUID) -> None:

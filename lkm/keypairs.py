@@ -81,12 +81,7 @@ def _decrypting_keypair(tenant: Tenant, keypair_id: str) -> Keypair | None:
         pk = uuid.UUID(keypair_id)
     except ValueError:
         return None
-    keypair = _keypairs.get((tenant.pk, pk))
-    if keypair is None:
-        keypair = find_keypair(tenant, pk)
-        if keypair is not None:
-            _keypairs.put((tenant.pk, pk), keypair)
-    return keypair
+    return _keypairs.get_or_make((tenant.pk, pk), lambda: find_keypair(tenant, pk))
 
 
 @lru_cache(maxsize=1)
@@ -109,10 +104,8 @@ def _count_use(keypair: Keypair, when: datetime) -> None:
 
 
 def _opener(tenant: Tenant) -> SessionKeyOpener:
-    opener = _openers.get(tenant.pk)
-    if opener is None:
-        opener = SessionKeyOpener(tenant)
-        _openers.put(tenant.pk, opener)
+    opener = _openers.get_or_make(tenant.pk, lambda: SessionKeyOpener(tenant))
+    assert opener is not None  # made whenever missing
     return opener
 
 

@@ -33,6 +33,15 @@ class Memo(Generic[V]):
             self._values.move_to_end(key)
             return found[1]
 
+    def get_or_make(self, key: Hashable, make: Callable[[], V | None]) -> V | None:
+        """The remembered value, else ``make()``'s, remembered unless it is None."""
+        value = self.get(key)
+        if value is None:
+            value = make()
+            if value is not None:
+                self.put(key, value)
+        return value
+
     def put(self, key: Hashable, value: V) -> None:
         with self._lock:
             self._values[key] = (self._clock(), value)

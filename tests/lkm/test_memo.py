@@ -40,3 +40,21 @@ def test_a_credential_revoked_on_another_node_is_refused_at_once(world: World) -
 
     assert refusal(lkm.get("/keypair"), 401) == "Unknown credentials"
     assert refusal(lkm.get("/keypair"), 401) == "Unknown credentials"  # and forgotten by this worker
+
+
+def test_get_or_make_remembers_what_it_made_but_not_nothing() -> None:
+    memo: Memo[int] = Memo(size=4, seconds=60)
+    made: list[str] = []
+
+    def make(key: str, value: int | None):
+        def maker() -> int | None:
+            made.append(key)
+            return value
+
+        return maker
+
+    assert memo.get_or_make("a", make("a", 1)) == 1
+    assert memo.get_or_make("a", make("a", 2)) == 1  # remembered: not made again
+    assert memo.get_or_make("b", make("b", None)) is None
+    assert memo.get_or_make("b", make("b", 3)) == 3  # nothing was remembered for "b"
+    assert made == ["a", "b", "b"]
