@@ -29,12 +29,9 @@ def set_period(tenant: Tenant, period: Period, *, by: Actor) -> RotationSchedule
     """The tenant's schedule. The next keypair is due a period after the newest one, or now when it has none."""
     with transaction.atomic():
         current, _ = RotationSchedule.objects.select_for_update().get_or_create(tenant=tenant)
-        newest = Keypair.objects.of_tenant(tenant).order_by("-date_created").values_list("date_created", flat=True)
-        latest = newest.first()
+        dates = Keypair.objects.of_tenant(tenant).order_by("-date_created").values_list("date_created", flat=True)
         current.period = period
-        current.next_due = schedule.after(latest, period) if latest is not None else timezone.now()
-        if period == Period.DISABLED:
-            current.next_due = None
+        current.next_due = schedule.first_due(dates.first(), period, timezone.now())
         current.save()
         record("lkm-rotation-scheduled", by=by, tenant=tenant, details={"period": str(period)})
     return current

@@ -28,6 +28,14 @@ def after(moment: datetime, period: str) -> datetime | None:
     return None
 
 
+def first_due(newest: datetime | None, period: str, now: datetime) -> datetime | None:
+    """When a schedule set ``now`` makes its first keypair: a period after the newest one, at once when the tenant
+    has none; None when rotation is disabled."""
+    if period == Period.DISABLED:
+        return None
+    return after(newest, period) if newest is not None else now
+
+
 def schedule_of(tenant: Tenant) -> RotationSchedule:
     return RotationSchedule.objects.filter(tenant=tenant).first() or RotationSchedule(tenant=tenant)
 
