@@ -6,7 +6,9 @@ class CertificatesConfig(AppConfig):
 
     def ready(self) -> None:
         # Certificates announce their own changes to the cached summaries (revisions.py).
-        from . import revisions
+        from . import requests, revisions
         from .models import Certificate
 
         revisions.watch(Certificate)
+        # A restored backup's waiting keys come back waiting.
+        requests.register_restore_claim(requests.claim_waiting_key)

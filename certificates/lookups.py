@@ -5,7 +5,7 @@ import uuid
 from portal.accounts.access import scoped_get
 from portal.accounts.models import Tenant
 
-from .models import Certificate, RootCA
+from .models import Certificate, CertificateRequest, RootCA
 
 
 def get_certificate(tenant: Tenant, pk: uuid.UUID) -> Certificate:
@@ -15,3 +15,10 @@ def get_certificate(tenant: Tenant, pk: uuid.UUID) -> Certificate:
 
 def get_root_ca(tenant: Tenant, pk: uuid.UUID) -> RootCA:
     return scoped_get(RootCA.objects.select_related("added_by"), tenant, pk=pk)
+
+
+def get_waiting(tenant: Tenant, pk: uuid.UUID) -> CertificateRequest:
+    """A key of ``tenant`` waiting for its CA's certificate."""
+    return scoped_get(
+        CertificateRequest.objects.select_related("entry", "requested_by", "renews__entry"), tenant, pk=pk
+    )

@@ -152,6 +152,8 @@ class Certificate(models.Model):
     archived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The certificate this one renews (made as its successor); the predecessor stays for playback.
+    renews = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="successors")
 
     objects = CertificateQuerySet.as_manager()
 
@@ -194,6 +196,45 @@ class Certificate(models.Model):
     @property
     def current_status_label(self) -> str:
         return self.status_label()
+
+
+class CertificateRequest(models.Model):
+    """A key generated in the keystore that waits for a CA to sign its request ("Waiting for certificate").
+
+    Its keystore entry holds the key beside a placeholder self-signed certificate (see ``requests``); the request
+    and the public key's hash, which a CA's reply is matched by, are kept here. When the CA's certificate is
+    imported, the entry takes it, a Certificate row is made and this row goes.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="certificate_requests")
+    entry = models.OneToOneField("keystore.KeystoreEntry", on_delete=models.PROTECT, related_name="waiting")
+    subject_dn = models.TextField()
+    subject_name = models.CharField(max_length=300)
+    key_size = models.PositiveIntegerField()
+    csr_der = models.BinaryField(editable=False)
+    public_key_sha256 = models.CharField(max_length=64, db_index=True)  # hex SHA-256 of the SubjectPublicKeyInfo
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    # A renewal's: the certificate the reply will succeed, and what to do then (names of ``followups``).
+    renews = models.ForeignKey(
+        Certificate, null=True, blank=True, on_delete=models.SET_NULL, related_name="waiting_successors"
+    )
+    follow_ups = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["created"]
+        verbose_name = "key waiting for a certificate"
+        verbose_name_plural = "keys waiting for a certificate"
+
+    def __str__(self) -> str:
+        return f"{self.alias} (waiting for a certificate)"
+
+    @property
+    def alias(self) -> str:
+        return self.entry.alias
 
 
 class RootCAQuerySet(models.QuerySet["RootCA"]):

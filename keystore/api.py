@@ -21,7 +21,16 @@ from .aliases import (
     unused_alias,
 )
 from .backup import ImportFileError, ImportReport, ImportTooLarge, export_keystore, import_pkcs12
-from .generation import GENERATED_RSA_BITS, SelfSigned, generate_key, store_bare_key
+from .csr import attach_certificate, generate_for_request, signing_request
+from .generation import (
+    DEFAULT_GENERATED_BITS,
+    GENERATED_RSA_BITS,
+    KEY_HOLDER,
+    OPENSSL_REQ,
+    SelfSigned,
+    generate_key,
+    store_bare_key,
+)
 from .kdf import MAX_ROUNDS as MAX_KDF_ROUNDS
 from .keyfiles import MAX_RSA_BITS, MIN_RSA_BITS, KeyFileError, KeyFileInfo, KeyPasswordError, OpenedKeyFile
 from .lifecycle import EntryGone, purge_entry
@@ -38,12 +47,15 @@ from .unwrap import SessionKeyError, SessionKeyOpener, SessionKeyPadding
 __all__ = [
     "ALIAS_TOO_LONG",
     "COMMAND_RESTORE",
+    "DEFAULT_GENERATED_BITS",
     "GENERATED_RSA_BITS",
+    "KEY_HOLDER",
     "MAX_ALIAS_LENGTH",
     "MAX_BACKUP_BYTES",
     "MAX_KDF_ROUNDS",
     "MAX_RSA_BITS",
     "MIN_RSA_BITS",
+    "OPENSSL_REQ",
     "WEB_RESTORE",
     "AliasError",
     "Budget",
@@ -63,10 +75,12 @@ __all__ = [
     "SessionKeyError",
     "SessionKeyOpener",
     "SessionKeyPadding",
+    "attach_certificate",
     "check_alias",
     "describe_key_file",
     "export_keystore",
     "fitting_alias",
+    "generate_for_request",
     "generate_key",
     "import_pkcs12",
     "numbered",
@@ -76,6 +90,7 @@ __all__ = [
     "purge_entry",
     "record_proof",
     "seal_secret",
+    "signing_request",
     "store",
     "store_bare_key",
     "store_private_key",

@@ -19,22 +19,49 @@ from .models import KeystoreEntry
 from .sealing import store_private_key
 
 GENERATED_RSA_BITS = (2048, 3072, 4096)
+DEFAULT_GENERATED_BITS = 3072
 MAX_BARE_KEY_BYTES = 16 * 1024  # a DER RSA key of 8,192 bits is under 5 KB
+
+
+# The extensions of a certificate made here. KEY_HOLDER: an end entity whose key encrypts session keys. OPENSSL_REQ:
+# what `openssl req -new -x509` adds with OpenSSL's default configuration, the shape the recording guides make by hand.
+KEY_HOLDER = "key-holder"
+OPENSSL_REQ = "openssl-req"
+# DER NULL: a marker extension says what it is by its identifier alone.
+_MARKER_VALUE = b"\x05\x00"
 
 
 @dataclass(frozen=True)
 class SelfSigned:
-    """The certificate that wraps a key made here: who it names and when it is valid."""
+    """The certificate that wraps a key made here: who it names, when it is valid, its extensions' style, and an
+    optional non-critical marker extension (an identifier the owning app recognizes the certificate by)."""
 
     subject: x509.Name
     not_before: datetime
     not_after: datetime
+    style: str = KEY_HOLDER
+    marker: x509.ObjectIdentifier | None = None
+
+
+_KEY_HOLDER_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=False,
+    key_encipherment=True,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
 
 
 def self_signed_certificate(private_key: rsa.RSAPrivateKey, profile: SelfSigned) -> bytes:
-    """DER of a v3 certificate for ``private_key``, signed with it (SHA-256)."""
+    """DER of a v3 certificate for ``private_key``, signed with it (SHA-256), with a random 159-bit serial."""
+    if profile.style not in (KEY_HOLDER, OPENSSL_REQ):
+        raise ValueError(f"unknown certificate style {profile.style!r}")
     public_key = private_key.public_key()
-    certificate = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(profile.subject)
         .issuer_name(profile.subject)
@@ -44,34 +71,31 @@ def self_signed_certificate(private_key: rsa.RSAPrivateKey, profile: SelfSigned)
         .not_valid_after(profile.not_after)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public_key), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(private_key, hashes.SHA256())
     )
-    return certificate.public_bytes(serialization.Encoding.DER)
+    if profile.style == OPENSSL_REQ:
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    else:
+        builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        builder = builder.add_extension(_KEY_HOLDER_USAGE, critical=True)
+    if profile.marker is not None:
+        marker = x509.UnrecognizedExtension(profile.marker, _MARKER_VALUE)
+        builder = builder.add_extension(marker, critical=False)
+    return builder.sign(private_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def new_rsa_key(bits: int) -> rsa.RSAPrivateKey:
+    """A fresh RSA key of one of the offered sizes; ``KeyFileError`` for any other."""
+    if bits not in GENERATED_RSA_BITS:
+        sizes = ", ".join(str(size) for size in GENERATED_RSA_BITS)
+        raise KeyFileError(f"Keys are generated with {sizes} bits; {bits} is not one of them.")
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
 
 @sensitive_variables("private_key")
 def generate_key(tenant: Tenant, *, alias: str, bits: int, certificate: SelfSigned) -> KeystoreEntry:
     """A new RSA key of ``bits`` bits, sealed under ``alias`` with its self-signed certificate, inside the caller's
     transaction. ``KeyFileError`` for a size not offered, ``AliasError`` when the alias breaks the alias rule."""
-    if bits not in GENERATED_RSA_BITS:
-        sizes = ", ".join(str(size) for size in GENERATED_RSA_BITS)
-        raise KeyFileError(f"Keys are generated with {sizes} bits; {bits} is not one of them.")
-    private_key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    private_key = new_rsa_key(bits)
     der = self_signed_certificate(private_key, certificate)
     return store_private_key(tenant, alias=alias, certificate_der=der, private_key=private_key)
 
