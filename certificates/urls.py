@@ -1,9 +1,9 @@
-"""Recording certificates (uploaded, generated, requested from a CA), root CAs, the archive of deleted
+"""Recording certificates (uploaded, generated, requested from a CA, renewed), root CAs, the archive of deleted
 certificates and restore from a backup, under /t/<tenant>/."""
 
 from django.urls import path
 
-from .views import archive, browse, generate, restore, rootcas, upload
+from .views import archive, browse, generate, renew, restore, rootcas, upload
 
 urlpatterns = [
     path("certificates/", browse.certificate_list, name="certificate-list"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("certificates/restore/", restore.certificate_restore, name="certificate-restore"),
     path("certificates/<uuid:certificate>/", browse.certificate_detail, name="certificate-detail"),
     path("certificates/<uuid:certificate>/download/", browse.certificate_download, name="certificate-download"),
+    path("certificates/<uuid:certificate>/renew/", renew.certificate_renew, name="certificate-renew"),
     path("root-cas/", rootcas.rootca_list, name="rootca-list"),
     path("root-cas/add/", rootcas.rootca_add, name="rootca-add"),
     path("root-cas/<uuid:rootca>/remove/", rootcas.rootca_remove, name="rootca-remove"),

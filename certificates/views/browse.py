@@ -219,8 +219,21 @@ def certificate_detail(request: HttpRequest, tenant: Tenant, certificate: uuid.U
             "status": cert.status(now),
             "status_label": cert.status_label(now),
             "show_key_details": can(request.user, Cap.VIEW_KEY_DETAILS),
+            **lineage(tenant, cert),
         },
     )
+
+
+def lineage(tenant: Tenant, cert: Certificate) -> dict[str, Any]:
+    """What this certificate renews, what renews it, and renewals still waiting for their CA's certificate."""
+    related = Certificate.objects.filter(tenant=tenant).select_related("entry")
+    return {
+        "renews": related.filter(pk=cert.renews_id).first() if cert.renews_id else None,
+        "successors": list(related.filter(renews=cert).order_by("created", "pk")),
+        "renewals_waiting": list(
+            CertificateRequest.objects.filter(tenant=tenant, renews=cert).select_related("entry").order_by("created")
+        ),
+    }
 
 
 def download_name(cert: Certificate, extension: str) -> str:
