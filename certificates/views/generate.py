@@ -89,7 +89,8 @@ def shown_fields(form: NewKeyForm, errors: dict[str, str]) -> dict[str, list[tup
         if name == FOLLOW_UPS:
             continue
         attrs = form.fields[name].widget.attrs
-        attrs["aria-describedby"] = f"{name}-errors"
+        help_id = f"{name}-help " if form.fields[name].help_text else ""
+        attrs["aria-describedby"] = f"{help_id}{name}-errors"
         if name in errors:
             attrs["aria-invalid"] = "true"
         shown["subject" if name in SUBJECT_NAMES else "key"].append((form[name], errors.get(name, "")))
