@@ -13,6 +13,7 @@ from certificates.models import Certificate, CertificateRequest
 from portal.audit.models import AuditEntry
 from tests.certificates import pki
 from tests.certificates.keygen_cli import SUBJECT_ARGS, SUBJECT_DN, counts, fails, run
+from tests.factories import archive
 
 LONG_CN = "R" * 5000
 BAD_SUBJECTS = [
@@ -131,12 +132,18 @@ def test_an_unknown_alias_is_one_line(world, tmp_path):
         "'waits' is a key waiting for its certificate; only a certificate can be renewed."
     )
     assert counts() == after_request and before["entries"] + 1 == after_request["entries"]
+    archive(Certificate.objects.get(entry__alias="voice"))
+    after_archive = counts()
+    assert fails("renew_certificate", "--tenant", "acme", "voice") == (
+        "The certificate 'voice' is in the archive; restore it before renewing it."
+    )
+    assert counts() == after_archive
 
 
 def test_renewal_by_command_makes_a_linked_successor_with_a_new_key(world):
     run("generate_certificate", *arguments({"--alias": "voice", "--days": "30"}))
     predecessor = Certificate.objects.get()
-    printed = run("renew_certificate", "--tenant", "acme", "voice", "--days", "730")
+    printed = run("renew_certificate", "--tenant", "acme", "VOICE", "--days", "730")  # aliases ignore case
 
     successor = Certificate.objects.select_related("renews").exclude(pk=predecessor.pk).get()
     predecessor.refresh_from_db()

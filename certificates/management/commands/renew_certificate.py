@@ -14,7 +14,7 @@ from certificates import followups, generation, renewal, requests
 from certificates.management.new_keys import certificate_lines, check_new_file, file_kept_with_its_key, refused
 from certificates.models import Certificate, CertificateRequest
 from certificates.upload import UploadInvalid
-from keystore.api import KeystoreError
+from keystore.api import KeystoreEntry, KeystoreError
 from portal.accounts.models import Tenant
 from portal.audit.log import COMMAND
 from portal.cli import tenant_by_slug
@@ -117,12 +117,19 @@ class Command(BaseCommand):
 
 
 def _certificate(tenant: Tenant, alias: str) -> Certificate:
-    """The tenant's active certificate under ``alias``, or the one line saying why there is none to renew."""
-    certificate = Certificate.objects.filter(tenant=tenant, entry__alias=alias).select_related("entry").first()
+    """The tenant's active certificate under ``alias`` (without regard to case, as aliases compare), or the one
+    line saying why there is none to renew."""
+    unknown = CommandError(f"No certificate with the alias '{alias}' in tenant {tenant.slug}.")
+    if not alias.isascii():  # every stored alias is ASCII; other text, undecodable bytes included, names none
+        raise unknown
+    entry = KeystoreEntry.objects.of_tenant(tenant).with_alias(alias.strip()).first()
+    if entry is None:
+        raise unknown
+    certificate = Certificate.objects.filter(entry=entry).select_related("entry").first()
     if certificate is not None and certificate.archived_at is None:
         return certificate
     if certificate is not None:
-        raise CommandError(f"The certificate '{alias}' is in the archive; restore it before renewing it.")
-    if CertificateRequest.objects.filter(tenant=tenant, entry__alias=alias).exists():
-        raise CommandError(f"'{alias}' is a key waiting for its certificate; only a certificate can be renewed.")
-    raise CommandError(f"No certificate with the alias '{alias}' in tenant {tenant.slug}.")
+        raise CommandError(f"The certificate '{entry.alias}' is in the archive; restore it before renewing it.")
+    if CertificateRequest.objects.filter(entry=entry).exists():
+        raise CommandError(f"'{entry.alias}' is a key waiting for its certificate; only a certificate can be renewed.")
+    raise unknown
