@@ -80,7 +80,7 @@ def test_generate_makes_a_key_and_self_signed_certificate_and_shows_it(world: Wo
     assert response.status_code == 302
     assert response["Location"] == reverse("certificate-detail", args=["acme", saved.pk])
 
-    assert saved.tenant == world.acme and saved.alias == "Genesys Recording"
+    assert saved.tenant == world.acme and saved.alias == "genesys-recording"
     assert saved.is_self_signed and saved.key_size == 2048 and saved.uploaded_by == world.alice
     assert saved.not_valid_after - saved.not_valid_before == timedelta(days=3650)
     subject = x509.load_der_x509_certificate(saved.certificate_der).subject
@@ -97,7 +97,7 @@ def test_generate_makes_a_key_and_self_signed_certificate_and_shows_it(world: Wo
     assert audit.actor == world.alice and audit.tenant == world.acme
 
     page = client.get(response["Location"]).content.decode()
-    assert "Key and self-signed certificate &#x27;Genesys Recording&#x27; (Genesys Recording) were generated." in page
+    assert "Key and self-signed certificate &#x27;genesys-recording&#x27; (Genesys Recording) were generated." in page
     assert "Trusted" in page
 
 
