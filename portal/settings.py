@@ -211,6 +211,10 @@ LKM_PUBLIC_URL = env.str("LKM_PUBLIC_URL", default="")
 # Paths of APIs that machines call: every error there, even one raised before the view, is JSON in the API's shape.
 MACHINE_API_PATHS = ["/key-management/"]
 
+# The portal's address as administrators reach it (e.g. https://certificates.example.com): expiry mails link to
+# each certificate's Renew page under it. Empty: the mails name the page instead of linking to it.
+PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="").rstrip("/")
+
 # Expiry thresholds, in days, for dashboards and notifications.
 PORTAL_EXPIRY_WINDOWS = env.list("PORTAL_EXPIRY_WINDOWS", cast=int, default=[30, 60, 90])
 PORTAL_NOTIFY_DAYS = env.list("PORTAL_NOTIFY_DAYS", cast=int, default=[60, 30, 14, 7, 1])
