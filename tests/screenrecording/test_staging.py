@@ -2,6 +2,7 @@
 administrators see it as a pending addition, and it encrypts nothing until one of them saves the list with it.
 Removing it and saving, Cancel, or deleting the certificate ends the staging."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ STAGE = "screen-recording-stage"
 STAGED_NOTE = "Staged: Successor of &#x27;rec-2026&#x27; — click Save to encrypt screen recordings with it"
 
 
-def renew(world: World, predecessor: Certificate, chosen: list[str] = [STAGE]) -> tuple[Certificate, list[str]]:  # noqa: B006
+def renew(world: World, predecessor: Certificate, chosen: Sequence[str] = (STAGE,)) -> tuple[Certificate, list[str]]:
     """alice renews ``predecessor`` with the ``chosen`` follow-ups: the successor and the notes."""
     new = check_new_key(world.acme, subject=SubjectFields("rec-2036"), bits=2048, days=3650, alias="rec-2036")
     outcome = renew_certificate(predecessor, new, by=Actor(world.alice), follow_ups=chosen)
@@ -45,7 +46,7 @@ def page(client: Client, slug: str = "acme") -> str:
     return client.get(reverse("screenrecording", args=[slug])).content.decode()
 
 
-def post(client: Client, button: str, staged: list[Any], proposed: list[Any], selected: list[Any] = []) -> Any:  # noqa: B006
+def post(client: Client, button: str, staged: list[Any], proposed: list[Any], selected: Sequence[Any] = ()) -> Any:
     """A click on ``button`` in alice's editor, the list at version 0 (no save before)."""
     fields = {"staged": staged, "proposed": proposed, "selected": selected}
     data = {name: [str(c.pk) for c in certs] for name, certs in fields.items()}
