@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from portal.web.text import has_invisible
+
 from .upload import UploadInvalid, UploadProblem
 
 
@@ -62,11 +64,20 @@ class SubjectFields:
         return cls(**{"common_name": "", **values})
 
 
+def _encodable(value: str) -> bool:
+    """False for text from undecodable bytes (a command line's surrogate escapes), which no certificate can hold."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _problem(field: DnField, value: str) -> str | None:
     if field.key == "common_name" and not value:
         return "Enter the Common Name (CN), such as Genesys Recording."
-    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
-        return f"{field.label} cannot hold line breaks or control characters."
+    if has_invisible(value) or not _encodable(value):
+        return f"{field.label} cannot hold line breaks, control characters or text-direction characters."
     if field.key == "country" and value and not (len(value) == 2 and value.isascii() and value.isalpha()):
         return "Country (C) is a two-letter country code, such as US."
     if field.key == "email" and value and (not value.isascii() or "@" not in value or " " in value):

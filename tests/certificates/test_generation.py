@@ -57,6 +57,8 @@ def problems(tenant: Any, **overrides: Any) -> dict[str, str]:
         ({"subject": {**SEED, "common_name": "   "}}, "common_name", "Enter the Common Name (CN)"),
         ({"subject": {**SEED, "common_name": "x" * 5000}}, "common_name", "at most 64 characters; this one has 5,000"),
         ({"subject": {**SEED, "common_name": "a\nb"}}, "common_name", "cannot hold line breaks"),
+        ({"subject": {**SEED, "organization": "Acme\u202egnp.exe"}}, "organization", "text-direction characters"),
+        ({"subject": {**SEED, "locality": "Daly \udcff City"}}, "locality", "control characters"),
         ({"subject": {**SEED, "email": "not an address"}}, "email", "E-mail is an address"),
         ({"subject": {**SEED, "state": "s" * 129}}, "state", "at most 128 characters"),
         ({"days": 0}, "days", "The validity is 1 to 9,125 days (25 years); 0 is outside that."),
