@@ -6,9 +6,9 @@ class CertificatesConfig(AppConfig):
 
     def ready(self) -> None:
         # Certificates announce their own changes to the cached summaries (revisions.py).
-        from . import requests, revisions
+        from . import requests, restore, revisions
         from .models import Certificate
 
         revisions.watch(Certificate)
         # A restored backup's waiting keys come back waiting.
-        requests.register_restore_claim(requests.claim_waiting_key)
+        restore.register_restore_claim(requests.claim_waiting_key)

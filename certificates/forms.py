@@ -1,8 +1,14 @@
-"""The upload, root CA and restore forms. They only carry input: every check is in ``services``."""
+"""The upload, new key, root CA and restore forms. They only carry input: every check is in the services."""
+
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django import forms
 
-from keystore.api import ALIAS_TOO_LONG, MAX_ALIAS_LENGTH
+from keystore.api import ALIAS_TOO_LONG, GENERATED_RSA_BITS, MAX_ALIAS_LENGTH
+
+from .generation import DAYS, DEFAULT_BITS, DEFAULT_DAYS, MAX_DAYS, MIN_DAYS
+from .subject import DN_FIELDS
 
 
 class UploadForm(forms.Form):
@@ -61,3 +67,64 @@ class PurgeForm(DeleteForm):
         required=True,
         error_messages={"required": f"Check “{UNDERSTOOD}” to purge."},
     )
+
+
+# --- A new key: Generate, Request from a CA, Renew ----------------------------------------------------------------
+# Every field is carried as typed; generation.check_new_key says what is wrong, one message per field.
+
+FOLLOW_UPS = "follow_ups"
+BITS_CHOICES = [(str(bits), f"RSA {bits} bits") for bits in GENERATED_RSA_BITS]
+
+
+class NewKeyForm(forms.Form):
+    """The subject, validity, key size and alias of a new key. ``with_days=False`` for a CSR, whose validity the CA
+    decides; ``follow_ups`` (name, label) adds the renewal's follow-up checkboxes."""
+
+    days = forms.CharField(
+        label="Validity (days)",
+        required=False,
+        initial=str(DEFAULT_DAYS),
+        widget=forms.NumberInput(attrs={"min": MIN_DAYS, "max": MAX_DAYS, "step": 1}),
+        help_text=f"From {MIN_DAYS} to {MAX_DAYS:,} days ({MAX_DAYS // 365} years).",
+    )
+    bits = forms.CharField(
+        label="Key size", required=False, initial=str(DEFAULT_BITS), widget=forms.Select(choices=BITS_CHOICES)
+    )
+    alias = forms.CharField(
+        label="Alias",
+        required=False,
+        max_length=MAX_ALIAS_LENGTH,
+        error_messages={"max_length": ALIAS_TOO_LONG},
+        help_text="Optional: proposed from the Common Name when left empty; unique in this tenant.",
+    )
+    follow_ups = forms.MultipleChoiceField(label="Then", required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(
+        self, *args: Any, with_days: bool = True, follow_ups: Sequence[tuple[str, str]] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        subject = {
+            dn.key: forms.CharField(
+                label=dn.label,
+                required=False,
+                widget=forms.TextInput(attrs={"placeholder": dn.hint, "autocomplete": "off"}),
+            )
+            for dn in DN_FIELDS
+        }
+        self.fields = {**subject, **self.fields}
+        if not with_days:
+            del self.fields[DAYS]
+        if follow_ups:
+            cast(forms.MultipleChoiceField, self.fields[FOLLOW_UPS]).choices = list(follow_ups)
+        else:
+            del self.fields[FOLLOW_UPS]
+
+    def subject(self) -> dict[str, str]:
+        return {dn.key: self.cleaned_data.get(dn.key) or "" for dn in DN_FIELDS}
+
+
+class ReplyForm(forms.Form):
+    """The CA's certificate for a key waiting here; ``waiting`` is the page it was sent from."""
+
+    certificate_file = forms.FileField(label="CA's certificate", required=False, allow_empty_file=True)
+    waiting = forms.UUIDField(required=False, widget=forms.HiddenInput)

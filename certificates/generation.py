@@ -36,6 +36,7 @@ from .upload import (
     parse_recording_certificate,
     refusal,
 )
+from .x509.parsing import alias_from_common_name
 
 DAYS = "days"
 BITS = "bits"
@@ -119,10 +120,10 @@ def check_new_key(
 
 
 def alias_for(tenant: Any, new: NewKey) -> str:
-    """The alias asked for, else one proposed from the Common Name, unique in the tenant."""
+    """The alias asked for, else the one an upload of the certificate would propose, unique in the tenant."""
     if new.alias:
         return new.alias
-    return propose_alias(tenant, new.subject.common_name).alias
+    return propose_alias(tenant, alias_from_common_name(new.subject.common_name)).alias
 
 
 def _generate(tenant: Any, new: NewKey, *, by: Actor, renews: Certificate | None) -> Certificate:

@@ -30,7 +30,7 @@ from portal.audit.log import Actor, record
 from . import followups
 from .generation import NewKey, Outcome, alias_for, saved_or_refused
 from .models import Certificate, CertificateRequest
-from .restore import RestoreRefused, register_restore_claim
+from .restore import RestoreRefused
 from .upload import (
     CERTIFICATE_FILE,
     UploadInvalid,
@@ -167,4 +167,3 @@ def claim_waiting_key(tenant: Any, entry: KeystoreEntry, by: Actor) -> bool:
         raise RestoreRefused(f"'{entry.alias}': {invalid.first.message}") from None
     record("certificate-request-restored", by=by, tenant=tenant, obj=waiting, details=_details(waiting))
     return True
-

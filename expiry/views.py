@@ -7,7 +7,7 @@ kept per tenant the same way; and, across tenants, the tenant choices.
 """
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypedDict, cast
 from urllib.parse import urlencode
 from uuid import UUID
@@ -21,9 +21,9 @@ from django.views.decorators.cache import never_cache
 
 from certificates import revisions, summaries
 from certificates.models import Certificate, CertificateQuerySet
-from certificates.status import status_for, status_label
+from certificates.status import EXPIRING, VALID, status_for, status_label
 from certificates.usage import labels_for
-from portal.accounts.access import Cap, check, tenant_choices, tenant_view, user_view
+from portal.accounts.access import Cap, can, check, tenant_choices, tenant_view, user_view
 from portal.accounts.models import Tenant
 from portal.web.export import csv_response, filter_errors_response
 from portal.web.forms import ReadyChoices
@@ -159,6 +159,7 @@ class Row(TypedDict):
     status_label: str
     assigned: list[str]
     urgent: bool  # expired and still assigned
+    renew_url: str  # offered inside an expiry window to those who may renew; else ""
 
 
 # What a row of the list reads: plain values, not model instances, which cost more to build than the page's query.
@@ -174,9 +175,12 @@ ROW_FIELDS = (
 )
 
 
-def _rows(certificates: list[dict[str, Any]], now: datetime, known: dict[Any, UUID]) -> list[Row]:
+def _rows(certificates: list[dict[str, Any]], now: datetime, known: dict[Any, UUID], *, renew: bool) -> list[Row]:
+    """``renew``: the user may renew this page's certificates (Cap.MANAGE_KEYS in its tenant)."""
     assigned = summaries.assignment_labels([(cert["tenant_id"], cert["pk"]) for cert in certificates], known)
     detail, tenant_page = UrlPattern("certificate-detail", True), UrlPattern("expiry-tenant", False)
+    renewal = UrlPattern("certificate-renew", True) if renew else None
+    renew_until = now + timedelta(days=expiry.windows()[-1])
     rows = []
     for cert in certificates:
         status = status_for(cert["not_valid_before"], cert["not_valid_after"], now)
@@ -198,6 +202,9 @@ def _rows(certificates: list[dict[str, Any]], now: datetime, known: dict[Any, UU
                 status_label=status_label(status, cert["not_valid_before"]),
                 assigned=labels,
                 urgent=status == expiry.EXPIRED and bool(labels),
+                renew_url=renewal(slug, cert["pk"])
+                if renewal and status in (EXPIRING, VALID) and cert["not_valid_after"] <= renew_until
+                else "",
             )
         )
     return rows
@@ -219,7 +226,8 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     length = summary.count(form.value("status"), form.value("month"))
     listing = _listing(_scope(tenant_ids, form), form, now).values(*ROW_FIELDS)
     page = KnownCountPaginator(listing, PAGE_SIZE, length).get_page(request.GET.get("page"))
-    rows = _rows(list(page), now, known)
+    may_renew = tenant is not None and can(request.user, Cap.MANAGE_KEYS)
+    rows = _rows(list(page), now, known, renew=may_renew)
     chart = Histogram(summary.histogram(), _month_link(request.path, form), tenant.name if tenant else "")
     csv_url = reverse("expiry-tenant-csv", args=[tenant.slug]) if tenant else reverse("expiry-dashboard-csv")
     return render(
@@ -235,6 +243,7 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
             "rows": rows,
             "month": form.value("month"),
             "csv_url": csv_url,
+            "renew_column": may_renew,
         },
     )
 

@@ -24,10 +24,14 @@ def read_bounded(path: Path, limit: int) -> bytes:
 def tenant_by_slug(slug: str) -> "Tenant":
     """The tenant a command's ``--tenant`` names, or the one-line error that it names none."""
     from django.core.management.base import CommandError
+    from django.core.validators import slug_re
 
     from portal.accounts.models import Tenant
 
-    tenant = Tenant.objects.filter(slug=slug).first()
+    # Identifiers are slugs: anything else (undecodable command-line bytes, a NUL) names no tenant, and is not sent
+    # to a database that would refuse to encode it.
+    tenant = Tenant.objects.filter(slug=slug).first() if slug_re.match(slug) else None
     if tenant is None:
-        raise CommandError(f"No tenant with the identifier '{slug}'.")
+        shown = slug.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        raise CommandError(f"No tenant with the identifier '{shown}'.")
     return tenant

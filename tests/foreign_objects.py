@@ -30,6 +30,13 @@ def _foreign_certificate(w: World) -> str:
     return str(save_certificate(w.globex).pk)
 
 
+@register("waiting")
+def _foreign_waiting_key(w: World) -> str:
+    from tests.certificates.new_keys import waiting_key
+
+    return str(waiting_key(w.globex, "Globex Recording").pk)
+
+
 @register("rootca")
 def _foreign_root_ca(w: World) -> str:
     from tests.certificates import pki

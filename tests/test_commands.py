@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 
 from portal.accounts.models import Role, Tenant, User
 from portal.audit.models import AuditEntry
+from portal.cli import tenant_by_slug
 
 STRONG = "a long enough passphrase 7"
 
@@ -105,3 +106,11 @@ def test_create_user_without_a_terminal_says_so_in_one_line(stdin) -> None:
         "password."
     ]
     assert result.stdout == b""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("slug", ["a\udcff", "acmé", "acme\x00"])
+def test_a_tenant_named_by_undecodable_or_foreign_text_is_one_line(slug: str) -> None:
+    with pytest.raises(CommandError, match="^No tenant with the identifier '") as refused:
+        tenant_by_slug(slug)
+    assert "\n" not in str(refused.value)

@@ -25,7 +25,7 @@ from portal.web.links import UrlPattern
 
 from .. import eligibility, revisions, summaries
 from ..lookups import get_certificate
-from ..models import Certificate
+from ..models import Certificate, CertificateRequest
 from ..status import expiring_window_days, status_for, status_label
 from ..usage import labels_for
 from ..x509.parsing import CertificateError, parse_certificate
@@ -183,7 +183,17 @@ def certificate_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             "query": query,
             "sort": current_sort,
             "can_upload": can(request.user, Cap.MANAGE_CERTIFICATES),
+            "waiting": waiting_keys(tenant),
         },
+    )
+
+
+def waiting_keys(tenant: Tenant) -> list[CertificateRequest]:
+    """Keys generated for a CSR, oldest first: few, as each waits only until its CA answers."""
+    return list(
+        CertificateRequest.objects.filter(tenant=tenant)
+        .select_related("entry", "requested_by", "renews__entry")
+        .order_by("created", "pk")
     )
 
 
@@ -209,8 +219,21 @@ def certificate_detail(request: HttpRequest, tenant: Tenant, certificate: uuid.U
             "status": cert.status(now),
             "status_label": cert.status_label(now),
             "show_key_details": can(request.user, Cap.VIEW_KEY_DETAILS),
+            **lineage(tenant, cert),
         },
     )
+
+
+def lineage(tenant: Tenant, cert: Certificate) -> dict[str, Any]:
+    """What this certificate renews, what renews it, and renewals still waiting for their CA's certificate."""
+    related = Certificate.objects.filter(tenant=tenant).select_related("entry")
+    return {
+        "renews": related.filter(pk=cert.renews_id).first() if cert.renews_id else None,
+        "successors": list(related.filter(renews=cert).order_by("created", "pk")),
+        "renewals_waiting": list(
+            CertificateRequest.objects.filter(tenant=tenant, renews=cert).select_related("entry").order_by("created")
+        ),
+    }
 
 
 def download_name(cert: Certificate, extension: str) -> str:

@@ -15,12 +15,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from keystore.api import MAX_ALIAS_LENGTH
-from portal.accounts.access import Cap, tenant_view
+from portal.accounts.access import Cap, can, tenant_view
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor
 from portal.web.errors import wants_json
 
 from .. import preview as previews
+from .. import requests as ca_requests
 from .. import upload as uploads
 from ..forms import UploadForm
 from ..preview import UploadPreview
@@ -135,6 +136,9 @@ def _save(request: HttpRequest, tenant: Tenant, form: UploadForm) -> HttpRespons
     certificate, key, problems = _read_inputs(form)
     if certificate is None and not any(p.field == CERTIFICATE_FILE for p in problems):
         problems.append(UploadProblem(CERTIFICATE_FILE, "Choose the certificate file (PEM or DER)."))
+    # Without a key file, the certificate may be the CA's answer to a key waiting here.
+    if certificate is not None and key is None and not problems and _answers_waiting_key(request, tenant, certificate):
+        return _accept_reply(request, tenant, form, certificate)
     if key is None and not any(p.field == KEY_FILE for p in problems):
         problems.append(UploadProblem(KEY_FILE, "Choose the private key file that belongs to the certificate."))
     password = form.cleaned_data.get("key_password") or None
@@ -155,6 +159,31 @@ def _save(request: HttpRequest, tenant: Tenant, form: UploadForm) -> HttpRespons
     for warning in validated.warnings:
         messages.warning(request, warning)
     return redirect("certificate-list", tenant=tenant.slug)
+
+
+def _answers_waiting_key(request: HttpRequest, tenant: Tenant, certificate: bytes) -> bool:
+    return can(request.user, Cap.MANAGE_KEYS) and ca_requests.waiting_match(tenant, certificate) is not None
+
+
+def _accept_reply(request: HttpRequest, tenant: Tenant, form: UploadForm, certificate: bytes) -> HttpResponse:
+    try:
+        outcome = ca_requests.accept_reply(tenant, certificate, by=Actor.of(request))
+    except UploadInvalid as invalid:
+        return _failed(request, tenant, form, certificate, invalid.problems)
+    assert outcome.certificate is not None, "an accepted reply is a certificate"
+    messages.success(
+        request,
+        f"Certificate '{outcome.certificate.alias}' ({outcome.certificate.subject_name}) was matched to the key "
+        "waiting for it; the certificate is ready for use.",
+    )
+    for note in outcome.notes:
+        messages.info(request, note)
+    return redirect("certificate-detail", tenant=tenant.slug, certificate=outcome.certificate.pk)
+
+
+def refused_upload(request: HttpRequest, tenant: Tenant, problems: list[UploadProblem]) -> HttpResponse:
+    """The panel with these messages, for a certificate sent from elsewhere (the CA's answer to a waiting key)."""
+    return _page(request, tenant, UploadForm(), UploadPreview(problems=tuple(problems)))
 
 
 def _failed(

@@ -325,7 +325,7 @@ def _describe(cert: x509.Certificate, min_rsa_bits: int | None) -> ParsedCertifi
         signature_algorithm=signature_algorithm_name(signature_oid),
         is_self_signed=_verifies(cert, cert),
         extensions=read_field("extensions", lambda: tuple(describe_extension(extension) for extension in extensions)),
-        suggested_alias=_alias(common_name),
+        suggested_alias=alias_from_common_name(common_name),
         serial_hex=serial_hex(serial_number),
     )
 
@@ -373,7 +373,8 @@ def _verifies(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
-def _alias(common_name: str) -> str:
+def alias_from_common_name(common_name: str) -> str:
+    """The alias an upload proposes for a certificate named ``common_name``: lower-case ASCII, words hyphenated."""
     ascii_name = unicodedata.normalize("NFKD", common_name).encode("ascii", "ignore").decode("ascii").lower()
     alias = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9._-]", "", re.sub(r"\s+", "-", ascii_name))).strip("-._")
     # Not cut to length: the keystore's alias rule does that when it proposes an alias from this one.

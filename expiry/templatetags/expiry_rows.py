@@ -20,18 +20,24 @@ URGENT = format_html(' class="{}"', "urgent")
 STILL_ASSIGNED = format_html(' <strong class="urgent-flag">{}</strong>', "Still assigned")
 
 
-def _row(tenant_column: bool, linked: bool) -> str:
+def _row(tenant_column: bool, linked: bool, renew_column: bool) -> str:
     tenant = '<td><a href="{tenant_url}">{tenant_slug}</a></td>' if tenant_column else ""
     alias = '<a href="{detail_url}">{alias}</a>' if linked else "{alias}"
+    renew = "<td>{renew}</td>" if renew_column else ""
     return (
         f'<tr{{urgent}}>{tenant}<td class="alias">{alias}</td><td>{{subject_name}}</td><td>{{serial_number}}</td>'
         '<td><time datetime="{valid_until_iso}">{valid_until}</time></td><td>{days}</td>'
-        '<td><span class="badge {status}">{status_label}</span>{flag}</td><td>{assigned}</td></tr>'
+        f'<td><span class="badge {{status}}">{{status_label}}</span>{{flag}}</td><td>{{assigned}}</td>{renew}</tr>'
     )
 
 
-# (tenant column, alias linked to the certificate) -> the row's format string
-ROWS = {(tenant, linked): _row(tenant, linked) for tenant in (True, False) for linked in (True, False)}
+# (tenant column, alias linked to the certificate, renew column) -> the row's format string
+ROWS = {
+    (tenant, linked, renew): _row(tenant, linked, renew)
+    for tenant in (True, False)
+    for linked in (True, False)
+    for renew in (True, False)
+}
 
 
 def _assigned(labels: Sequence[str]) -> Any:
@@ -43,7 +49,14 @@ def _assigned(labels: Sequence[str]) -> Any:
     return format_html("{}{}", format_html_join("", "{}<br>", ((label,) for label in labels[:-1])), labels[-1])
 
 
-def _line(row: Row, tenant_column: bool) -> SafeString:
+def _renew(row: Row) -> Any:
+    """A Renew link named for its certificate, for rows inside an expiry window; nothing elsewhere."""
+    if not row["renew_url"]:
+        return ""
+    return format_html('<a href="{}" aria-label="Renew {}">Renew</a>', row["renew_url"], row["alias"])
+
+
+def _line(row: Row, tenant_column: bool, renew_column: bool) -> SafeString:
     linked = bool(row["detail_url"])
     cells: dict[str, Any] = {
         "urgent": URGENT if row["urgent"] else "",
@@ -62,10 +75,13 @@ def _line(row: Row, tenant_column: bool) -> SafeString:
         cells["tenant_url"], cells["tenant_slug"] = row["tenant_url"], row["tenant_slug"]
     if linked:
         cells["detail_url"] = row["detail_url"]
-    return format_html(ROWS[tenant_column, linked], **cells)
+    if renew_column:
+        cells["renew"] = _renew(row)
+    return format_html(ROWS[tenant_column, linked, renew_column], **cells)
 
 
 @register.simple_tag
-def expiry_rows(rows: Iterable[Row], tenant: Any) -> SafeString:
-    """One <tr> per certificate; on the cross-tenant page (no ``tenant``), with a Tenant cell."""
-    return format_html_join("\n", "{}", ((_line(row, not tenant),) for row in rows))
+def expiry_rows(rows: Iterable[Row], tenant: Any, renew_column: bool = False) -> SafeString:
+    """One <tr> per certificate; on the cross-tenant page (no ``tenant``), with a Tenant cell; with a last cell for
+    the Renew links when the user may renew."""
+    return format_html_join("\n", "{}", ((_line(row, not tenant, renew_column),) for row in rows))

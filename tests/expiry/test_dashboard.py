@@ -361,3 +361,30 @@ def test_every_cell_of_the_list_is_escaped(world: World, client_for, frozen) -> 
         f"<td>IVR profile &#x27;profile-{escaped}&#x27; (DBID 7)</td>"
     )
     assert evil not in html
+
+
+def renew_links(response) -> dict[str, str]:
+    """Alias -> the Renew link of its row."""
+    html = response.content.decode()
+    return dict(
+        (alias, url) for url, alias in re.findall(r'<a href="([^"]+)" aria-label="Renew ([^"]+)">Renew</a>', html)
+    )
+
+
+def test_certificates_inside_an_expiry_window_link_to_renew(world: World, client_for, fleet) -> None:
+    response = client_for(world.alice).get(reverse("expiry-tenant", args=["acme"]))
+    # Within the widest window (90 days); not the expired, the later or the not yet valid ones.
+    assert renew_links(response) == {
+        alias: reverse("certificate-renew", args=["acme", fleet[alias].pk]) for alias in ("soon", "month2", "month3")
+    }
+    assert '<span class="visually-hidden">Renew</span></th>' in response.content.decode()
+
+
+def test_only_those_who_may_renew_see_the_link(world: World, client_for, fleet) -> None:
+    for reader in (world.pat, world.sam):
+        response = client_for(reader).get(reverse("expiry-tenant", args=["acme"]))
+        assert response.status_code == 200 and renew_links(response) == {}
+        assert 'visually-hidden">Renew' not in response.content.decode()
+    # Support's all-tenants view: no link either.
+    everything = client_for(world.sam).get(reverse("expiry-dashboard"))
+    assert "soon" in aliases(everything) and renew_links(everything) == {}

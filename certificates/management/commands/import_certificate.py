@@ -1,4 +1,5 @@
-"""Import one recording certificate and its private key from files, with the checks of the upload screen."""
+"""Import one recording certificate and its private key from files, with the checks of the upload screen; or, with
+no key file, the certificate a CA issued for a key waiting in the keystore (see ``request_certificate``)."""
 
 import os
 from pathlib import Path
@@ -8,7 +9,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.views.decorators.debug import sensitive_variables
 
+from certificates import requests
 from certificates import upload as uploads
+from certificates.management.new_keys import certificate_lines
+from keystore.api import KeystoreError
 from portal.audit.log import COMMAND
 from portal.cli import FileTooLarge, read_bounded, tenant_by_slug
 
@@ -31,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--tenant", required=True, help="the tenant's identifier (slug)")
         parser.add_argument("--alias", default="", help="the keystore alias (default: proposed from the certificate)")
         parser.add_argument("certificate_file", type=Path)
-        parser.add_argument("key_file", type=Path)
+        parser.add_argument("key_file", type=Path, nargs="?", help="the private key (left out for a key that waits)")
 
     def _read(self, path: Path, field: str, what: str) -> bytes:
         try:
@@ -44,7 +48,14 @@ class Command(BaseCommand):
     @sensitive_variables("key_data", "password")
     def handle(self, *args: Any, **options: Any) -> None:
         tenant = tenant_by_slug(options["tenant"])
+        if options["key_file"] is None and options["alias"]:
+            raise CommandError(
+                "Without a key file the certificate takes the alias of its waiting key; leave out --alias."
+            )
         certificate_data = self._read(options["certificate_file"], uploads.CERTIFICATE_FILE, "certificate file")
+        if options["key_file"] is None:
+            self._accept_reply(tenant, certificate_data)
+            return
         key_data = self._read(options["key_file"], uploads.KEY_FILE, "key file")
         password = os.environ.get(PASSWORD_VARIABLE) or None
         try:
@@ -68,11 +79,33 @@ class Command(BaseCommand):
             self.stdout.write(f"Status:        {validated.certificate.status_label}")
             certificate = uploads.save_upload(tenant, validated, by=COMMAND, action="certificate-imported")
         except uploads.UploadInvalid as invalid:
-            raise CommandError(
-                "\n".join(f"{FIELD_NAMES.get(p.field, p.field)}: {p.message}" for p in invalid.problems)
-            ) from None
+            raise _refused(invalid) from None
         if validated.alias_note:
             self.stdout.write(f"Alias:         {validated.alias} ({validated.alias_note})")
         for warning in validated.warnings:
             self.stderr.write(self.style.WARNING(warning))
         self.stdout.write(self.style.SUCCESS(f"Imported '{certificate.alias}' into tenant {tenant.slug}."))
+
+    def _accept_reply(self, tenant: Any, certificate_data: bytes) -> None:
+        try:
+            outcome = requests.accept_reply(tenant, certificate_data, by=COMMAND)
+        except uploads.UploadInvalid as invalid:
+            raise _refused(invalid) from None
+        except KeystoreError as error:
+            raise CommandError(f"Nothing was imported: the keystore of {tenant.slug} cannot be used: {error}") from None
+        certificate = outcome.certificate
+        assert certificate is not None  # an accepted answer always makes the certificate
+        for line in certificate_lines(certificate):
+            self.stdout.write(line)
+        self.stdout.write(f"Chain:         {certificate.chain_reason}")
+        for note in outcome.notes:
+            self.stdout.write(note)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported the CA's certificate for the waiting key '{certificate.alias}' into tenant {tenant.slug}."
+            )
+        )
+
+
+def _refused(invalid: uploads.UploadInvalid) -> CommandError:
+    return CommandError("\n".join(f"{FIELD_NAMES.get(p.field, p.field)}: {p.message}" for p in invalid.problems))
