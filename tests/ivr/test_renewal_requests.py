@@ -18,6 +18,7 @@ from ivr.models import AssignmentRequest, IvrAssignment, IvrProfile, RequestStat
 from portal.audit.log import Actor
 from portal.audit.models import AuditEntry
 from tests.certificates import pki
+from tests.certificates.new_keys import form_data
 from tests.conftest import World
 from tests.factories import add_root, assign_to_ivr, make_certificate, record_profile, save_certificate
 
@@ -171,3 +172,16 @@ def test_a_successor_that_cannot_be_assigned_yet_is_a_note_not_a_failure(world: 
         f"{starts.astimezone(UTC):%Y-%m-%d %H:%M} UTC; it cannot be used for recording before then."
     ]
     assert successor.archived_at is None and not AssignmentRequest.objects.exists()
+
+
+def test_the_renew_page_offers_the_requests_and_says_what_was_asked(world: World, client_for) -> None:
+    predecessor = make_certificate(world.acme, "rec-2027", not_after=ENDS)
+    assign_to_ivr(predecessor)
+    alice = client_for(world.alice)
+    url = reverse("certificate-renew", args=["acme", predecessor.pk])
+    offer = "Ask the Genesys professional to assign the successor to IVR profile &#x27;record&#x27; (DBID 1)"
+    assert offer in alice.get(url).content.decode()
+    response = alice.post(url, form_data(alias="rec-2037", follow_ups=["ivr-requests"]), follow=True)
+    assert "Requested assignment to IVR profile &#x27;record&#x27; (DBID 1)." in response.content.decode()
+    made = AssignmentRequest.objects.get()
+    assert (made.certificate, made.comment) == (Certificate.objects.get(renews=predecessor), COMMENT)

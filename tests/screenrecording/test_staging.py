@@ -19,6 +19,7 @@ from portal.audit.log import Actor
 from portal.audit.models import AuditEntry
 from screenrecording.models import ScreenRecordingCertificate, ScreenRecordingSettings, StagedCertificate
 from screenrecording.staging import stage
+from tests.certificates.new_keys import form_data
 from tests.conftest import World
 from tests.factories import assign_to_screen_recording, make_certificate
 
@@ -190,3 +191,15 @@ def test_staging_a_certificate_already_on_the_list_or_staged_is_a_note(world: Wo
     )
     assert [s.certificate for s in StagedCertificate.objects.all()] == [other]
     assert AuditEntry.objects.filter(action="screen-recording-staged").count() == 1
+
+
+def test_renewing_on_the_renew_page_stages_the_successor_for_the_list(
+    world: World, listed: Certificate, client_for
+) -> None:
+    alice = client_for(world.alice)
+    url = reverse("certificate-renew", args=["acme", listed.pk])
+    offer = "Stage the successor on the Screen Recording Certificates list (save it there to use it)"
+    assert offer in alice.get(url).content.decode()
+    response = alice.post(url, form_data(alias="rec-2036", follow_ups=[STAGE]), follow=True)
+    assert "Staged &#x27;rec-2036&#x27; on the Screen Recording Certificates list" in response.content.decode()
+    assert STAGED_NOTE in page(alice) and saved(world) == {"rec-2026"}
