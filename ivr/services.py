@@ -286,12 +286,16 @@ def annex_text(profile: IvrProfile, options: list[AnnexOption]) -> str:
 # --- Where certificates are used (for the certificate pages and the delete guard) -------------------------------------
 
 
+def profile_label(name: str, dbid: int) -> str:
+    # Shown on certificate pages and in mails; names saved before the form refused such characters are escaped.
+    return f"IVR profile '{visible(name)}' (DBID {dbid})"
+
+
 def _ivr_labels(ids: list[UUID]) -> dict[UUID, list[str]]:
     labels: dict[UUID, list[str]] = {}
     rows = IvrAssignment.objects.for_certificates(ids).values_list("certificate_id", "profile__name", "profile__dbid")
     for certificate_id, name, dbid in rows.order_by("profile__name"):
-        # Shown on certificate pages and in mails; names saved before the form refused such characters are escaped.
-        labels.setdefault(certificate_id, []).append(f"IVR profile '{visible(name)}' (DBID {dbid})")
+        labels.setdefault(certificate_id, []).append(profile_label(name, dbid))
     return labels
 
 

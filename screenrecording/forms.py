@@ -1,9 +1,10 @@
 """The Screen Recording Certificates editor's form, read back from a POST.
 
 The staged list travels in hidden fields (``staged``, one per certificate, and ``version``, the saved list's version
-the editing started from), so staging works without JavaScript and nothing is written before Save. Each button has
-its own name: ``open_add`` ("Add" on the panel), ``add`` and ``close_add`` ("Add" and "Cancel" in Select
-Certificate), ``remove``, ``save`` and ``cancel``.
+the editing started from), so staging works without JavaScript and nothing is written before Save. ``proposed``
+names the certificates a renewal staged that this editor showed: Save and Cancel settle those, and no staging made
+while the administrator was editing. Each button has its own name: ``open_add`` ("Add" on the panel), ``add`` and
+``close_add`` ("Add" and "Cancel" in Select Certificate), ``remove``, ``save`` and ``cancel``.
 """
 
 from collections.abc import Iterable
@@ -35,6 +36,7 @@ class EditorPost:
     button: str | None
     version: int | None  # None: missing or not a number
     staged: list[UUID]
+    proposed: list[UUID]  # renewal stagings shown in this editor
     selected: list[UUID]  # rows checked for Remove
     picks: list[UUID]  # boxes checked in Select Certificate
     confirm_unencrypted: bool
@@ -50,14 +52,16 @@ def read_post(data: QueryDict) -> EditorPost:
     raw_version = data.get("version", "")
     version = int(raw_version) if raw_version.isdigit() and len(raw_version) < 10 else None
     staged, bad_staged = _uuids(data.getlist("staged"))
+    proposed, bad_proposed = _uuids(data.getlist("proposed"))
     selected, bad_selected = _uuids(data.getlist("selected"))
     picks, bad_picks = _uuids(data.getlist("pick"))
     return EditorPost(
         button=button,
         version=version,
         staged=staged,
+        proposed=proposed,
         selected=selected,
         picks=picks,
         confirm_unencrypted=data.get("confirm_unencrypted") == "on",
-        malformed=bad_staged or bad_selected or bad_picks or data.get("staging") != "1",
+        malformed=bad_staged or bad_proposed or bad_selected or bad_picks or data.get("staging") != "1",
     )

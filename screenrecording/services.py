@@ -19,6 +19,7 @@ from certificates.usage import UsageProvider
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
 
+from . import staging
 from .models import ScreenRecordingCertificate, ScreenRecordingSettings
 
 UNENCRYPTED_WARNING = "If you remove all certificates, screen recordings will no longer be encrypted."
@@ -38,6 +39,11 @@ class SavedChange:
     added: list[str]
     removed: list[str]
     version: int
+    unstaged: list[str]  # staged certificates the administrator removed before saving
+
+    @property
+    def list_changed(self) -> bool:
+        return bool(self.added or self.removed)
 
 
 def current_version(tenant: Tenant) -> int:
@@ -105,9 +111,16 @@ def _certificates_to_add(tenant: Tenant, ids: set[UUID]) -> list[Certificate]:
 
 
 def save(
-    tenant: Tenant, *, staged: Iterable[UUID], base_version: int, confirm_unencrypted: bool, by: Actor
+    tenant: Tenant,
+    *,
+    staged: Iterable[UUID],
+    base_version: int,
+    confirm_unencrypted: bool,
+    by: Actor,
+    shown_stagings: Iterable[UUID] = (),
 ) -> SavedChange | None:
-    """Apply ``staged`` as the new list. None when it equals the saved list (nothing to do)."""
+    """Apply ``staged`` as the new list and settle the stagings the editor showed (``shown_stagings``). None when
+    there is nothing to do: the list is unchanged and no staging was removed."""
     wanted = set(staged)
     with transaction.atomic():
         row = _settings_locked(tenant)
@@ -119,8 +132,9 @@ def save(
         }
         to_remove = [saved[pk] for pk in saved.keys() - wanted]
         to_add = _certificates_to_add(tenant, wanted - saved.keys())
+        unstaged = staging.settle(tenant, listed=wanted, shown=set(shown_stagings), by=by)
         if not to_remove and not to_add:
-            return None
+            return SavedChange([], [], base_version, unstaged) if unstaged else None
         if not wanted and not confirm_unencrypted:
             raise SaveRefused(f"{UNENCRYPTED_WARNING} Check the confirmation to save anyway.")
         ScreenRecordingCertificate.objects.filter(pk__in=[a.pk for a in to_remove]).delete()
@@ -138,6 +152,7 @@ def save(
             added=[cert.alias for cert in to_add],
             removed=sorted((a.certificate.alias for a in to_remove), key=str.lower),
             version=base_version + 1,
+            unstaged=unstaged,
         )
         record(
             "screen-recording-saved",

@@ -11,7 +11,7 @@ from expiry.models import ExpiryNotification
 from portal.accounts.models import Role
 from portal.audit.models import AuditEntry
 from tests.conftest import World, make_user
-from tests.factories import assign_to_ivr, make_certificate
+from tests.factories import assign_to_ivr, ca_issued_certificate, make_certificate
 
 END = datetime(2027, 6, 30, 9, 30, tzinfo=UTC)  # the certificate's notAfter in most tests
 CREATED = END - timedelta(days=200)
@@ -92,6 +92,37 @@ def test_mail_says_which_certificate_expires_when_and_where_it_is_used(world: Wo
     assert "Assigned to:    IVR profile 'record'" in message.body
     assert "older recordings can only be played back with them" in message.body
     assert "You will be reminded again 14, 7, 1 days before expiry." in message.body
+
+
+def test_mail_says_to_renew_in_the_portal_and_to_keep_the_old_key(world: World, cert) -> None:
+    with at(END - timedelta(days=20)):
+        run()
+    body = mail.outbox[0].body
+    assert 'Go to Recording Certificates, open "rec-2027" and click Renew.' in body
+    assert "Renew generates the successor, a new key and certificate, inside the portal." in body
+    assert "ask your Genesys professional to assign the successor" in body
+    assert "upload them" not in body and "Renew:" not in body  # no address is configured
+    assert "Keep the expired certificate and its private key: older recordings can only be played back with them." in (
+        body
+    )
+
+
+def test_mail_for_a_ca_issued_certificate_says_renew_makes_a_request_for_the_ca(world: World) -> None:
+    issued, _ = ca_issued_certificate(world.acme, "acme-ca-2027")
+    with at(issued.not_valid_after - timedelta(days=10)):
+        run()
+    body = mail.outbox[0].body
+    assert "click Renew. Renew generates a new key inside the portal and a certificate signing request (CSR)" in body
+    assert "the successor is ready once you upload the certificate the CA returns" in body
+
+
+def test_mail_links_to_the_renew_page_when_the_portals_address_is_set(world: World, cert, settings) -> None:
+    settings.PORTAL_PUBLIC_URL = "https://certificates.example.com"
+    with at(END - timedelta(days=20)):
+        run()
+    assert f"  Renew:          https://certificates.example.com/t/acme/certificates/{cert.pk}/renew/\n" in (
+        mail.outbox[0].body
+    )
 
 
 def test_never_twice_for_the_same_certificate_and_threshold(world: World, cert) -> None:

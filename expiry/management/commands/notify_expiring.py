@@ -12,6 +12,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from certificates.models import Certificate
@@ -42,6 +43,15 @@ def remaining_text(not_valid_after: datetime, now: datetime) -> str:
     if days == 0:
         return "less than a day"
     return f"{days} day{'' if days == 1 else 's'}"
+
+
+def renew_url(cert: Certificate) -> str:
+    """The certificate's Renew page as an absolute address, when settings.PORTAL_PUBLIC_URL says where the portal is;
+    "" otherwise (the mail then says where Renew is)."""
+    base = getattr(settings, "PORTAL_PUBLIC_URL", "").rstrip("/")
+    if not base:
+        return ""
+    return base + reverse("certificate-renew", args=[cert.tenant.slug, cert.pk])
 
 
 @dataclass
@@ -202,6 +212,7 @@ class Command(BaseCommand):
             "remaining": remaining_text(cert.not_valid_after, now),
             "assigned": labels,
             "later": ", ".join(str(d) for d in thresholds() if d < plan.threshold),
+            "renew_url": renew_url(cert),
         }
         subject = " ".join(render_to_string("expiry/email/subject.txt", context).split())
         body = render_to_string("expiry/email/body.txt", context)
