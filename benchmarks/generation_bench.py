@@ -16,8 +16,10 @@ move from run to run and need --runs of 20 or more to mean much.
 
 Targets:
 - p95 of RSA-4096 generation <= 10 s, far below a web worker's 30 s timeout;
-- our median <= 1.5 x the bare cryptography median, for every size (sealing, the certificate and the rows are
-  cheap beside finding the primes).
+- ours <= 1.5 x its own key generation, for every size: the median over runs of each run's whole time divided by
+  the time of the ``rsa.generate_private_key`` call inside it (sealing, the certificate and the rows are cheap beside
+  finding the primes). Judged run by run because two separate key generations differ by the luck of the prime
+  search more than by anything we add; the medians beside the bare call and openssl genrsa are reported as context.
 
 Runs on a fresh database: SQLite in a temporary file by default, or the server named by DATABASE_URL (a test
 database "test_generation_bench" is created on it and dropped afterwards).
@@ -60,7 +62,7 @@ from portal.audit.log import COMMAND  # noqa: E402
 
 SIZES = (2048, 3072, 4096)
 P95_TARGET_4096 = 10.0  # seconds
-RATIO_TARGET = 1.5  # our median / the bare cryptography median
+RATIO_TARGET = 1.5  # median of (our whole time / the key generation inside it)
 MISSED_A_TARGET = 3
 SUBJECT = {"common_name": "Genesys Recording", "country": "US", "state": "California", "organization": "Genesys"}
 
@@ -118,12 +120,13 @@ def openssl_genrsa(bits: int) -> None:
 
 
 def measure(tenant: Tenant, bits: int, runs: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {"ours": [], "added": [], "bare": [], "openssl": []}
+    times: dict[str, list[float]] = {"ours": [], "added": [], "share": [], "bare": [], "openssl": []}
     ours(tenant, bits, f"warm-up-{bits}")  # first-use imports and queries out of the way
     for i in range(runs):
         with KeygenClock() as keygen:
             times["ours"].append(timed(partial(ours, tenant, bits, f"bench-{bits}-{i}")))
         times["added"].append(times["ours"][-1] - keygen.last)
+        times["share"].append(times["ours"][-1] / keygen.last)
         times["bare"].append(timed(partial(bare, bits)))
         times["openssl"].append(timed(partial(openssl_genrsa, bits)))
     return times
@@ -156,7 +159,8 @@ def main() -> int:
         )
         for bits in sizes:
             times = measure(tenant, bits, args.runs)
-            ratio = statistics.median(times["ours"]) / statistics.median(times["bare"])
+            ratio = statistics.median(times["share"])
+            to_bare = statistics.median(times["ours"]) / statistics.median(times["bare"])
             to_openssl = statistics.median(times["ours"]) / statistics.median(times["openssl"])
             print(f"RSA-{bits}")
             print(f"  ours (generate_certificate, sealed, with its rows): {summary(times['ours'])}")
@@ -169,11 +173,11 @@ def main() -> int:
                 f"max {max(added) * 1000:.1f} ms"
             )
             print(
-                f"  ours / bare median: {ratio:.2f}x (target <= {RATIO_TARGET}x); "
-                f"ours / openssl genrsa median: {to_openssl:.2f}x"
+                f"  ours / its own key generation, median of runs: {ratio:.3f}x (target <= {RATIO_TARGET}x); "
+                f"ours / bare median: {to_bare:.2f}x; ours / openssl genrsa median: {to_openssl:.2f}x"
             )
             if ratio > RATIO_TARGET:
-                missed.append(f"RSA-{bits} median {ratio:.2f}x the bare call")
+                missed.append(f"RSA-{bits} {ratio:.2f}x its own key generation")
             if bits == 4096:
                 print(f"  p95 {p95(times['ours']):.3f} s (target <= {P95_TARGET_4096:.0f} s)")
                 if p95(times["ours"]) > P95_TARGET_4096:
