@@ -1,5 +1,7 @@
 """Plumbing shared by the management commands."""
 
+import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,3 +37,18 @@ def tenant_by_slug(slug: str) -> "Tenant":
         shown = slug.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
         raise CommandError(f"No tenant with the identifier '{shown}'.")
     return tenant
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` (0600 from the start) and rename it into place, so no
+    half-written file is ever left behind. ``OSError`` when it cannot, with the temporary file gone."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError:
+        Path(temporary).unlink(missing_ok=True)
+        raise

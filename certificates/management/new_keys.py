@@ -1,8 +1,6 @@
 """What the commands that make keys share: the subject options, one line per refusal naming the option at fault,
 the certificate they print, and a CSR file that is written whole or not at all."""
 
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,10 +8,11 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from certificates.generation import BITS, DAYS
+from certificates.generation import BITS, DAYS, DEFAULT_BITS
 from certificates.models import Certificate
 from certificates.subject import DN_FIELDS
 from certificates.upload import ALIAS, UploadInvalid
+from portal.cli import write_whole
 
 # The command-line option of each subject field (certificates.subject.DN_FIELDS), in the order of the subject.
 SUBJECT_OPTIONS = {
@@ -36,6 +35,16 @@ def add_subject_arguments(parser: CommandParser) -> None:
             required=field.key == "common_name",
             help=f"{field.label}, such as '{field.hint}'",
         )
+
+
+def add_key_arguments(parser: CommandParser) -> None:
+    """--bits and --alias, as generate_certificate and request_certificate take them."""
+    parser.add_argument(
+        "--bits",
+        default=str(DEFAULT_BITS),
+        help=f"2048, 3072 or 4096 (default {DEFAULT_BITS})",
+    )
+    parser.add_argument("--alias", default="", help="the keystore alias (default: proposed from the subject)")
 
 
 def subject_of(options: dict[str, Any]) -> dict[str, str]:
@@ -98,16 +107,10 @@ def file_kept_with_its_key(path: Path | None) -> Iterator[Callable[[bytes], None
 
 
 def write_file(path: Path, data: bytes) -> None:
-    """Write to a temporary name beside ``path`` and rename it, so no half-written file is ever left behind."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Written whole or not at all (``portal.cli.write_whole``); a failure is one line."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        write_whole(path, data)
     except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
         raise CommandError(
             f"Cannot write {path}: {error.strerror or type(error).__name__}; nothing was made."
         ) from None

@@ -6,7 +6,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from certificates import generation
-from certificates.management.new_keys import add_subject_arguments, certificate_lines, refused, subject_of
+from certificates.management.new_keys import (
+    add_key_arguments,
+    add_subject_arguments,
+    certificate_lines,
+    refused,
+    subject_of,
+)
 from certificates.upload import UploadInvalid
 from keystore.api import KeystoreError
 from portal.audit.log import COMMAND
@@ -27,12 +33,7 @@ class Command(BaseCommand):
             required=True,
             help=f"how long the certificate is valid, {generation.MIN_DAYS} to {generation.MAX_DAYS:,} days",
         )
-        parser.add_argument(
-            "--bits",
-            default=str(generation.DEFAULT_BITS),
-            help=f"2048, 3072 or 4096 (default {generation.DEFAULT_BITS})",
-        )
-        parser.add_argument("--alias", default="", help="the keystore alias (default: proposed from the subject)")
+        add_key_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         tenant = tenant_by_slug(options["tenant"])

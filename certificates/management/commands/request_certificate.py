@@ -9,6 +9,7 @@ from django.db import transaction
 
 from certificates import generation, requests
 from certificates.management.new_keys import (
+    add_key_arguments,
     add_subject_arguments,
     check_new_file,
     file_kept_with_its_key,
@@ -31,12 +32,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant", required=True, help="the tenant's identifier (slug)")
         add_subject_arguments(parser)
-        parser.add_argument(
-            "--bits",
-            default=str(generation.DEFAULT_BITS),
-            help=f"2048, 3072 or 4096 (default {generation.DEFAULT_BITS})",
-        )
-        parser.add_argument("--alias", default="", help="the keystore alias (default: proposed from the subject)")
+        add_key_arguments(parser)
         parser.add_argument("--out", required=True, type=Path, help="the CSR file to write (PEM)")
         parser.add_argument("--overwrite", action="store_true", help="replace the CSR file if it exists")
 

@@ -1,5 +1,4 @@
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +8,7 @@ from keystore.api import KeystoreError
 from keystore.backup import export_keystore
 from portal.accounts.models import Tenant
 from portal.audit.log import COMMAND
+from portal.cli import write_whole
 
 DEFAULT_PASSWORD_VARIABLE = "PORTAL_KEYSTORE_PASSWORD"
 
@@ -48,15 +48,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         except KeystoreError as exc:
             raise CommandError(f"The keystore of {tenant.slug} cannot be read: {exc}") from None
-        # Written to a temporary file (0600 from the start) and renamed, so no partial backup is ever left behind.
-        fd, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, out)
+            write_whole(out, data)
         except OSError as exc:
-            Path(temporary).unlink(missing_ok=True)
             raise CommandError(f"Cannot write {out}: {exc.strerror}") from None
         self.stdout.write(f"Wrote {count} {'entry' if count == 1 else 'entries'} of {tenant.slug} to {out}.")
