@@ -48,7 +48,7 @@ def remaining_text(not_valid_after: datetime, now: datetime) -> str:
 def renew_url(cert: Certificate) -> str:
     """The certificate's Renew page as an absolute address, when settings.PORTAL_PUBLIC_URL says where the portal is;
     "" otherwise (the mail then says where Renew is)."""
-    base = getattr(settings, "PORTAL_PUBLIC_URL", "").rstrip("/")
+    base = settings.PORTAL_PUBLIC_URL.rstrip("/")
     if not base:
         return ""
     return base + reverse("certificate-renew", args=[cert.tenant.slug, cert.pk])
