@@ -17,6 +17,7 @@ from keystore.api import (
     GENERATED_RSA_BITS,
     OPENSSL_REQ,
     AliasError,
+    KeystoreError,
     SelfSigned,
     generate_key,
     propose_alias,
@@ -39,6 +40,7 @@ from .upload import (
 from .x509.parsing import alias_from_common_name
 
 DAYS = "days"
+KEYSTORE = "keystore"  # a problem of no field: the pages show it above the form
 BITS = "bits"
 MIN_DAYS = 1
 MAX_DAYS = 9125  # 25 years
@@ -147,14 +149,17 @@ def _generate(tenant: Any, new: NewKey, *, by: Actor, renews: Certificate | None
 
 @contextmanager
 def saved_or_refused(what: str) -> Iterator[None]:
-    """A race lost between the checks and the insert (an alias taken meanwhile) becomes the Alias field's message;
-    the transaction inside has rolled back, so nothing was saved."""
+    """A race lost between the checks and the insert (an alias taken meanwhile) becomes the Alias field's message,
+    and a keystore that cannot seal a message of its own; the transaction inside has rolled back, so nothing was
+    saved."""
     try:
         yield
     except AliasError as error:
         raise refusal(ALIAS, str(error)) from None
     except IntegrityError:
         raise refusal(ALIAS, f"The {what} could not be saved: its alias was taken meanwhile; try again.") from None
+    except KeystoreError as error:  # its master key is missing mid-rotation, say: said where the user is, not a 500
+        raise refusal(KEYSTORE, f"Nothing was saved: the keystore cannot be used: {error}.") from None
 
 
 def generate_certificate(

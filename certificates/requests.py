@@ -20,6 +20,7 @@ from django.utils.text import slugify
 from keystore.api import (
     OPENSSL_REQ,
     KeystoreEntry,
+    KeystoreError,
     SelfSigned,
     attach_certificate,
     generate_for_request,
@@ -28,7 +29,7 @@ from keystore.api import (
 from portal.audit.log import Actor, record
 
 from . import followups
-from .generation import NewKey, Outcome, alias_for, saved_or_refused
+from .generation import KEYSTORE, NewKey, Outcome, alias_for, saved_or_refused
 from .models import Certificate, CertificateRequest
 from .restore import RestoreRefused
 from .upload import (
@@ -145,6 +146,8 @@ def accept_reply(tenant: Any, data: bytes, *, by: Actor) -> Outcome:
             notes = followups.run(waiting.follow_ups, predecessor, certificate, by) if predecessor else []
     except IntegrityError:  # the same certificate, or another for the same key, landed concurrently
         raise refusal(CERTIFICATE_FILE, answered) from None
+    except KeystoreError as error:
+        raise refusal(KEYSTORE, f"Nothing was saved: the keystore cannot be used: {error}.") from None
     return Outcome(certificate=certificate, notes=notes)
 
 

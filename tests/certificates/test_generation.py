@@ -15,6 +15,8 @@ from certificates.models import Certificate, CertificateRequest
 from certificates.subject import SubjectFields
 from certificates.upload import UploadInvalid
 from keystore.api import KeystoreEntry
+from keystore.models import TenantKey
+from portal.accounts.models import Tenant
 from portal.audit.log import COMMAND
 from portal.audit.models import AuditEntry
 from tests.certificates import pki
@@ -275,3 +277,22 @@ def test_a_failing_follow_up_undoes_the_renewal(world: Any, monkeypatch: Any) ->
     with pytest.raises(RuntimeError):
         renewal.renew(predecessor, asked, by=COMMAND, follow_ups=["breaks"])
     assert stored_counts() == before
+
+
+def test_a_keystore_that_cannot_seal_is_a_message_and_nothing_is_made(world: Any, client_for: Any) -> None:
+    save_certificate(world.acme, alias="first")  # the tenant's data key exists from here on
+    TenantKey.objects.filter(tenant=world.acme).update(master_key_id="retired")  # its master key is not configured
+    acme = Tenant.objects.get(pk=world.acme.pk)  # read afresh, as a request does
+    before = stored_counts()
+    with pytest.raises(UploadInvalid) as refused:
+        generation.generate_certificate(acme, new_key(acme), by=COMMAND)
+    assert refused.value.first.field == generation.KEYSTORE
+    assert "the keystore cannot be used" in refused.value.first.message and "retired" in refused.value.first.message
+    assert stored_counts() == before
+    page = client_for(world.alice).post(
+        "/t/acme/certificates/generate/", {**SEED, "days": "30", "bits": "2048"}, follow=True
+    )
+    assert page.status_code == 200
+    assert "the keystore cannot be used" in page.content.decode()
+    assert stored_counts()[:3] == before[:3]
+    assert not AuditEntry.objects.filter(action="certificate-generated").exists()
