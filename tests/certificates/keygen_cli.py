@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from certificates.models import Certificate, CertificateRequest
 from keystore.models import KeystoreEntry
 from portal.audit.models import AuditEntry
+from tests.keystore import helpers as keystore_helpers
 
 BACKUP_PASSWORD = "backup password for the test 2026"
 SUBJECT_ARGS = ("--cn", "Genesys Recording", "--country", "US", "--state", "California", "--org", "Genesys")
@@ -72,17 +73,8 @@ def certificate_modulus(pem_path: Path) -> str:
     return openssl("x509", "-noout", "-modulus", "-in", str(pem_path)).strip()
 
 
-def keytool_entries(backup: Path) -> dict[str, str]:
-    """alias -> entry type, as the JDK's keytool lists the file."""
-    listed = subprocess.run(
-        ["keytool", "-list", "-v", "-storetype", "PKCS12", "-keystore", str(backup), "-storepass", BACKUP_PASSWORD],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert listed.returncode == 0, listed.stdout + listed.stderr
-    return dict(re.findall(r"^Alias name: (\S+)\nCreation date: .*\nEntry type: (\w+)", listed.stdout, re.M))
+def keytool_entries(path: Path) -> dict[str, str]:
+    return keystore_helpers.keytool_entries(path, BACKUP_PASSWORD)
 
 
 def restore_backup(tenant_slug: str, backup: Path) -> str:

@@ -1,6 +1,7 @@
 """Keys, certificates and stored entries for the keystore tests, made at test time."""
 
 import base64
+import re
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -90,6 +91,14 @@ def openssl(*args: str, input: bytes | None = None, cwd: Path | None = None) -> 
 
 def keytool(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["keytool", *args], capture_output=True, timeout=120)
+
+
+def keytool_entries(path: Path, password: str) -> dict[str, str]:
+    """alias -> entry type ("PrivateKeyEntry", ...), as the JDK's keytool lists a PKCS#12 file."""
+    listed = keytool("-list", "-v", "-storetype", "PKCS12", "-keystore", str(path), "-storepass", password)
+    output = listed.stdout.decode(errors="replace")
+    assert listed.returncode == 0, output + listed.stderr.decode(errors="replace")
+    return dict(re.findall(r"^Alias name: (\S+)\nCreation date: .*\nEntry type: (\w+)", output, re.M))
 
 
 def spy_on_derivations(monkeypatch) -> dict[str, list[int]]:

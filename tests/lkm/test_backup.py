@@ -3,14 +3,14 @@ master key, restored from it, decrypts Genesys Cloud's data keys under the same 
 
 import base64
 import os
-import re
-import subprocess
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from .live_lkm import SERVER_TIMEOUT, issue, lkm_portal, manage, signed
+from tests.keystore import helpers as keystore_helpers
+
+from .live_lkm import issue, lkm_portal, manage, signed
 
 PASSWORD = "backup password for the test 2026"
 TENANT = "acme"
@@ -25,16 +25,7 @@ def wrap_for(public_key_b64: str, data_key: bytes) -> str:
 
 
 def keytool_entries(path: Path) -> dict[str, str]:
-    """alias -> entry type, as the JDK's keytool lists the file."""
-    listed = subprocess.run(
-        ["keytool", "-list", "-v", "-storetype", "PKCS12", "-keystore", str(path), "-storepass", PASSWORD],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=SERVER_TIMEOUT,
-    )
-    assert listed.returncode == 0, listed.stdout + listed.stderr
-    return dict(re.findall(r"^Alias name: (\S+)\nCreation date: .*\nEntry type: (\w+)", listed.stdout, re.M))
+    return keystore_helpers.keytool_entries(path, PASSWORD)
 
 
 def test_a_backup_restored_on_a_fresh_portal_decrypts_under_the_same_keypair_ids(tmp_path: Path) -> None:
