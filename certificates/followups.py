@@ -36,7 +36,8 @@ def offered(predecessor: Any) -> list[tuple[str, str]]:
 
 def known(names: Collection[str]) -> list[str]:
     """The registered ones among ``names``, in registration order: what a renewal keeps to run."""
-    return [name for name in _follow_ups if name in set(names)]
+    wanted = set(names)
+    return [name for name in _follow_ups if name in wanted]
 
 
 def run(names: Collection[str], predecessor: Any, successor: Any, by: Any) -> list[str]:
