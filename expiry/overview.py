@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, CharField, Count, Min, Q, Value, When
+from django.db.models import Case, CharField, Count, Q, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -84,34 +84,34 @@ class Counts:
 
 
 # Every active certificate falls in exactly one bucket; each status of status_choices() is a union of buckets.
-_EXPIRED_UNASSIGNED = "expired-unassigned"
-_BEYOND = "beyond"  # valid, ending after the largest window
+EXPIRED_UNASSIGNED = "expired-unassigned"
+BEYOND = "beyond"  # valid, ending after the largest window
 
 
 def _bucket(now: datetime) -> Case:
     whens = [
         When(status_q(URGENT, now), then=Value(URGENT)),
-        When(status_q(EXPIRED, now), then=Value(_EXPIRED_UNASSIGNED)),
+        When(status_q(EXPIRED, now), then=Value(EXPIRED_UNASSIGNED)),
         When(status_q(NOT_YET_VALID, now), then=Value(NOT_YET_VALID)),
         *(When(not_valid_after__lte=now + timedelta(days=d), then=Value(f"{WITHIN_PREFIX}{d}")) for d in windows()),
     ]
-    return Case(*whens, default=Value(_BEYOND), output_field=CharField())
+    return Case(*whens, default=Value(BEYOND), output_field=CharField())
 
 
 def _buckets_of(status: str) -> set[str]:
     if status == URGENT:
         return {URGENT}
     if status == EXPIRED:
-        return {URGENT, _EXPIRED_UNASSIGNED}
+        return {URGENT, EXPIRED_UNASSIGNED}
     if status == NOT_YET_VALID:
         return {NOT_YET_VALID}
     if status == VALID:
-        return {f"{WITHIN_PREFIX}{d}" for d in windows()} | {_BEYOND}
+        return {f"{WITHIN_PREFIX}{d}" for d in windows()} | {BEYOND}
     if status.startswith(WITHIN_PREFIX):
         limit = int(status.removeprefix(WITHIN_PREFIX))
         return {f"{WITHIN_PREFIX}{d}" for d in windows() if d <= limit}
     if not status:
-        return {URGENT, _EXPIRED_UNASSIGNED, NOT_YET_VALID, _BEYOND} | {f"{WITHIN_PREFIX}{d}" for d in windows()}
+        return {URGENT, EXPIRED_UNASSIGNED, NOT_YET_VALID, BEYOND} | {f"{WITHIN_PREFIX}{d}" for d in windows()}
     raise ValueError(f"unknown expiry status {status!r}")
 
 
@@ -163,24 +163,6 @@ def overview(certificates: CertificateQuerySet, now: datetime) -> Overview:
         key = (row["bucket"], _as_date(row["month"]))
         groups[key] = groups.get(key, 0) + row["n"]
     return Overview(now, groups)
-
-
-def next_change(certificates: CertificateQuerySet, now: datetime) -> datetime | None:
-    """The first moment from ``now`` on at which a certificate could move to another bucket (its end passes, its
-    start arrives, or it enters an expiry window), or None if none ever will. Until then an overview of these
-    certificates stays exact, as long as the certificates themselves do not change (one query)."""
-    limits = {
-        "end": Min("not_valid_after", filter=Q(not_valid_after__gte=now)),
-        "start": Min("not_valid_before", filter=Q(not_valid_before__gte=now)),
-        **{
-            f"window_{days}": Min("not_valid_after", filter=Q(not_valid_after__gte=now + timedelta(days=days)))
-            for days in windows()
-        },
-    }
-    found = certificates.order_by().aggregate(**limits)
-    moments = [found["end"], found["start"]]
-    moments += [found[f"window_{d}"] - timedelta(days=d) for d in windows() if found[f"window_{d}"] is not None]
-    return min((moment for moment in moments if moment is not None), default=None)
 
 
 def counts(certificates: CertificateQuerySet, now: datetime) -> Counts:
