@@ -8,8 +8,8 @@ recount. Only the certificates that end today or on a limit's day, or start toda
 those few are counted from their rows. Not yet valid certificates, which start after today, come from the start-day
 summary, by an index that reads only days still to come.
 
-Three queries whatever the number of certificates, and no cache: every node reads the same rows, current to the
-last committed write.
+Three queries whatever the number of certificates. ``valid_until`` says until when the result stays exact if nothing
+is written: the next midnight, or sooner the moment one of the certificates counted from their rows changes bucket.
 """
 
 from collections import Counter
@@ -68,6 +68,16 @@ def _from_rows(today: date, edges: set[date]) -> Q:
         if day == today:
             condition |= Q(not_valid_before__gte=start, not_valid_before__lt=end)
     return condition
+
+
+def valid_until(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) -> datetime:
+    """Until when ``overview`` at ``now`` stays exact, as long as no certificate or assignment is written: the next
+    midnight (the edge days move), or sooner when one of the certificates counted from their rows changes bucket
+    (one query, over those rows only). A day that is not an edge day keeps its bucket all day."""
+    today, edges = edge_days(now)
+    start = datetime(today.year, today.month, today.day, tzinfo=timezone.get_current_timezone())
+    moment = expiry.next_change(scope(tenant_ids, assigned).filter(_from_rows(today, edges)), now)
+    return min(start + timedelta(days=1), moment) if moment is not None else start + timedelta(days=1)
 
 
 def overview(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) -> expiry.Overview:

@@ -1,10 +1,10 @@
 """Keeping the expiry summaries (``EndingTally``, ``StartingTally``) equal to the certificates they count.
 
 Every write to a tenant's certificates or their assignments sends ``certificates_changed`` inside its transaction,
-after locking the tenant's revision row. The receiver recounts that tenant's active certificates (one grouped query
-over the tenant's rows, not every tenant's), compares the counts with the tenant's summary rows and applies the
-difference to them and to the all-tenant rows, in the same transaction: a summary and the rows it counts commit
-together, and a write in one tenant touches the all-tenant rows of the days it changed, nothing else.
+after locking the tenant's revision row. The receiver recounts that tenant's active certificates (a query over the
+tenant's rows, not every tenant's, and one per usage provider), compares the counts with the tenant's summary rows
+and applies the difference to them and to the all-tenant rows, in the same transaction: a summary and the rows it
+counts commit together, and a write in one tenant touches the all-tenant rows of the days it changed, nothing else.
 
 Because the recount starts from the rows, it also mends a tenant whose summaries were wrong. ``rebuild`` does it for
 every tenant and the all-tenant rows, and reports what it mended.
@@ -17,8 +17,7 @@ from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Count, Value, When
-from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from certificates import usage
 from certificates.models import Certificate, CertificateQuerySet, CertificateRevision
@@ -29,6 +28,7 @@ from .models import ALL_TENANTS, EndingTally, StartingTally
 # (assigned, ends) and (assigned, starts, ends)
 EndingKey = tuple[bool, date]
 StartingKey = tuple[bool, date, date]
+ID_BATCH = 2000  # certificate ids per query: SQLite caps the parameters of one
 UPSERT_BATCH = 500  # rows per statement: a rebuild writes many, and SQLite caps the parameters of one
 
 
@@ -58,24 +58,19 @@ class Difference:
 
 
 def _counted(certificates: CertificateQuerySet) -> Counts:
-    """The active certificates of ``certificates`` by assignment, start day and end day (one query)."""
-    rows = (
-        certificates.order_by()
-        .annotate(
-            is_assigned=Case(
-                When(usage.assigned_q(), then=Value(True)), default=Value(False), output_field=BooleanField()
-            ),
-            start_day=TruncDate("not_valid_before"),
-            end_day=TruncDate("not_valid_after"),
-        )
-        .values_list("is_assigned", "start_day", "end_day")
-        .annotate(n=Count("pk"))
-    )
+    """The active certificates of ``certificates`` (one tenant's) by assignment, start day and end day: one query
+    for their days, one per usage provider for which of them are assigned."""
+    rows = list(certificates.order_by().values_list("pk", "not_valid_before", "not_valid_after"))
+    assigned: set[Any] = set()
+    for start in range(0, len(rows), ID_BATCH):
+        batch = [pk for pk, _, _ in rows[start : start + ID_BATCH]]
+        assigned.update(pk for pk, labels in usage.labels_for(batch).items() if labels)
     ending: Counter[EndingKey] = Counter()
     starting: Counter[StartingKey] = Counter()
-    for assigned, starts, ends, n in rows:
-        starting[(assigned, starts, ends)] += n
-        ending[(assigned, ends)] += n
+    for pk, not_valid_before, not_valid_after in rows:
+        starts, ends = timezone.localdate(not_valid_before), timezone.localdate(not_valid_after)
+        starting[(pk in assigned, starts, ends)] += 1
+        ending[(pk in assigned, ends)] += 1
     return Counts(ending, starting)
 
 
@@ -164,11 +159,13 @@ def rebuild() -> list[Difference]:
     )
     orphaned -= known | {ALL_TENANTS}
     differences: list[Difference] = []
+    everything = Counts(Counter(), Counter())
     for scope in sorted(known | orphaned):  # a scope with rows and no tenant counts nothing
         certificates = Certificate.objects.active().filter(tenant_id=scope) if scope in known else None
         counted = _counted(certificates) if certificates is not None else Counts(Counter(), Counter())
         differences.extend(_apply(scope, _kept([scope])[scope], counted, also_all=False))
-    everything = _counted(Certificate.objects.active())
+        everything.ending.update(counted.ending)
+        everything.starting.update(counted.starting)
     differences.extend(_apply(ALL_TENANTS, _kept([ALL_TENANTS])[ALL_TENANTS], everything, also_all=False))
     return differences
 

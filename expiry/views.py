@@ -1,7 +1,8 @@
 """Certificate expiry: across tenants for support, under /t/<tenant>/expiry/ for the tenant's own users.
 
 A page costs the same queries whatever the number of certificates: the tenants' revision versions; the status
-counts, the chart and the length of the list, read from the summaries kept current by every write (summary.py);
+counts, the chart and the length of the list, read from the summaries kept current by every write (summary.py)
+and kept until a version changes or a certificate changes status (cached.py);
 the page's rows (with their alias and tenant); where they are assigned, kept per tenant under its version; and,
 across tenants, the tenant choices.
 """
@@ -31,8 +32,8 @@ from portal.web.forms import ReadyChoices
 from portal.web.links import UrlPattern
 from portal.web.paging import KnownCountPaginator
 
+from . import cached, summary
 from . import overview as expiry
-from . import summary
 from .chart import Histogram
 
 PAGE_SIZE = 25
@@ -223,7 +224,7 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     form = _form(request, tenant)
     tenant_ids = _tenant_ids(tenant, form)
     known = revisions.versions(tenant_ids)  # first: see revisions.py
-    counted = summary.overview(tenant_ids, form.value("assigned"), now)
+    counted = cached.overview(tenant_ids, form.value("assigned"), now, known)
     length = counted.count(form.value("status"), form.value("month"))
     listing = _listing(_scope(tenant_ids, form), form, now).values(*ROW_FIELDS)
     page = KnownCountPaginator(listing, PAGE_SIZE, length).get_page(request.GET.get("page"))
