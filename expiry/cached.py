@@ -4,8 +4,8 @@ Reading the summaries costs a few queries over a few thousand rows across all te
 An overview can only change when
 
 - the certificates or their assignments change: the tenants' revision versions then change
-  (``certificates.revisions``), and they are part of the cache key, so the old entry is never read again; the next
-  view reads the summaries, which that same write kept current: nothing is counted again;
+  (``certificates.revisions``), and their ``state`` is part of the cache key, so the old entry is never read again;
+  the next view reads the summaries, which that same write kept current: nothing is counted again;
 - the clock reaches a certificate's start or end, or the start of one of its expiry windows: the entry carries the
   first such moment (``summary.valid_until``) and is read again from then on.
 
@@ -17,26 +17,23 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
-
-from certificates import revisions
 
 from . import overview as expiry
 from . import summary
 
 
-def _key(tenant_ids: Sequence[Any] | None, assigned: str, known: dict[Any, UUID]) -> str:
-    who = "all" if tenant_ids is None else ",".join(revisions.version_key(pk, known) for pk in sorted(tenant_ids))
-    text = f"{who}|{assigned}|{expiry.windows()}|{settings.TIME_ZONE}|{revisions.digest(known)}"
+def _key(tenant_ids: Sequence[Any] | None, assigned: str, state: str) -> str:
+    who = "all" if tenant_ids is None else ",".join(str(pk) for pk in sorted(tenant_ids))
+    text = f"{who}|{assigned}|{expiry.windows()}|{settings.TIME_ZONE}|{state}"
     return "expiry-overview:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def overview(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime, known: dict[Any, UUID]) -> expiry.Overview:
-    """``known``: revisions.versions(tenant_ids), read before this (and before any summary: see revisions)."""
-    key = _key(tenant_ids, assigned, known)
+def overview(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime, state: str) -> expiry.Overview:
+    """``state``: revisions.state(tenant_ids), read before this (and before any summary: see revisions)."""
+    key = _key(tenant_ids, assigned, state)
     kept = cache.get(key)
     if kept is not None:
         computed, until, groups = kept

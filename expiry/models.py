@@ -63,6 +63,9 @@ class EndingTally(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "assigned", "ends"], name="endingtally_key")]
+        # With the count, so that PostgreSQL reads a scope's rows from the index alone (the key above cannot carry
+        # it: a unique constraint with included columns is not made at all on SQLite).
+        indexes = [models.Index(fields=["scope", "assigned", "ends"], include=["count"], name="endingtally_read")]
 
     def __str__(self) -> str:
         return f"{self.scope}: {self.count} {'assigned ' if self.assigned else ''}ending {self.ends}"
@@ -83,6 +86,9 @@ class StartingTally(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["scope", "starts", "assigned", "ends"], name="startingtally_key"),
+        ]
+        indexes = [
+            models.Index(fields=["scope", "starts", "assigned", "ends"], include=["count"], name="startingtally_read")
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from certificates import usage
@@ -28,7 +28,6 @@ from .models import ALL_TENANTS, EndingTally, StartingTally
 # (assigned, ends) and (assigned, starts, ends)
 EndingKey = tuple[bool, date]
 StartingKey = tuple[bool, date, date]
-ID_BATCH = 2000  # certificate ids per query: SQLite caps the parameters of one
 UPSERT_BATCH = 500  # rows per statement: a rebuild writes many, and SQLite caps the parameters of one
 
 
@@ -61,10 +60,7 @@ def _counted(certificates: CertificateQuerySet) -> Counts:
     """The active certificates of ``certificates`` (one tenant's) by assignment, start day and end day: one query
     for their days, one per usage provider for which of them are assigned."""
     rows = list(certificates.order_by().values_list("pk", "not_valid_before", "not_valid_after"))
-    assigned: set[Any] = set()
-    for start in range(0, len(rows), ID_BATCH):
-        batch = [pk for pk, _, _ in rows[start : start + ID_BATCH]]
-        assigned.update(pk for pk, labels in usage.labels_for(batch).items() if labels)
+    assigned = {pk for pk, labels in usage.labels_for(pk for pk, _, _ in rows).items() if labels}
     ending: Counter[EndingKey] = Counter()
     starting: Counter[StartingKey] = Counter()
     for pk, not_valid_before, not_valid_after in rows:
@@ -173,6 +169,9 @@ def rebuild() -> list[Difference]:
 def count_if_never_counted(using: str = "default") -> list[Difference]:
     """Count every certificate when the summaries hold nothing yet and there are certificates: after the upgrade
     that adds the summaries. Nothing to do (no query beyond two existence checks) otherwise."""
+    tables = connections[using].introspection.table_names()
+    if EndingTally._meta.db_table not in tables:  # migrated back to before the summaries
+        return []
     if EndingTally.objects.using(using).exists() or not Certificate.objects.using(using).active().exists():
         return []
     return rebuild()

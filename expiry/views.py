@@ -1,10 +1,10 @@
 """Certificate expiry: across tenants for support, under /t/<tenant>/expiry/ for the tenant's own users.
 
-A page costs the same queries whatever the number of certificates: the tenants' revision versions; the status
-counts, the chart and the length of the list, read from the summaries kept current by every write (summary.py)
-and kept until a version changes or a certificate changes status (cached.py);
-the page's rows (with their alias and tenant); where they are assigned, kept per tenant under its version; and,
-across tenants, the tenant choices.
+A page costs the same queries whatever the number of certificates: the state of the tenants' revisions; the status
+counts, the chart and the length of the list, read from the summaries kept current by every write (summary.py) and
+kept until a version changes or a certificate changes status (cached.py); the page's rows (with their alias and
+tenant); their tenants' versions and where they are assigned, kept per tenant under its version; and, across
+tenants, the tenant choices.
 """
 
 from collections.abc import Iterator
@@ -223,13 +223,15 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     now = timezone.now()
     form = _form(request, tenant)
     tenant_ids = _tenant_ids(tenant, form)
-    known = revisions.versions(tenant_ids)  # first: see revisions.py
-    counted = cached.overview(tenant_ids, form.value("assigned"), now, known)
+    state = revisions.state(tenant_ids)  # first: see revisions.py
+    counted = cached.overview(tenant_ids, form.value("assigned"), now, state)
     length = counted.count(form.value("status"), form.value("month"))
     listing = _listing(_scope(tenant_ids, form), form, now).values(*ROW_FIELDS)
     page = KnownCountPaginator(listing, PAGE_SIZE, length).get_page(request.GET.get("page"))
     may_renew = tenant is not None and can(request.user, Cap.MANAGE_KEYS)
-    rows = _rows(list(page), now, known, renew=may_renew)
+    certificates = list(page)
+    known = revisions.versions({cert["tenant_id"] for cert in certificates})  # before where they are assigned
+    rows = _rows(certificates, now, known, renew=may_renew)
     chart = Histogram(counted.histogram(), _month_link(request.path, form), tenant.name if tenant else "")
     csv_url = reverse("expiry-tenant-csv", args=[tenant.slug]) if tenant else reverse("expiry-dashboard-csv")
     return render(
