@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import BooleanField, Case, CharField, Q, Sum, Value, When
+from django.db.models import BooleanField, Case, CharField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from certificates.models import Certificate, CertificateQuerySet
 
 from . import overview as expiry
-from .models import ALL_TENANTS, EndingTally, StartingTally
+from .models import AllEndingTally, AllStartingTally, EndingTally, StartingTally
 
 EXPIRED_BUCKETS = {expiry.URGENT, expiry.EXPIRED_UNASSIGNED}
 ASSIGNED_FLAGS = {"yes": [True], "no": [False], "": [True, False]}
@@ -84,13 +84,17 @@ def overview(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) -> 
     """The overview of the active certificates of these tenants (all when None), narrowed by assignment, at
     ``now``: the same as ``overview.overview`` over the certificates themselves."""
     today, edges = edge_days(now)
-    scopes = [ALL_TENANTS] if tenant_ids is None else [str(tenant) for tenant in tenant_ids]
     flags = ASSIGNED_FLAGS[assigned]
     bucket = _day_bucket(today, now)
     groups: Counter[tuple[str, date]] = Counter()
+    ending: QuerySet[Any] = AllEndingTally.objects.all()
+    starting: QuerySet[Any] = AllStartingTally.objects.all()
+    if tenant_ids is not None:
+        ending = EndingTally.objects.filter(tenant_id__in=tenant_ids)
+        starting = StartingTally.objects.filter(tenant_id__in=tenant_ids)
 
     by_end = (
-        EndingTally.objects.filter(scope__in=scopes, assigned__in=flags)
+        ending.filter(assigned__in=flags)
         .exclude(ends__in=edges)
         .annotate(bucket=bucket, month=TruncMonth("ends"))
         .values_list("bucket", "month")
@@ -102,7 +106,7 @@ def overview(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) -> 
     # Certificates starting today or later were counted above by their end day. Those starting after today are not
     # yet valid, unless their end is already past; those starting today are counted from their rows below.
     by_start = (
-        StartingTally.objects.filter(scope__in=scopes, assigned__in=flags, starts__gte=today)
+        starting.filter(assigned__in=flags, starts__gte=today)
         .exclude(ends__in=edges)
         .annotate(
             bucket=bucket,
