@@ -58,11 +58,15 @@ def _day_bucket(today: date, now: datetime) -> Case:
     return Case(*whens, default=Value(expiry.BEYOND), output_field=CharField())
 
 
+def _start_of(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.get_current_timezone())
+
+
 def _from_rows(today: date, edges: set[date]) -> Q:
-    """The certificates counted from their rows: those ending on an edge day or starting today."""
+    """The certificates counted from their rows: those ending on an edge day (today is one) or starting today."""
     condition = Q()
-    for day in sorted(edges | {today}):
-        start = datetime(day.year, day.month, day.day, tzinfo=timezone.get_current_timezone())
+    for day in sorted(edges):
+        start = _start_of(day)
         end = start + timedelta(days=1)
         condition |= Q(not_valid_after__gte=start, not_valid_after__lt=end)
         if day == today:
@@ -75,9 +79,9 @@ def valid_until(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) 
     midnight (the edge days move), or sooner when one of the certificates counted from their rows changes bucket
     (one query, over those rows only). A day that is not an edge day keeps its bucket all day."""
     today, edges = edge_days(now)
-    start = datetime(today.year, today.month, today.day, tzinfo=timezone.get_current_timezone())
+    midnight = _start_of(today) + timedelta(days=1)
     moment = expiry.next_change(scope(tenant_ids, assigned).filter(_from_rows(today, edges)), now)
-    return min(start + timedelta(days=1), moment) if moment is not None else start + timedelta(days=1)
+    return midnight if moment is None else min(midnight, moment)
 
 
 def overview(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) -> expiry.Overview:
