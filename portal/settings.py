@@ -144,8 +144,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Sessions end after this much inactivity (IdleSessionMiddleware renews them) and when the browser closes.
 # Per process. It holds what can be recomputed and is filed under versions read from the database (the expiry
-# counts, where certificates are assigned, the navigation per tenant and role), so nothing shown depends on it
-# being shared or kept. Room for a few thousand tenants' entries before the oldest are dropped.
+# counts, where certificates are assigned) or under what alone decides it (the navigation and the tenant home
+# page's sections, per tenant and role), so nothing shown depends on it being shared or kept. Room for a few
+# thousand tenants' entries before the oldest are dropped.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
