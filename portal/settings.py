@@ -142,7 +142,6 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions end after this much inactivity (IdleSessionMiddleware renews them) and when the browser closes.
 # Per process. It holds what can be recomputed and is filed under versions read from the database (the expiry
 # counts, where certificates are assigned) or under what alone decides it (the navigation and the tenant home
 # page's sections, per tenant and role), so nothing shown depends on it being shared or kept. Room for a few
@@ -154,6 +153,10 @@ CACHES = {
     }
 }
 
+# Sessions live in the database, so signing out ends them on every node; each request reads its session with one
+# statement written once per process (portal/accounts/sessions.py). They end after SESSION_COOKIE_AGE of inactivity
+# (IdleSessionMiddleware renews them, at most once a minute) and when the browser closes.
+SESSION_ENGINE = "portal.accounts.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

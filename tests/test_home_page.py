@@ -1,8 +1,15 @@
 """The tenant home page, the least a signed-in page does: what it shows each role, what it reads and writes, and how
 a session behaves across requests."""
 
+from datetime import timedelta
+
+import time_machine
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.conftest import PASSWORD, World
 
@@ -13,6 +20,54 @@ def signed_in(username: str) -> Client:
     client = Client()
     assert client.post(reverse("login"), {"username": username, "password": PASSWORD}).status_code == 302
     return client
+
+
+def home_queries(client: Client, page: str = HOME) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(page).status_code == 200
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def test_the_home_page_reads_the_session_the_user_and_the_tenant_and_writes_nothing(world: World) -> None:
+    client = signed_in("alice")
+    client.get(HOME)  # the first page after sign-in may renew the session
+    queries = home_queries(client)
+    assert len(queries) == 3, queries
+    tables = ["django_session", "accounts_user", "accounts_tenant"]
+    assert [next(t for t in tables if f'FROM "{t}"' in sql) for sql in queries] == tables, queries
+    assert not any(sql.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")) for sql in queries), queries
+
+
+def test_the_session_is_renewed_at_most_once_a_minute(world: World) -> None:
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client = signed_in("alice")
+        client.get(HOME)
+    key = client.cookies["sessionid"].value
+    expiry = Session.objects.get(session_key=key).expire_date
+    with time_machine.travel(start + timedelta(seconds=30), tick=False):
+        assert not any("UPDATE" in sql for sql in home_queries(client))
+    assert Session.objects.get(session_key=key).expire_date == expiry
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        client.get(HOME)
+    assert Session.objects.get(session_key=key).expire_date == expiry + timedelta(seconds=61)
+
+
+def test_signing_out_ends_the_session_for_every_copy_of_its_cookie(world: World) -> None:
+    client = signed_in("alice")
+    copy = Client()
+    copy.cookies["sessionid"] = client.cookies["sessionid"].value
+    assert copy.get(HOME).status_code == 200
+    client.post(reverse("logout"))
+    response = copy.get(HOME)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_an_unknown_session_is_signed_out(world: World) -> None:
+    client = Client()
+    client.cookies["sessionid"] = "x" * 32
+    response = client.get(HOME)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
 def test_each_role_sees_its_own_sections_whoever_looked_first(world: World) -> None:
