@@ -43,7 +43,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # authentication); health checks drop connections the server closed meanwhile.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DB_PREPARED_STATEMENTS", True):
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check that asks the socket instead of the server (portal/web/postgresql).
+    DATABASES["default"]["ENGINE"] = "portal.web.postgresql"
+if DATABASES["default"]["ENGINE"] == "portal.web.postgresql" and env.bool("DB_PREPARED_STATEMENTS", True):
     # Parameters sent apart from the query (rather than written into it by Python), and each connection prepares a
     # query the fifth time it runs it, so PostgreSQL stops parsing and planning the same page queries on every
     # request. Turn it off behind a pooler that hands one session's statements to another (PgBouncer in

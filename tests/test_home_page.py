@@ -1,11 +1,13 @@
 """The tenant home page, the least a signed-in page does: what it shows each role, what it reads and writes, and how
 a session behaves across requests."""
 
+import time
 from datetime import timedelta
 
+import pytest
 import time_machine
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -82,3 +84,23 @@ def test_each_role_sees_its_own_sections_whoever_looked_first(world: World) -> N
     assert "Assign and unassign certificates" in professional and "Assign and unassign" not in admin
     assert reverse("certificate-list", args=["globex"]) in support_globex
     assert reverse("certificate-list", args=["acme"]) not in support_globex
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_server_closed_is_replaced_before_the_next_page(world: World) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the server closing a kept connection is PostgreSQL's")
+    import psycopg
+
+    client = signed_in("alice")
+    assert client.get(HOME).status_code == 200
+    pid = connection.connection.info.backend_pid
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        for _ in range(100):
+            if other.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone() == (0,):
+                break
+            time.sleep(0.05)
+    close_old_connections()  # as the server does when a request starts (the test client leaves it out)
+    assert client.get(HOME).status_code == 200
+    assert connection.connection.info.backend_pid != pid
