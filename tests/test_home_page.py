@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.db import close_old_connections, connection
 from django.test import Client
@@ -13,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.accounts.sessions import SessionStore
 from tests.conftest import PASSWORD, World
 
 HOME = reverse("tenant-home", args=["acme"])
@@ -84,6 +86,40 @@ def test_each_role_sees_its_own_sections_whoever_looked_first(world: World) -> N
     assert "Assign and unassign certificates" in professional and "Assign and unassign" not in admin
     assert reverse("certificate-list", args=["globex"]) in support_globex
     assert reverse("certificate-list", args=["acme"]) not in support_globex
+
+
+def test_a_session_signed_in_through_djangos_own_backend_stays_signed_in(world: World) -> None:
+    """Sessions from before the portal's backend name Django's ModelBackend; they go on, and name the portal's once
+    renewed."""
+    store = SessionStore()
+    store[SESSION_KEY] = str(world.alice.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = world.alice.get_session_auth_hash()
+    store.create()
+    client = Client()
+    client.cookies["sessionid"] = store.session_key or ""
+    assert client.get(HOME).status_code == 200
+    renewed = SessionStore(store.session_key)
+    assert renewed[BACKEND_SESSION_KEY] == "portal.accounts.backends.UserBackend"
+    assert client.get(HOME).status_code == 200
+
+
+def test_a_deactivated_user_is_signed_out_at_the_next_page(world: World) -> None:
+    client = signed_in("alice")
+    assert client.get(HOME).status_code == 200
+    world.alice.is_active = False
+    world.alice.save()
+    response = client.get(HOME)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_a_password_changed_elsewhere_signs_out_the_other_sessions(world: World) -> None:
+    client = signed_in("alice")
+    assert client.get(HOME).status_code == 200
+    world.alice.set_password("another long passphrase 43")
+    world.alice.save()
+    response = client.get(HOME)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
 @pytest.mark.django_db(transaction=True)

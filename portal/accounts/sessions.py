@@ -7,11 +7,15 @@ query built and compiled anew each time), for a statement that never changes. Th
 """
 
 from functools import cache
+from typing import Any
 
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.models import Session
 from django.db import connections, router
 from django.utils import timezone
+
+from .backends import DJANGO_MODEL_BACKEND, USER_BACKEND
 
 
 @cache
@@ -28,6 +32,13 @@ def _select(alias: str) -> str:
 
 
 class SessionStore(db.SessionStore):
+    def load(self) -> dict[str, Any]:
+        data = super().load()
+        if data.get(BACKEND_SESSION_KEY) == DJANGO_MODEL_BACKEND:
+            # Signed in before the portal's backend replaced Django's, which it extends; saved so at the next renewal.
+            data[BACKEND_SESSION_KEY] = USER_BACKEND
+        return data
+
     def _get_session_from_db(self) -> Session | None:
         key = self.session_key
         if key is None:
