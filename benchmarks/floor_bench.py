@@ -35,10 +35,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-if "--code" in sys.argv:  # the checkout measured, ahead of this one
-    sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--code") + 1]).resolve()))
-else:
-    sys.path.insert(0, str(ROOT))
+# The checkout measured: this one, or the one --code names.
+CODE = Path(sys.argv[sys.argv.index("--code") + 1]).resolve() if "--code" in sys.argv else ROOT
+sys.path.insert(0, str(CODE))
 
 import scale_bench  # noqa: E402
 from common import log  # noqa: E402
@@ -74,7 +73,7 @@ def measure_servers(
 ) -> int:
     portal_port, floor_port = free_port(), free_port()
     servers = [
-        serve("portal.wsgi:application", portal_port, args.workers, env, ROOT),
+        serve("portal.wsgi:application", portal_port, args.workers, env, CODE),
         serve("floor_app:application", floor_port, args.workers, env, ROOT / "benchmarks"),
     ]
     try:
@@ -106,7 +105,11 @@ def measure_servers(
         for server in servers:
             server.terminate()
         for server in servers:
-            server.wait(timeout=15)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a busy machine: workers still finishing
+                server.kill()
+                server.wait()
 
     def median(name: str, key: str) -> float:
         return statistics.median(r[key] for r in rounds[name]) / 1000
@@ -157,13 +160,13 @@ def measure_in_process(args: argparse.Namespace, seeded: dict[str, object], cook
         import cProfile
         import pstats
 
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.thread_time)  # processor time: waits for the database are not counted
         profiler.enable()
         for _ in range(args.requests):
             client.get(path)
         profiler.disable()
         stats = pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
-        stats.print_stats(60)
+        stats.print_stats(int(os.environ.get("PROFILE_LINES", "60")))
         return 0
     for index in range(args.rounds):
         cpu, wall = [], []
@@ -219,7 +222,7 @@ def main() -> int:
     parser.add_argument("--in-process", action="store_true", help="time the page through the test client instead")
     parser.add_argument("--profile", action="store_true", help="with --in-process: a cProfile listing")
     parser.add_argument("--compare", type=Path, nargs="+", default=[], help="with --in-process: other checkouts")
-    parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)  # the checkout a --compare round measures
+    parser.add_argument("--code", type=Path, help="measure this checkout of the portal instead of this one")
     parser.add_argument("--keep", action="store_true", help=f"keep the {DB_NAME} database afterwards")
     parser.add_argument("--reuse", action="store_true", help="reuse the database a --keep run left (skip seeding)")
     args = parser.parse_args()
