@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -185,6 +186,95 @@ def measure_in_process(args: argparse.Namespace, seeded: dict[str, object], cook
     return 0
 
 
+def attribute(args: argparse.Namespace, seeded: dict[str, object], cookies: list[str]) -> int:
+    """Each change to the page's work, the way before and the way now, timed in alternation in one process: what
+    each change saves per request, in processor time, with the machine's load the same for both."""
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
+    from django.db import connection
+    from django.shortcuts import get_object_or_404
+    from django.template import engines
+    from django.template.loader import render_to_string
+    from django.utils.functional import SimpleLazyObject
+
+    from portal.accounts.access import tenant_for, tenants_for
+    from portal.accounts.backends import UserBackend
+    from portal.accounts.models import Tenant
+    from portal.accounts.sessions import SessionStore
+
+    admin = seeded["admin"]
+    slug = str(seeded["tenant"])
+    tenant = Tenant.objects.get(slug=slug)
+    context = {"tenant": tenant, "caps": {"VIEW_CERTIFICATES": True, "VIEW_EXPIRY": True, "MANAGE_KEYS": True}}
+    connection.ensure_connection()
+    lazy = SimpleLazyObject(lambda: admin)
+
+    def through_proxy(user: object) -> None:
+        for _ in range(60):  # about the uses of request.user in one page
+            user.is_authenticated  # type: ignore[attr-defined]  # noqa: B018
+
+    sections = engines["django"].from_string(
+        "{% load cache %}{% cache 3600 tenant-home-sections tenant.slug role %}"
+        '{% include "tenant_home_sections.html" %}{% endcache %}'
+    )
+    changes: list[tuple[str, Callable[[], object], Callable[[], object]]] = [
+        (
+            "Home page sections: from the cache (written by the included template before)",
+            lambda: render_to_string("tenant_home_sections.html", context),
+            lambda: sections.render({**context, "role": admin.role}),  # type: ignore[attr-defined]
+        ),
+        (
+            "Session read: one statement written once (Django's ORM read before)",
+            lambda: DjangoSessionStore(cookies[0]).load(),
+            lambda: SessionStore(cookies[0]).load(),
+        ),
+        (
+            "Health check: the socket asked (SELECT 1 before)",
+            lambda: connection.is_usable(),
+            lambda: connection.closed_by_server(),  # type: ignore[attr-defined]
+        ),
+        (
+            "request.user: the user itself (through the lazy proxy before), 60 uses",
+            lambda: through_proxy(lazy),
+            lambda: through_proxy(admin),
+        ),
+        (
+            "User load: one statement written once (ModelBackend's ORM read before)",
+            lambda: ModelBackend().get_user(admin.pk),  # type: ignore[attr-defined]
+            lambda: UserBackend().get_user(admin.pk),  # type: ignore[attr-defined]
+        ),
+        (
+            "Tenant read: one statement written once (the ORM's get on tenants_for before)",
+            lambda: get_object_or_404(tenants_for(admin), slug=slug),
+            lambda: tenant_for(admin, slug),  # type: ignore[arg-type]
+        ),
+    ]
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in changes}
+    for _ in range(args.rounds):
+        for name, before, after in changes:
+            pair = []
+            for run in (before, after):
+                for _ in range(20):
+                    run()
+                started = time.thread_time()
+                for _ in range(args.requests):
+                    run()
+                pair.append((time.thread_time() - started) / args.requests * 1e6)
+            times[name].append((pair[0], pair[1]))
+    load = os.getloadavg()
+    print(
+        f"\nLoad average after the run {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; {args.rounds} alternate rounds "
+        f"of {args.requests} calls each; processor time per call, median of rounds\n"
+    )
+    print("| Change | before (us) | after (us) | saved per request (us) |")
+    print("|---|---|---|---|")
+    for name, _, _ in changes:
+        before_us = statistics.median(b for b, _ in times[name])
+        after_us = statistics.median(a for _, a in times[name])
+        print(f"| {name} | {before_us:.0f} | {after_us:.0f} | {before_us - after_us:.0f} |")
+    return 0
+
+
 def compare_in_process(args: argparse.Namespace) -> int:
     """Each checkout in a process of its own, in turn, round after round, against the database this run seeded."""
     checkouts = [ROOT, *args.compare]
@@ -221,12 +311,13 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=10, help="concurrent clients (default 10)")
     parser.add_argument("--in-process", action="store_true", help="time the page through the test client instead")
     parser.add_argument("--profile", action="store_true", help="with --in-process: a cProfile listing")
+    parser.add_argument("--attribute", action="store_true", help="what each change saves, before and after beside")
     parser.add_argument("--compare", type=Path, nargs="+", default=[], help="with --in-process: other checkouts")
     parser.add_argument("--code", type=Path, help="measure this checkout of the portal instead of this one")
     parser.add_argument("--keep", action="store_true", help=f"keep the {DB_NAME} database afterwards")
     parser.add_argument("--reuse", action="store_true", help="reuse the database a --keep run left (skip seeding)")
     args = parser.parse_args()
-    if shutil.which("wrk") is None and not args.in_process:
+    if shutil.which("wrk") is None and not (args.in_process or args.attribute):
         log("wrk is missing: install Debian's package (apt-get install wrk).")
         return 2
 
@@ -257,6 +348,8 @@ def main() -> int:
             log(f"Seeding {DB_NAME} ...")
             seeded = seed(random.Random(8), tenant_count=5, per_tenant=5, audit_entries=100)
         cookies = sessions(seeded["admin"], args.connections)
+        if args.attribute:
+            return attribute(args, seeded, cookies)
         if args.in_process:
             return measure_in_process(args, seeded, cookies)
         from django.db import connections
