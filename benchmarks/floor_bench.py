@@ -9,7 +9,9 @@ What it does:
 2. serves the portal (portal.wsgi) and the do-nothing application with gunicorn, 4 sync workers each, on 127.0.0.1
    with production settings (DEBUG off, manifest static files), as the scale benchmark does;
 3. drives each with wrk (one thread, 10 connections) in alternate rounds, after a warm-up, and reports p50 and p95 of
-   each round, their medians and the ratios.
+   each round, their medians and the ratios (the median of each round's ratio to the do-nothing app measured just
+   before it, which follows a shared machine's changing load). ``--compare DIR`` serves another checkout of the
+   portal as well (e.g. the code before a change, from ``git archive``) and measures its home page in the same rounds.
 
 --in-process instead times the tenant home page through Django's test client against the same database, one
 request at a time (processor time of the thread and wall time), with --profile writing a cProfile listing.
@@ -72,27 +74,30 @@ def serve(app: str, port: int, workers: int, env: dict[str, str], chdir: Path) -
 def measure_servers(
     args: argparse.Namespace, env: dict[str, str], seeded: dict[str, object], cookies: list[str]
 ) -> int:
-    portal_port, floor_port = free_port(), free_port()
-    servers = [
-        serve("portal.wsgi:application", portal_port, args.workers, env, CODE),
-        serve("floor_app:application", floor_port, args.workers, env, ROOT / "benchmarks"),
-    ]
+    """The do-nothing app and the tenant home page of this checkout (and of each --compare checkout), in turn."""
+    floor_port = free_port()
+    servers = [serve("floor_app:application", floor_port, args.workers, env, ROOT / "benchmarks")]
+    targets = [("floor", "Do-nothing WSGI app", f"http://127.0.0.1:{floor_port}/")]
+    for index, checkout in enumerate([CODE, *args.compare]):
+        port = free_port()
+        servers.append(serve("portal.wsgi:application", port, args.workers, env, checkout.resolve()))
+        name = "home" if index == 0 else f"home {index}"
+        targets.append((name, f"Tenant home, {checkout}", f"http://127.0.0.1:{port}/t/{seeded['tenant']}/"))
+    rounds: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in targets}
     try:
-        home = f"http://127.0.0.1:{portal_port}/t/{seeded['tenant']}/"
-        floor = f"http://127.0.0.1:{floor_port}/"
-        wait_for(f"http://127.0.0.1:{portal_port}/accounts/login/", servers[0])
-        wait_for(floor, servers[1])
-        status, body = scale_bench.fetch(home, cookies[0])
-        if status != 200 or "Recording Certificates" not in body:
-            raise RuntimeError(f"{home} did not answer with the page ({status})")
-        rounds: dict[str, list[dict[str, float]]] = {"floor": [], "home": []}
+        for server, (name, _, url) in zip(servers, targets, strict=True):
+            wait_for(url if name == "floor" else url.split("/t/")[0] + "/accounts/login/", server, seconds=180)
+            if name != "floor":
+                status, body = scale_bench.fetch(url, cookies[0])
+                if status != 200 or "Recording Certificates" not in body:
+                    raise RuntimeError(f"{url} did not answer with the page ({status})")
         with tempfile.TemporaryDirectory() as folder:
             script = Path(folder) / "floor.lua"
             script.write_text(WRK_SCRIPT)
-            for url in (floor, home):  # warm-up: worker imports, connections, caches
+            for _, _, url in targets:  # warm-up: worker imports, connections, caches
                 run_wrk(url, cookies, 200, 10, script, args.connections)
             for index in range(args.rounds):
-                for name, url in (("floor", floor), ("home", home)):
+                for name, _, url in targets:
                     result = run_wrk(url, cookies, args.requests, args.seconds, script, args.connections)
                     if result["non_200"] or result["socket_errors"]:
                         raise RuntimeError(f"{name}: {result['non_200']} non-200, {result['socket_errors']} errors")
@@ -115,6 +120,10 @@ def measure_servers(
     def median(name: str, key: str) -> float:
         return statistics.median(r[key] for r in rounds[name]) / 1000
 
+    def round_ratio(name: str, key: str) -> float:
+        """The median over rounds of each round's ratio to the do-nothing app measured just before it."""
+        return statistics.median(r[key] / f[key] for r, f in zip(rounds[name], rounds["floor"], strict=True))
+
     load = os.getloadavg()
     print()
     print(f"Machine: {os.cpu_count()} CPUs, load average after the run {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
@@ -123,15 +132,17 @@ def measure_servers(
         f"alternate rounds of up to {args.requests} requests or {args.seconds} s after a warm-up"
     )
     print()
-    print("| | p50 (median of rounds) | p95 | req/s | rounds p50 / p95 (ms) |")
-    print("|---|---|---|---|---|")
-    for name, label in (("floor", "Do-nothing WSGI app"), ("home", f"Tenant home `/t/{seeded['tenant']}/`")):
+    print("| | ratio p50 / p95 (median of rounds' ratios) | p50 | p95 | req/s | rounds p50 / p95 (ms) |")
+    print("|---|---|---|---|---|---|")
+    for name, label, _ in targets:
         per_round = ", ".join(f"{r['p50_us'] / 1000:.2f} / {r['p95_us'] / 1000:.2f}" for r in rounds[name])
         rps = statistics.median(r["rps"] for r in rounds[name])
+        ratio = f"x{round_ratio(name, 'p50_us'):.1f} / x{round_ratio(name, 'p95_us'):.1f}"
         print(
-            f"| {label} | {median(name, 'p50_us'):.2f} ms | {median(name, 'p95_us'):.2f} ms | {rps:.0f} | {per_round} |"
+            f"| {label} | {ratio} | {median(name, 'p50_us'):.2f} ms | {median(name, 'p95_us'):.2f} ms | {rps:.0f} "
+            f"| {per_round} |"
         )
-    ratios = {key: median("home", key) / median("floor", key) for key in ("p50_us", "p95_us")}
+    ratios = {key: round_ratio("home", key) for key in ("p50_us", "p95_us")}
     met = all(ratio <= TARGET_RATIO for ratio in ratios.values())
     print(
         f"\nRatio home / do-nothing: p50 x{ratios['p50_us']:.1f}, p95 x{ratios['p95_us']:.1f} "
@@ -312,7 +323,7 @@ def main() -> int:
     parser.add_argument("--in-process", action="store_true", help="time the page through the test client instead")
     parser.add_argument("--profile", action="store_true", help="with --in-process: a cProfile listing")
     parser.add_argument("--attribute", action="store_true", help="what each change saves, before and after beside")
-    parser.add_argument("--compare", type=Path, nargs="+", default=[], help="with --in-process: other checkouts")
+    parser.add_argument("--compare", type=Path, nargs="+", default=[], help="other checkouts measured alongside")
     parser.add_argument("--code", type=Path, help="measure this checkout of the portal instead of this one")
     parser.add_argument("--keep", action="store_true", help=f"keep the {DB_NAME} database afterwards")
     parser.add_argument("--reuse", action="store_true", help="reuse the database a --keep run left (skip seeding)")
