@@ -72,20 +72,29 @@ def serve(app: str, port: int, workers: int, env: dict[str, str], chdir: Path) -
 
 
 def measure_servers(
-    args: argparse.Namespace, env: dict[str, str], seeded: dict[str, object], cookies: list[str]
+    args: argparse.Namespace, env: dict[str, str], seeded: dict[str, object], cookie_sets: list[list[str]]
 ) -> int:
     """The do-nothing app and the tenant home page of this checkout (and of each --compare checkout), in turn."""
     floor_port = free_port()
     servers = [serve("floor_app:application", floor_port, args.workers, env, ROOT / "benchmarks")]
-    targets = [("floor", "Do-nothing WSGI app", f"http://127.0.0.1:{floor_port}/")]
+    # Each checkout its own sessions: one checkout's renewal may write what another does not read.
+    targets = [("floor", "Do-nothing WSGI app", f"http://127.0.0.1:{floor_port}/", cookie_sets[0])]
     for index, checkout in enumerate([CODE, *args.compare]):
+        if checkout != CODE:  # its manifest of static files, which every page's layout reads
+            subprocess.run(
+                [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity=0"],
+                cwd=checkout,
+                env=env,
+                check=True,
+            )
         port = free_port()
         servers.append(serve("portal.wsgi:application", port, args.workers, env, checkout.resolve()))
         name = "home" if index == 0 else f"home {index}"
-        targets.append((name, f"Tenant home, {checkout}", f"http://127.0.0.1:{port}/t/{seeded['tenant']}/"))
-    rounds: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in targets}
+        url = f"http://127.0.0.1:{port}/t/{seeded['tenant']}/"
+        targets.append((name, f"Tenant home, {checkout}", url, cookie_sets[index]))
+    rounds: dict[str, list[dict[str, float]]] = {name: [] for name, _, _, _ in targets}
     try:
-        for server, (name, _, url) in zip(servers, targets, strict=True):
+        for server, (name, _, url, cookies) in zip(servers, targets, strict=True):
             wait_for(url if name == "floor" else url.split("/t/")[0] + "/accounts/login/", server, seconds=180)
             if name != "floor":
                 status, body = scale_bench.fetch(url, cookies[0])
@@ -94,10 +103,10 @@ def measure_servers(
         with tempfile.TemporaryDirectory() as folder:
             script = Path(folder) / "floor.lua"
             script.write_text(WRK_SCRIPT)
-            for _, _, url in targets:  # warm-up: worker imports, connections, caches
+            for _, _, url, cookies in targets:  # warm-up: worker imports, connections, caches
                 run_wrk(url, cookies, 200, 10, script, args.connections)
             for index in range(args.rounds):
-                for name, _, url in targets:
+                for name, _, url, cookies in targets:
                     result = run_wrk(url, cookies, args.requests, args.seconds, script, args.connections)
                     if result["non_200"] or result["socket_errors"]:
                         raise RuntimeError(f"{name}: {result['non_200']} non-200, {result['socket_errors']} errors")
@@ -134,7 +143,7 @@ def measure_servers(
     print()
     print("| | ratio p50 / p95 (median of rounds' ratios) | p50 | p95 | req/s | rounds p50 / p95 (ms) |")
     print("|---|---|---|---|---|---|")
-    for name, label, _ in targets:
+    for name, label, _, _ in targets:
         per_round = ", ".join(f"{r['p50_us'] / 1000:.2f} / {r['p95_us'] / 1000:.2f}" for r in rounds[name])
         rps = statistics.median(r["rps"] for r in rounds[name])
         ratio = f"x{round_ratio(name, 'p50_us'):.1f} / x{round_ratio(name, 'p95_us'):.1f}"
@@ -365,8 +374,9 @@ def main() -> int:
             return measure_in_process(args, seeded, cookies)
         from django.db import connections
 
+        cookie_sets = [cookies] + [sessions(seeded["admin"], args.connections) for _ in args.compare]
         connections.close_all()
-        return measure_servers(args, {**os.environ, **env}, seeded, cookies)
+        return measure_servers(args, {**os.environ, **env}, seeded, cookie_sets)
     finally:
         from django.db import connections
 
