@@ -43,7 +43,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # authentication); health checks drop connections the server closed meanwhile.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DB_PREPARED_STATEMENTS", True):
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check that asks the socket instead of the server (portal/web/postgresql).
+    DATABASES["default"]["ENGINE"] = "portal.web.postgresql"
+if DATABASES["default"]["ENGINE"] == "portal.web.postgresql" and env.bool("DB_PREPARED_STATEMENTS", True):
     # Parameters sent apart from the query (rather than written into it by Python), and each connection prepares a
     # query the fifth time it runs it, so PostgreSQL stops parsing and planning the same page queries on every
     # request. Turn it off behind a pooler that hands one session's statements to another (PgBouncer in
@@ -130,7 +133,8 @@ TEMPLATES = [
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading each request's user with one statement written once per process.
+    "portal.accounts.backends.UserBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -142,10 +146,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions end after this much inactivity (IdleSessionMiddleware renews them) and when the browser closes.
 # Per process. It holds what can be recomputed and is filed under versions read from the database (the expiry
-# counts, where certificates are assigned, the navigation per tenant and role), so nothing shown depends on it
-# being shared or kept. Room for a few thousand tenants' entries before the oldest are dropped.
+# counts, where certificates are assigned) or under what alone decides it (the navigation and the tenant home
+# page's sections, per tenant and role), so nothing shown depends on it being shared or kept. Room for a few
+# thousand tenants' entries before the oldest are dropped.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -153,6 +157,10 @@ CACHES = {
     }
 }
 
+# Sessions live in the database, so signing out ends them on every node; each request reads its session with one
+# statement written once per process (portal/accounts/sessions.py). They end after SESSION_COOKIE_AGE of inactivity
+# (IdleSessionMiddleware renews them, at most once a minute) and when the browser closes.
+SESSION_ENGINE = "portal.accounts.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

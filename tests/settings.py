@@ -28,7 +28,7 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 if os.environ.get("TEST_DB_SUFFIX"):
     DATABASES["default"]["TEST"] = {"NAME": f"test_portal_{os.environ['TEST_DB_SUFFIX']}"}  # noqa: F405
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "portal.web.postgresql":  # noqa: F405
     # The test runner empties tables with TRUNCATE between tests, which the audit tables refuse unless the table's
     # owner turns this on for the session (portal/audit/migrations/0005). Only the tests do; production never does.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c portal.audit_allow_truncate=on"  # noqa: F405

@@ -1,7 +1,8 @@
 import pytest
+from django.http import Http404
 from django.urls import reverse
 
-from portal.accounts.access import ROLE_CAPABILITIES, Cap, can, tenants_for
+from portal.accounts.access import ROLE_CAPABILITIES, Cap, can, tenant_for, tenants_for
 from portal.accounts.models import Role
 from tests.conftest import PASSWORD, World
 
@@ -12,6 +13,22 @@ def test_tenants_each_role_reaches(world: World) -> None:
     assert list(tenants_for(world.pat)) == [world.acme]
     assert set(tenants_for(world.sam)) == {world.acme, world.globex}
     assert list(tenants_for(world.charlie)) == []
+
+
+def test_each_user_reaches_by_name_exactly_the_tenants_listed_for_them(world: World) -> None:
+    world.pat.is_active = False  # signed in, then deactivated
+    for user in (world.alice, world.bob, world.pat, world.sam, world.charlie):
+        listed = set(tenants_for(user))
+        for slug in ("acme", "globex", "no-such-tenant"):
+            try:
+                reached = tenant_for(user, slug)
+            except Http404:
+                assert slug not in {tenant.slug for tenant in listed}, (user, slug)
+            else:
+                assert reached in listed and reached.slug == slug, (user, slug)
+                assert (reached.pk, reached.name, reached.created) == (lambda t: (t.pk, t.name, t.created))(
+                    next(t for t in listed if t.slug == slug)
+                )
 
 
 def test_inactive_users_reach_nothing(world: World) -> None:

@@ -1,6 +1,7 @@
 import time
 from collections.abc import Callable
 
+from django.contrib.auth.middleware import get_user
 from django.http import HttpRequest, HttpResponse
 
 from portal.web import errors
@@ -12,12 +13,16 @@ _RENEWED = "_session_renewed_at"
 class IdleSessionMiddleware:
     """Sessions end after SESSION_COOKIE_AGE of inactivity. Renewing a session means writing it; doing that at most
     once a minute, instead of on every request (SESSION_SAVE_EVERY_REQUEST), keeps the idle limit to within a minute
-    and spares every page a database write and commit."""
+    and spares every page a database write and commit.
+
+    Every request needs the user here, so the user is loaded now and ``request.user`` becomes the user itself rather
+    than the lazy stand-in AuthenticationMiddleware put there, which every later use had to go through."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.user = get_user(request)  # the user AuthenticationMiddleware's stand-in loads, loaded once
         if request.user.is_authenticated:
             now = int(time.time())
             if now - int(request.session.get(_RENEWED, 0)) >= RENEW_AFTER_SECONDS:
