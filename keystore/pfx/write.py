@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from django.views.decorators.debug import sensitive_variables
 
 from ..pkcs12_kdf import pfx_mac
-from .contents import ITERATIONS, PfxEntry
+from .contents import PfxEntry
 
 
 class _Pbes2:
@@ -57,6 +57,14 @@ class _Pbes2:
         return algorithm, ciphertext
 
 
+def _iterations(asked: int | None) -> int:
+    """``asked``, else the package's ``ITERATIONS``, read when called so that setting ``keystore.pfx.ITERATIONS``
+    (the tests lower it) is heard here."""
+    from keystore import pfx
+
+    return asked or pfx.ITERATIONS
+
+
 def _attributes(alias: str, local_key_id: bytes) -> Any:
     return asn1_pkcs12.Attributes(
         [
@@ -69,7 +77,7 @@ def _attributes(alias: str, local_key_id: bytes) -> Any:
 @sensitive_variables("password", "plaintext", "entries")
 def build_pfx(entries: Sequence[PfxEntry], password: str, *, iterations: int | None = None) -> bytes:
     """One password-protected PKCS#12 file holding every entry under its alias."""
-    iterations = iterations or ITERATIONS
+    iterations = _iterations(iterations)
     if not password:
         raise ValueError("a PKCS#12 file needs a password")
     encryption = _Pbes2(password, iterations)
@@ -144,6 +152,6 @@ def encrypted_pkcs8_pem(private_key: PrivateKeyTypes, password: str, *, iteratio
     plaintext = private_key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    algorithm, ciphertext = _Pbes2(password, iterations or ITERATIONS).encrypt(plaintext)
+    algorithm, ciphertext = _Pbes2(password, _iterations(iterations)).encrypt(plaintext)
     info = keys.EncryptedPrivateKeyInfo({"encryption_algorithm": algorithm, "encrypted_data": ciphertext})
     return bytes(pem.armor("ENCRYPTED PRIVATE KEY", info.dump()))
