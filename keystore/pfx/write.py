@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from django.views.decorators.debug import sensitive_variables
 
 from ..pkcs12_kdf import pfx_mac
-from .contents import PfxEntry
+from .contents import PfxEntry, default_iterations
 
 # DER tags of what the bags are assembled from.
 _SEQUENCE, _SET, _OCTET_STRING, _BMP_STRING, _EXPLICIT_0 = 0x30, 0x31, 0x04, 0x1E, 0xA0
@@ -87,14 +87,6 @@ class _Pbes2:
         return _der(_SEQUENCE, self._algorithm_head, iv, _der(_OCTET_STRING, ciphertext))
 
 
-def _iterations(asked: int | None) -> int:
-    """``asked``, else the package's ``ITERATIONS``, read when called so that setting ``keystore.pfx.ITERATIONS``
-    (the tests lower it) is heard here."""
-    from keystore import pfx
-
-    return asked or pfx.ITERATIONS
-
-
 def _attributes(alias: str, local_key_id: bytes) -> bytes:
     """The bag's attributes (DER): its alias as friendlyName and the localKeyId pairing key and certificate."""
     friendly_name = _der(_SEQUENCE, _FRIENDLY_NAME, _der(_SET, _der(_BMP_STRING, alias.encode("utf-16-be"))))
@@ -105,7 +97,7 @@ def _attributes(alias: str, local_key_id: bytes) -> bytes:
 @sensitive_variables("password", "plaintext", "entries")
 def build_pfx(entries: Sequence[PfxEntry], password: str, *, iterations: int | None = None) -> bytes:
     """One password-protected PKCS#12 file holding every entry under its alias."""
-    iterations = _iterations(iterations)
+    iterations = iterations or default_iterations()
     if not password:
         raise ValueError("a PKCS#12 file needs a password")
     encryption = _Pbes2(password, iterations)
@@ -162,6 +154,6 @@ def encrypted_pkcs8_pem(private_key: PrivateKeyTypes, password: str, *, iteratio
     plaintext = private_key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    algorithm, ciphertext = _Pbes2(password, _iterations(iterations)).encrypt(plaintext)
+    algorithm, ciphertext = _Pbes2(password, iterations or default_iterations()).encrypt(plaintext)
     info = keys.EncryptedPrivateKeyInfo({"encryption_algorithm": algorithm, "encrypted_data": ciphertext})
     return bytes(pem.armor("ENCRYPTED PRIVATE KEY", info.dump()))

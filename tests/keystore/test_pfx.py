@@ -133,7 +133,7 @@ def test_long_and_non_ascii_aliases_are_read_by_openssl_keytool_and_us(tmp_path)
 
 
 def test_real_default_iterations_are_read_by_openssl_and_keytool(tmp_path, monkeypatch):
-    monkeypatch.setattr(pfx, "ITERATIONS", 600_000)
+    monkeypatch.setattr(pfx.contents, "ITERATIONS", 600_000)
     path = write(tmp_path, pfx.build_pfx(entries(2), PASSWORD))
     info = openssl("pkcs12", "-info", "-noout", "-in", str(path), "-passin", f"pass:{PASSWORD}")
     assert info.returncode == 0 and "Iteration 600000" in info.stderr.decode()
