@@ -45,6 +45,7 @@ class ImportReport:
     imported: list[str] = field(default_factory=list)  # aliases as stored
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (alias in the file, reason)
     renamed: list[tuple[str, str, str]] = field(default_factory=list)  # (alias in the file, alias as stored, why)
+    derivations: int = 0  # key derivations from the password that reading the file took
 
     @property
     def summary(self) -> str:
@@ -186,7 +187,7 @@ def import_pkcs12(
         raise ImportTooLarge(str(exc)) from None
     except pfx.PfxError as exc:
         raise ImportFileError(str(exc)) from None
-    report = ImportReport()
+    report = ImportReport(derivations=contents.derivations)
     with transaction.atomic():
         seen: set[str] = set()
         for done, key in enumerate(contents.keys, start=1):

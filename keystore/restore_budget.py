@@ -54,6 +54,7 @@ class Deriver:
         self.what = what
         self.reserved = 0
         self.key_checks = 0
+        self.derived = 0  # derivations performed: what the file cost, for the operator
         self._planned: set[Derivation] = set()
         self._keys: dict[Derivation, bytes] = {}
 
@@ -101,6 +102,7 @@ class Deriver:
             raise DerivationError("A key derivation was not reserved.")  # a programming error, not the file's
         if derivation not in self._keys:
             self._keys[derivation] = derive(derivation, self._password)
+            self.derived += 1
         return self._keys[derivation]
 
     def decrypt(self, encryption: Encryption, ciphertext: bytes) -> bytes:

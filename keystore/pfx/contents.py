@@ -41,3 +41,4 @@ class PfxKey:
 class PfxContents:
     keys: list[PfxKey]
     certificates_without_key: list[tuple[str, bytes]]  # (name, DER): CA or chain certificates
+    derivations: int = 0  # key derivations from the password that reading the file took

@@ -3,6 +3,7 @@
 import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from asn1crypto import pkcs12 as asn1_pkcs12  # type: ignore[import-untyped]
@@ -193,7 +194,7 @@ def read_pfx(data: bytes, password: str, *, budget: restore_budget.Budget | None
         else:
             body = _decrypt(deriver, *next(decrypted))
         found.append((_bag_attribute(bag, "friendly_name"), _load_key(body, deriver)))
-    return _pair(found, certificates)
+    return replace(_pair(found, certificates), derivations=deriver.derived)
 
 
 @sensitive_variables("body", "private_key")

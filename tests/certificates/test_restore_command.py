@@ -87,14 +87,17 @@ def exported(tenant, folder, count: int):
 def test_the_portals_own_backup_is_restored_with_progress_and_a_summary(
     world, tmp_path, password_in_the_environment, monkeypatch
 ):
-    monkeypatch.setattr(pfx, "ITERATIONS", 2048)
+    monkeypatch.setattr(pfx.contents, "ITERATIONS", 2048)
     backup = exported(world.globex, tmp_path, 12)
     derivations = spy_on_derivations(monkeypatch)
-    out, err = run("--tenant", "acme", str(backup))
+    out, err = run("--tenant", "acme", "-v", "2", str(backup))
     assert out == "acme: Imported 12 keys.\n"
-    # A line before the derivations, which take the time before the first key, then every tenth of the keys.
-    assert err.splitlines() == [OPENING.format("backup.p12")] + [
-        f"Restoring keys: {done} of 12 done" for done in (2, 4, 6, 8, 10, 12)
+    # A line before the derivations, which take the time before the first key, then every tenth of the keys; with
+    # -v 2, how many derivations the file cost.
+    assert err.splitlines() == [
+        OPENING.format("backup.p12"),
+        *(f"Restoring keys: {done} of 12 done" for done in (2, 4, 6, 8, 10, 12)),
+        "Key derivations from the password: 2",
     ]
     # One salt and round count for every bag: one PBKDF2 derivation for the twelve keys and the certificates, one
     # RFC 7292 derivation for the integrity check.

@@ -107,6 +107,8 @@ class Command(BaseCommand):
             raise CommandError(f"Nothing was restored: the keystore of {tenant.slug} cannot be used: {error}") from None
         for name, reason in report.skipped:
             self.stderr.write(f"Skipped {name}: {reason}")
+        if options["verbosity"] >= 2:
+            self.stderr.write(f"Key derivations from the password: {report.derivations}")
         self.stdout.write(self.style.SUCCESS(f"{tenant.slug}: {report.summary}"))
 
 
