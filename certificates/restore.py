@@ -9,8 +9,8 @@ from portal.audit.log import Actor, record
 
 from .upload import UploadInvalid, check_certificate, create_certificate
 
-# The command line that restores a backup too large for a web request (management/commands/restore_backup.py).
-RESTORE_COMMAND = "python manage.py restore_backup --tenant {slug} FILE"
+# The command line that restores a backup too large for a web request (management/commands/restore_keystore.py).
+RESTORE_COMMAND = "python manage.py restore_keystore --tenant {slug} FILE"
 
 
 def too_large_for_the_web(message: str, tenant_slug: str) -> str:
@@ -56,7 +56,17 @@ def restore_certificate_for(tenant: Any, *, by: Actor, at: datetime | None = Non
     return on_entry
 
 
-def restore_backup(tenant: Any, data: bytes, password: str, *, by: Actor, budget: Budget | None = None) -> ImportReport:
+def restore_backup(
+    tenant: Any,
+    data: bytes,
+    password: str,
+    *,
+    by: Actor,
+    budget: Budget | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
     """Every key of the backup with its certificate, all or nothing, within ``budget`` (a web request's unless told
-    otherwise). ``ImportFileError`` (``ImportTooLarge`` when over budget) or ``RestoreRefused`` when nothing was."""
-    return import_pkcs12(tenant, data, password, on_entry=restore_certificate_for(tenant, by=by), by=by, budget=budget)
+    otherwise). ``ImportFileError`` (``ImportTooLarge`` when over budget) or ``RestoreRefused`` when nothing was.
+    ``progress`` is called with (keys done, keys in the file) as each key is restored or skipped."""
+    on_entry = restore_certificate_for(tenant, by=by)
+    return import_pkcs12(tenant, data, password, on_entry=on_entry, by=by, budget=budget, progress=progress)

@@ -20,7 +20,15 @@ from .aliases import (
     propose_alias,
     unused_alias,
 )
-from .backup import ImportFileError, ImportReport, ImportTooLarge, export_keystore, import_pkcs12
+from .backup import (
+    BACKUP_PASSWORD_VARIABLE,
+    ImportFileError,
+    ImportReport,
+    ImportTooLarge,
+    backup_password_from_environment,
+    export_keystore,
+    import_pkcs12,
+)
 from .csr import attach_certificate, generate_for_request, signing_request
 from .generation import (
     DEFAULT_GENERATED_BITS,
@@ -46,6 +54,7 @@ from .unwrap import SessionKeyError, SessionKeyOpener, SessionKeyPadding
 
 __all__ = [
     "ALIAS_TOO_LONG",
+    "BACKUP_PASSWORD_VARIABLE",
     "COMMAND_RESTORE",
     "DEFAULT_GENERATED_BITS",
     "GENERATED_RSA_BITS",
@@ -76,6 +85,7 @@ __all__ = [
     "SessionKeyOpener",
     "SessionKeyPadding",
     "attach_certificate",
+    "backup_password_from_environment",
     "check_alias",
     "describe_key_file",
     "export_keystore",

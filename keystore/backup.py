@@ -5,6 +5,7 @@
 - ``import_pkcs12``: restore a PKCS#12 file (ours, keytool's, OpenSSL's), all or nothing.
 """
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -24,6 +25,8 @@ from .models import KeystoreEntry, certificate_fingerprint
 from .sealing import open_private_key, store_private_key, tenant_data_key
 
 MIN_EXPORT_PASSWORD_LENGTH = 12
+# Where the backup commands (export_keystore, restore_keystore) read the file's password unless told another name.
+BACKUP_PASSWORD_VARIABLE = "PORTAL_KEYSTORE_PASSWORD"
 
 
 class ImportFileError(ValueError):
@@ -42,6 +45,7 @@ class ImportReport:
     imported: list[str] = field(default_factory=list)  # aliases as stored
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (alias in the file, reason)
     renamed: list[tuple[str, str, str]] = field(default_factory=list)  # (alias in the file, alias as stored, why)
+    derivations: int = 0  # key derivations from the password that reading the file took
 
     @property
     def summary(self) -> str:
@@ -51,6 +55,16 @@ class ImportReport:
         if self.skipped:
             parts.append(f"skipped {len(self.skipped)}")
         return "; ".join(parts) + "."
+
+
+@sensitive_variables("password")
+def backup_password_from_environment(variable: str) -> str:
+    """The backup password held in the environment variable ``variable``; ``ValueError`` saying where to set it
+    when the variable is unset or empty."""
+    password = os.environ.get(variable, "")
+    if not password:
+        raise ValueError(f"Set the backup password in the environment variable {variable}.")
+    return password
 
 
 def _check_export_password(password: str) -> None:
@@ -119,6 +133,31 @@ def _unusable(key: pfx.PfxKey) -> str | None:
     return None
 
 
+@sensitive_variables("key")
+def _restore_key(
+    tenant: Tenant, key: pfx.PfxKey, seen: set[str], report: ImportReport, on_entry: Callable[[KeystoreEntry], None]
+) -> None:
+    """Store one key of the file (or say in ``report`` why it was skipped); ``seen``: the certificates stored so far."""
+    reason = _unusable(key)
+    if reason:
+        report.skipped.append((visible(key.alias), reason))
+        return
+    assert key.certificate_der is not None and isinstance(key.private_key, rsa.RSAPrivateKey)
+    fingerprint = certificate_fingerprint(key.certificate_der)
+    if fingerprint in seen or KeystoreEntry.objects.of_tenant(tenant).with_certificate(key.certificate_der).exists():
+        report.skipped.append((visible(key.alias), "already in the keystore"))
+        return
+    seen.add(fingerprint)
+    proposed = propose_alias(tenant, key.alias)
+    entry = store_private_key(
+        tenant, alias=proposed.alias, certificate_der=key.certificate_der, private_key=key.private_key
+    )
+    on_entry(entry)
+    report.imported.append(proposed.alias)
+    if proposed.reasons:
+        report.renamed.append((visible(key.alias), proposed.alias, "; ".join(proposed.reasons)))
+
+
 @sensitive_variables("password", "contents")
 def import_pkcs12(
     tenant: Tenant,
@@ -128,6 +167,7 @@ def import_pkcs12(
     on_entry: Callable[[KeystoreEntry], None],
     by: Actor,
     budget: restore_budget.Budget | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Restore every key of a PKCS#12 file with its certificate, in one transaction.
 
@@ -136,7 +176,8 @@ def import_pkcs12(
     with each stored entry (the certificates app records its certificate); if it raises, nothing is imported and its
     exception propagates. A file that cannot be read raises ``ImportFileError`` with a message for the user; one
     asking for more work than ``budget`` (a web request's unless told otherwise) raises ``ImportTooLarge`` before any
-    key is derived.
+    key is derived. ``progress``, when given, is called with (keys done, keys in the file) after each key is restored
+    or skipped.
     """
     if not password:
         raise ImportFileError("Enter the keystore password.")
@@ -146,31 +187,13 @@ def import_pkcs12(
         raise ImportTooLarge(str(exc)) from None
     except pfx.PfxError as exc:
         raise ImportFileError(str(exc)) from None
-    report = ImportReport()
+    report = ImportReport(derivations=contents.derivations)
     with transaction.atomic():
         seen: set[str] = set()
-        for key in contents.keys:
-            reason = _unusable(key)
-            if reason:
-                report.skipped.append((visible(key.alias), reason))
-                continue
-            assert key.certificate_der is not None and isinstance(key.private_key, rsa.RSAPrivateKey)
-            fingerprint = certificate_fingerprint(key.certificate_der)
-            if (
-                fingerprint in seen
-                or KeystoreEntry.objects.of_tenant(tenant).with_certificate(key.certificate_der).exists()
-            ):
-                report.skipped.append((visible(key.alias), "already in the keystore"))
-                continue
-            seen.add(fingerprint)
-            proposed = propose_alias(tenant, key.alias)
-            entry = store_private_key(
-                tenant, alias=proposed.alias, certificate_der=key.certificate_der, private_key=key.private_key
-            )
-            on_entry(entry)
-            report.imported.append(proposed.alias)
-            if proposed.reasons:
-                report.renamed.append((visible(key.alias), proposed.alias, "; ".join(proposed.reasons)))
+        for done, key in enumerate(contents.keys, start=1):
+            _restore_key(tenant, key, seen, report, on_entry)
+            if progress is not None:
+                progress(done, len(contents.keys))
         for name, _ in contents.certificates_without_key:
             report.skipped.append((visible(name), "certificate without a private key (a CA or chain certificate?)"))
         if report.imported:

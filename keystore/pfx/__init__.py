@@ -15,12 +15,11 @@ derivation once (OpenSSL's PKCS12_parse would derive for every bag, and again fo
 No Django models here: these functions take and return keys and bytes only.
 """
 
-from .contents import ITERATIONS, MAX_PFX_BYTES, PfxContents, PfxEntry, PfxError, PfxKey
+from .contents import MAX_PFX_BYTES, PfxContents, PfxEntry, PfxError, PfxKey
 from .read import PfxTooLarge, read_pfx
 from .write import build_pfx, encrypted_pkcs8_pem
 
 __all__ = [
-    "ITERATIONS",
     "MAX_PFX_BYTES",
     "PfxContents",
     "PfxEntry",

@@ -10,6 +10,11 @@ ITERATIONS = 600_000
 MAX_PFX_BYTES = 16 * 1024 * 1024
 
 
+def default_iterations() -> int:
+    """``ITERATIONS`` as it is when a file is written: the tests lower it here, and the writer hears it."""
+    return ITERATIONS
+
+
 class PfxError(ValueError):
     """A PKCS#12 file that cannot be read; the message is for the person who chose the file."""
 
@@ -36,3 +41,4 @@ class PfxKey:
 class PfxContents:
     keys: list[PfxKey]
     certificates_without_key: list[tuple[str, bytes]]  # (name, DER): CA or chain certificates
+    derivations: int = 0  # key derivations from the password that reading the file took

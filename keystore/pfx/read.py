@@ -3,6 +3,7 @@
 import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from asn1crypto import pkcs12 as asn1_pkcs12  # type: ignore[import-untyped]
@@ -193,7 +194,7 @@ def read_pfx(data: bytes, password: str, *, budget: restore_budget.Budget | None
         else:
             body = _decrypt(deriver, *next(decrypted))
         found.append((_bag_attribute(bag, "friendly_name"), _load_key(body, deriver)))
-    return _pair(found, certificates)
+    return replace(_pair(found, certificates), derivations=deriver.derived)
 
 
 @sensitive_variables("body", "private_key")
@@ -254,10 +255,11 @@ def _pair(
     found: list[tuple[str | None, PrivateKeyTypes]], certificates: list[tuple[x509.Certificate, bytes | None]]
 ) -> PfxContents:
     result, used = [], set()
-    certificate_keys = [_public_der(c) for c, _ in certificates]
+    by_public_key: dict[bytes, list[int]] = {}  # one lookup a key: a file of thousands pairs in linear time
+    for i, (certificate, _) in enumerate(certificates):
+        by_public_key.setdefault(_public_der(certificate), []).append(i)
     for index, (friendly_name, private_key) in enumerate(found, start=1):
-        public = _public_der(private_key)
-        candidates = [i for i, der in enumerate(certificate_keys) if der == public]
+        candidates = list(by_public_key.get(_public_der(private_key), []))
         # Several certificates for one key (a renewal): prefer the one filed under the key's own name.
         candidates.sort(key=lambda i: certificates[i][1] != (friendly_name or "").encode())
         match = certificates[candidates[0]] if candidates else None

@@ -16,7 +16,7 @@ BACKUP_PASSWORD = "offsite backup 2026"
 
 @pytest.fixture
 def fast_pfx(monkeypatch):
-    monkeypatch.setattr(pfx, "ITERATIONS", 2048)
+    monkeypatch.setattr(pfx.contents, "ITERATIONS", 2048)
 
 
 def test_backup_and_key_download(page: Page, live_server, world, fast_pfx, tmp_path):

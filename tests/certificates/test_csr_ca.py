@@ -38,7 +38,7 @@ authorityKeyIdentifier = keyid
 @pytest.fixture(autouse=True)
 def fast_backups(monkeypatch):
     """Backups here are read, not attacked: fewer key-derivation rounds keep the tests quick."""
-    monkeypatch.setattr(pfx, "ITERATIONS", 2048)
+    monkeypatch.setattr(pfx.contents, "ITERATIONS", 2048)
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ FULL_OPENSSL_SUBJECT = (
 @pytest.fixture(autouse=True)
 def fast_backups(monkeypatch):
     """Backups here are read, not attacked: fewer key-derivation rounds keep the tests quick."""
-    monkeypatch.setattr(pfx, "ITERATIONS", 2048)
+    monkeypatch.setattr(pfx.contents, "ITERATIONS", 2048)
 
 
 def line(text: str, label: str) -> str:

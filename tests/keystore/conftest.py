@@ -6,8 +6,8 @@ from keystore import masterkey, pfx
 @pytest.fixture(autouse=True)
 def fast_pfx(monkeypatch):
     """Most tests are about behaviour, not key-derivation cost: fewer rounds keep them quick. Tests of the real
-    defaults restore ``pfx.ITERATIONS`` themselves."""
-    monkeypatch.setattr(pfx, "ITERATIONS", 2048)
+    defaults restore ``pfx.contents.ITERATIONS`` themselves."""
+    monkeypatch.setattr(pfx.contents, "ITERATIONS", 2048)
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
-from keystore import api
+from keystore import api, pfx
 from tests.certificates import pki
 
 PASSWORD_FOR_FILES = "file password 1234"
@@ -83,6 +83,13 @@ def secret_forms(key: rsa.RSAPrivateKey) -> dict[str, bytes]:
         "p bytes": numbers.p.to_bytes(128, "big")[8:40],
     }
     return forms
+
+
+def portal_pkcs12(keys: list[tuple[rsa.RSAPrivateKey, bytes]], password: str, *, iterations: int) -> bytes:
+    """A PKCS#12 file as the portal writes its backups, of (key, certificate DER) pairs under the aliases
+    recording-0, recording-1, ..., at ``iterations`` rounds."""
+    entries = [pfx.PfxEntry(f"recording-{i}", der, key) for i, (key, der) in enumerate(keys)]
+    return pfx.build_pfx(entries, password, iterations=iterations)
 
 
 def openssl(*args: str, input: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from keystore import pfx, pkcs12_kdf
 from tests.certificates import pki
-from tests.keystore.helpers import certificate, der, keytool, openssl, rsa_key
+from tests.keystore.helpers import certificate, der, keytool, keytool_entries, openssl, rsa_key
 
 PASSWORD = "backup password 123"
 
@@ -117,8 +117,23 @@ def test_keytool_lists_each_key_as_a_private_key_entry_under_its_alias(tmp_path)
         assert f"Owner: O=Genesys, CN=Recording {i}" in text
 
 
+def test_long_and_non_ascii_aliases_are_read_by_openssl_keytool_and_us(tmp_path):
+    aliases = ["r" * 64, "Aufnahme-Grüße", "录音-2026", "clé-𝄞"]  # 64 characters: 128 bytes as a BMPString
+    made = [
+        pfx.PfxEntry(alias, der(certificate(rsa_key(i), f"Recording {i}")), rsa_key(i))
+        for i, alias in enumerate(aliases)
+    ]
+    path = write(tmp_path, pfx.build_pfx(made, PASSWORD))
+    dumped = openssl("pkcs12", "-in", str(path), "-nodes", "-passin", f"pass:{PASSWORD}")
+    assert dumped.returncode == 0, dumped.stderr
+    text = dumped.stdout.decode("utf-8", "replace")  # openssl prints non-ASCII names its own way
+    assert text.count("-----BEGIN PRIVATE KEY-----") == 4 and f"friendlyName: {'r' * 64}\n" in text
+    assert keytool_entries(path, PASSWORD) == {alias.lower(): "PrivateKeyEntry" for alias in aliases}
+    assert [key.alias for key in pfx.read_pfx(path.read_bytes(), PASSWORD).keys] == aliases
+
+
 def test_real_default_iterations_are_read_by_openssl_and_keytool(tmp_path, monkeypatch):
-    monkeypatch.setattr(pfx, "ITERATIONS", 600_000)
+    monkeypatch.setattr(pfx.contents, "ITERATIONS", 600_000)
     path = write(tmp_path, pfx.build_pfx(entries(2), PASSWORD))
     info = openssl("pkcs12", "-info", "-noout", "-in", str(path), "-passin", f"pass:{PASSWORD}")
     assert info.returncode == 0 and "Iteration 600000" in info.stderr.decode()

@@ -1,75 +1,7 @@
-"""Restore recording certificates and their keys from a keystore backup (PKCS#12) on the server: the web page's
-restore, with the larger budget of the command line for files a web request may not spend that much work on."""
+"""The older name of ``restore_keystore``: the same command, kept for the scripts that call it."""
 
-import getpass
-import sys
-from pathlib import Path
-from typing import Any
-
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.views.decorators.debug import sensitive_variables
-
-from certificates import restore as restores
-from keystore.api import COMMAND_RESTORE, MAX_BACKUP_BYTES, ImportFileError, KeystoreError
-from portal.audit.log import COMMAND
-from portal.cli import FileTooLarge, read_bounded, tenant_by_slug
+from .restore_keystore import Command as RestoreKeystore
 
 
-class Command(BaseCommand):
-    help = (
-        "Restore every private key of a PKCS#12 keystore backup (this portal's, keytool's or OpenSSL's) with its "
-        "certificate into a tenant, with the checks of the Restore page and a larger work budget. The password is "
-        "read from --password-file, or asked for when a terminal is present."
-    )
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--tenant", required=True, help="the tenant's identifier (slug)")
-        parser.add_argument("--password-file", type=Path, help="a file whose first line is the backup's password")
-        parser.add_argument("backup_file", type=Path)
-
-    @sensitive_variables("password")
-    def _password(self, path: Path | None) -> str:
-        if path is not None:
-            try:
-                lines = path.read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError) as error:
-                raise CommandError(f"Cannot read the password file {path}: {_reason(error)}.") from None
-            return lines[0] if lines else ""
-        if not sys.stdin.isatty():
-            raise CommandError("No terminal to ask for the backup password: give it with --password-file FILE.")
-        try:
-            return getpass.getpass("Backup password: ")
-        except (EOFError, KeyboardInterrupt):
-            raise CommandError("No password given; nothing was restored.") from None
-
-    def _read(self, path: Path) -> bytes:
-        try:
-            return read_bounded(path, MAX_BACKUP_BYTES)
-        except FileTooLarge:
-            limit = (
-                f"{MAX_BACKUP_BYTES // 1024**2} MB" if MAX_BACKUP_BYTES >= 1024**2 else f"{MAX_BACKUP_BYTES // 1024} KB"
-            )
-            raise CommandError(f"{path} is larger than {limit}; a keystore backup is far smaller.") from None
-        except OSError as error:
-            raise CommandError(f"Cannot read {path}: {_reason(error)}.") from None
-
-    @sensitive_variables("password", "data")
-    def handle(self, *args: Any, **options: Any) -> None:
-        tenant = tenant_by_slug(options["tenant"])
-        data = self._read(options["backup_file"])
-        password = self._password(options["password_file"])
-        try:
-            report = restores.restore_backup(tenant, data, password, by=COMMAND, budget=COMMAND_RESTORE)
-        except ImportFileError as error:
-            raise CommandError(f"Nothing was restored. {error}") from None
-        except restores.RestoreRefused as refused:
-            raise CommandError(f"Nothing was restored. {refused}") from None
-        except KeystoreError as error:
-            raise CommandError(f"Nothing was restored: the keystore of {tenant.slug} cannot be used: {error}") from None
-        for name, reason in report.skipped:
-            self.stderr.write(f"Skipped {name}: {reason}")
-        self.stdout.write(self.style.SUCCESS(f"{tenant.slug}: {report.summary}"))
-
-
-def _reason(error: Exception) -> str:
-    return error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
+class Command(RestoreKeystore):
+    help = f"The older name of restore_keystore. {RestoreKeystore.help}"

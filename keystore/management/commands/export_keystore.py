@@ -1,22 +1,19 @@
-import os
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from keystore.api import KeystoreError
-from keystore.backup import export_keystore
+from keystore.backup import BACKUP_PASSWORD_VARIABLE, backup_password_from_environment, export_keystore
 from portal.accounts.models import Tenant
 from portal.audit.log import COMMAND
 from portal.cli import write_whole
-
-DEFAULT_PASSWORD_VARIABLE = "PORTAL_KEYSTORE_PASSWORD"
 
 
 class Command(BaseCommand):
     help = (
         "Write a tenant's keystore (every private key with its certificate, expired ones included) to one "
-        f"password-protected PKCS#12 file, for offsite backups. The password comes from ${DEFAULT_PASSWORD_VARIABLE}."
+        f"password-protected PKCS#12 file, for offsite backups. The password comes from ${BACKUP_PASSWORD_VARIABLE}."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -24,16 +21,16 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="the file to write (mode 0600)")
         parser.add_argument(
             "--password-env",
-            default=DEFAULT_PASSWORD_VARIABLE,
-            help=f"the environment variable holding the file's password (default {DEFAULT_PASSWORD_VARIABLE})",
+            default=BACKUP_PASSWORD_VARIABLE,
+            help=f"the environment variable holding the file's password (default {BACKUP_PASSWORD_VARIABLE})",
         )
         parser.add_argument("--overwrite", action="store_true", help="replace the file if it exists")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        variable = options["password_env"]
-        password = os.environ.get(variable, "")
-        if not password:
-            raise CommandError(f"Set the backup password in the environment variable {variable}.")
+        try:
+            password = backup_password_from_environment(options["password_env"])
+        except ValueError as unset:
+            raise CommandError(str(unset)) from None
         tenant = Tenant.objects.filter(slug=options["tenant"]).first()
         if tenant is None:
             raise CommandError(f"There is no tenant '{options['tenant']}'.")
