@@ -1,8 +1,8 @@
 """The audit trail: support reads every tenant's entries (and those tied to none), a tenant administrator its own.
 
 Each page costs the same few queries whatever the size of the log: the count (read from the head for the whole
-log), one page of entries (everything shown is stored on the entry itself, so no join), the tenant choices and the
-action names (an index walk, not a scan).
+log, otherwise counted no further than a few hundred pages ahead), one page of entries (everything shown is stored
+on the entry itself, so no join), the tenant choices and the action names (an index walk, not a scan).
 """
 
 import json
