@@ -42,3 +42,54 @@ class ExpiryNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.threshold_days}-day notice for {self.certificate_id}: {self.status}"
+
+
+# The summaries of the expiry dashboards: how many active certificates end (and start) on each day, per tenant and
+# across all tenants, kept current in the transaction of every write (expiry/tallies.py) and read by the dashboards
+# (expiry/summary.py) instead of counting the certificates themselves. Days are UTC days, the site's time zone.
+
+ALL_TENANTS = "all"  # the scope of the rows that count every tenant together
+
+
+class EndingTally(models.Model):
+    """Active certificates of a scope (a tenant's id as text, or ALL_TENANTS) that end on a day, assigned or not."""
+
+    scope = models.CharField(max_length=36)
+    assigned = models.BooleanField()
+    ends = models.DateField()
+    count = models.IntegerField()  # never 0: such rows are deleted
+
+    objects: models.Manager["EndingTally"] = models.Manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "assigned", "ends"], name="endingtally_key")]
+        # With the count, so that PostgreSQL reads a scope's rows from the index alone (the key above cannot carry
+        # it: a unique constraint with included columns is not made at all on SQLite).
+        indexes = [models.Index(fields=["scope", "assigned", "ends"], include=["count"], name="endingtally_read")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}: {self.count} {'assigned ' if self.assigned else ''}ending {self.ends}"
+
+
+class StartingTally(models.Model):
+    """The same certificates by the day they start and the day they end: the dashboards read only the rows of days
+    still to come (not yet valid certificates, few), by the index that leads with the start."""
+
+    scope = models.CharField(max_length=36)
+    assigned = models.BooleanField()
+    starts = models.DateField()
+    ends = models.DateField()
+    count = models.IntegerField()
+
+    objects: models.Manager["StartingTally"] = models.Manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "starts", "assigned", "ends"], name="startingtally_key"),
+        ]
+        indexes = [
+            models.Index(fields=["scope", "starts", "assigned", "ends"], include=["count"], name="startingtally_read")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}: {self.count} {'assigned ' if self.assigned else ''}from {self.starts} to {self.ends}"
