@@ -138,9 +138,8 @@ _EVERY_TENANT = """
 
 def _every_tenant() -> list[Any]:
     """Every tenant, in one query that returns the rows only when their digest differs from the one the kept list
-    was read with: the digest is one short answer (0.4 ms in the database for a thousand tenants), where a thousand
-    rows cost milliseconds to turn into Python values. Asked on every request, so a change made through any process
-    shows on the next page everywhere."""
+    was read with: the digest is one short answer, where a thousand rows cost milliseconds to turn into Python
+    values. Asked on every request, so a change made through any process shows on the next page everywhere."""
     global _kept_tenants
     kept_digest, kept = _kept_tenants
     with connection.cursor() as cursor:
