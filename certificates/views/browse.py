@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Length, Lower
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from portal.accounts.access import Cap, can, tenant_view
 from portal.accounts.models import Tenant
 from portal.web.links import UrlPattern
+from portal.web.paging import KnownCountPaginator
 
 from .. import eligibility, revisions, summaries
 from ..lookups import get_certificate
@@ -150,27 +151,56 @@ def list_rows(tenant: Tenant, certificates: Iterable[dict[str, Any]], now: datet
     return rows
 
 
+class Column(TypedDict):
+    key: str
+    label: str
+    active: bool
+    descending: bool
+    href: str  # the list sorted by this column: ascending, or reversed when it is the current one
+
+
+def _columns(query: QueryDict, sort_key: str, descending: bool) -> list[Column]:
+    """The headings with their links, as ``{% querystring sort=... page=None %}`` writes them, from one copy of the
+    query rather than one per heading."""
+    params = query.copy()
+    params.pop("page", None)
+    columns = []
+    for key, label in COLUMNS:
+        # A click on the current column reverses it; on another, sorts ascending.
+        params["sort"] = f"-{key}" if key == sort_key and not descending else key
+        columns.append(
+            Column(
+                key=key,
+                label=label,
+                active=key == sort_key,
+                descending=key == sort_key and descending,
+                href=f"?{params.urlencode()}",
+            )
+        )
+    return columns
+
+
+def _page_links(query: QueryDict, page: Page) -> dict[str, str]:
+    params = query.copy()
+    links = {}
+    if page.has_previous():
+        params["page"] = str(page.previous_page_number())
+        links["previous"] = f"?{params.urlencode()}"
+    if page.has_next():
+        params["page"] = str(page.next_page_number())
+        links["next"] = f"?{params.urlencode()}"
+    return links
+
+
 @tenant_view(Cap.VIEW_CERTIFICATES)
 @never_cache
 def certificate_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:MAX_QUERY]
     sort_key, descending = parse_sort(request.GET.get("sort", DEFAULT_SORT))
     certificates = search(Certificate.objects.filter(tenant=tenant).active(), query)
-    page = Paginator(sorted_certificates(certificates, sort_key, descending).values(*ROW_FIELDS), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    rows = list_rows(tenant, page.object_list, timezone.now())
-    columns = [
-        {
-            "key": key,
-            "label": label,
-            "active": key == sort_key,
-            "descending": key == sort_key and descending,
-            # A click on the current column reverses it; on another, sorts ascending.
-            "next": f"-{key}" if key == sort_key and not descending else key,
-        }
-        for key, label in COLUMNS
-    ]
+    rows = sorted_certificates(certificates, sort_key, descending).values(*ROW_FIELDS)
+    # Counted without the sort's join to the keystore entries, which a count does not need.
+    page = KnownCountPaginator(rows, PAGE_SIZE, certificates.count()).get_page(request.GET.get("page"))
     current_sort = f"-{sort_key}" if descending else sort_key
     return render(
         request,
@@ -178,8 +208,9 @@ def certificate_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         {
             "tenant": tenant,
             "page": page,
-            "rows": rows,
-            "columns": columns,
+            "rows": list_rows(tenant, page.object_list, timezone.now()),
+            "columns": _columns(request.GET, sort_key, descending),
+            "page_links": _page_links(request.GET, page),
             "query": query,
             "sort": current_sort,
             "can_upload": can(request.user, Cap.MANAGE_CERTIFICATES),
@@ -188,13 +219,21 @@ def certificate_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     )
 
 
-def waiting_keys(tenant: Tenant) -> list[CertificateRequest]:
+# What the list shows of a key waiting for its certificate: values rather than instances of four models.
+WAITING_FIELDS = (
+    "pk",
+    "entry__alias",
+    "subject_name",
+    "key_size",
+    "created",
+    "requested_by__username",
+    "renews__entry__alias",
+)
+
+
+def waiting_keys(tenant: Tenant) -> list[dict[str, Any]]:
     """Keys generated for a CSR, oldest first: few, as each waits only until its CA answers."""
-    return list(
-        CertificateRequest.objects.filter(tenant=tenant)
-        .select_related("entry", "requested_by", "renews__entry")
-        .order_by("created", "pk")
-    )
+    return list(CertificateRequest.objects.filter(tenant=tenant).order_by("created", "pk").values(*WAITING_FIELDS))
 
 
 @tenant_view(Cap.VIEW_CERTIFICATES)

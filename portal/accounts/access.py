@@ -11,10 +11,11 @@ Rules:
 from collections.abc import Callable
 from enum import Enum, StrEnum
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import ForeignKey, Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
@@ -113,10 +114,14 @@ def tenants_for(user: Any) -> QuerySet[Tenant]:
 
 def tenant_choices(request: HttpRequest) -> list[Any]:
     """(pk, slug, name) of the tenants the signed-in user may reach (``tenants_for``), in slug order, read once per
-    request: a filter form and the tenant switcher of the same page both list them."""
+    request: a filter form and the tenant switcher of the same page both list them. The list is shared: not to be
+    changed."""
     choices = getattr(request, "_tenant_choices", None)
     if choices is None:
-        choices = list(tenants_for(request.user).values_list("pk", "slug", "name", named=True))
+        if can(request.user, Cap.VIEW_ALL_TENANTS) and connection.vendor == "postgresql":
+            choices = _every_tenant()
+        else:
+            choices = _tenant_rows(tenants_for(request.user))
         request._tenant_choices = choices  # type: ignore[attr-defined]
     return choices
 
@@ -139,6 +144,50 @@ def _member_and_slug(quote: Quote) -> str:
 # Every tenant page reads its tenant: with statements written once rather than a query compiled per request.
 _any_tenant = RowReader(Tenant, lambda quote: "WHERE " + _tenant_slug(quote))
 _member_tenant = RowReader(Tenant, _member_and_slug)
+
+
+def _tenant_rows(tenants: QuerySet[Tenant]) -> list[Any]:
+    return list(tenants.values_list("pk", "slug", "name", named=True))
+
+
+class TenantChoice(NamedTuple):
+    pk: Any
+    slug: str
+    name: str
+
+
+# Every tenant as last read by this process, with the digest of the rows it was read from.
+_kept_tenants: tuple[str, list[Any]] = ("", [])
+# The digest of the rows: their number and the sum of a 64-bit hash of each, so any row added, removed or changed
+# changes it (but for a chance of one in 2**64), in any order. Then the rows themselves, only when the digest is not
+# the one given.
+_EVERY_TENANT = """
+    WITH digest AS (
+        SELECT count(*) || ':' || coalesce(sum(hashtextextended(id::text || ' ' || slug || ' ' || name, 0)), 0) AS value
+        FROM {table}
+    )
+    SELECT value, NULL, NULL, NULL FROM digest
+    UNION ALL
+    SELECT NULL, id, slug, name FROM {table} WHERE (SELECT value FROM digest) <> %s
+    ORDER BY 3 NULLS FIRST
+"""
+
+
+def _every_tenant() -> list[Any]:
+    """Every tenant, in one query that returns the rows only when their digest differs from the one the kept list
+    was read with: the digest is one short answer, where a thousand rows cost milliseconds to turn into Python
+    values. Asked on every request, so a change made through any process shows on the next page everywhere."""
+    global _kept_tenants
+    kept_digest, kept = _kept_tenants
+    with connection.cursor() as cursor:
+        cursor.execute(_EVERY_TENANT.format(table=connection.ops.quote_name(Tenant._meta.db_table)), [kept_digest])
+        rows = cursor.fetchall()
+    digest = str(rows[0][0])
+    if digest == kept_digest:
+        return kept
+    choices: list[Any] = [TenantChoice(pk, slug, name) for _, pk, slug, name in rows if pk is not None]
+    _kept_tenants = (digest, choices)
+    return choices
 
 
 def tenant_for(user: User, slug: str) -> Tenant:

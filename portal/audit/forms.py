@@ -34,13 +34,7 @@ class AuditFilterForm(forms.Form):
         if tenants is None:
             del self.fields["tenant"]
         else:
-            cast(forms.ChoiceField, self.fields["tenant"]).choices = ReadyChoices(
-                [
-                    ("", "All tenants"),
-                    (NO_TENANT, "No tenant (sign-ins, accounts)"),
-                    *((slug, f"{name} ({slug})") for _, slug, name in tenants),
-                ]
-            )
+            cast(forms.ChoiceField, self.fields["tenant"]).choices = _tenant_options(tenants)
         self.fields["action"].widget.attrs["list"] = "audit-actions"
         self.actions = actions
 
@@ -74,6 +68,27 @@ class AuditFilterForm(forms.Form):
     def page_size(self) -> int:
         value = self.cleaned_data.get("per_page") if self.is_bound else None
         return value if value in PAGE_SIZES else PAGE_SIZES[0]
+
+
+# The options of the last tenant list seen, with that list: tenant_choices hands every request the same list while
+# the tenants are unchanged, so a thousand labels are written once rather than on every page.
+_kept_options: tuple[list[Any], ReadyChoices] = ([], ReadyChoices([]))
+
+
+def _tenant_options(tenants: list[tuple[Any, str, str]]) -> ReadyChoices:
+    global _kept_options
+    kept_tenants, kept = _kept_options
+    if tenants is kept_tenants:
+        return kept
+    options = ReadyChoices(
+        [
+            ("", "All tenants"),
+            (NO_TENANT, "No tenant (sign-ins, accounts)"),
+            *((slug, f"{name} ({slug})") for _, slug, name in tenants),
+        ]
+    )
+    _kept_options = (tenants, options)
+    return options
 
 
 def _day_start(day: date) -> datetime:

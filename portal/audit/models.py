@@ -57,6 +57,7 @@ class AuditEntry(models.Model):
         indexes = [
             models.Index(fields=["tenant", "-id"]),
             models.Index(fields=["actor_username", "-id"]),
+            models.Index(fields=["actor_username", "action", "-id"]),  # one user's entries of one action, newest first
             models.Index(fields=["tenant", "action"]),  # the action names of one tenant (action_names)
         ]
         verbose_name_plural = "audit entries"

@@ -1,8 +1,8 @@
 """The audit trail: support reads every tenant's entries (and those tied to none), a tenant administrator its own.
 
 Each page costs the same few queries whatever the size of the log: the count (read from the head for the whole
-log), one page of entries (everything shown is stored on the entry itself, so no join), the tenant choices and the
-action names (an index walk, not a scan).
+log, otherwise counted no further than a few hundred pages ahead), one page of entries (everything shown is stored
+on the entry itself, so no join), the tenant choices and the action names (an index walk, not a scan).
 """
 
 import json
@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, TypedDict, cast
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from portal.accounts.access import Cap, check, tenant_choices, tenant_view, user_view
 from portal.accounts.models import Tenant
 from portal.web.export import csv_response, filter_errors_response
-from portal.web.paging import KeysFirstPaginator, KnownCountPaginator
+from portal.web.paging import BoundedCountPaginator, KeysFirstPaginator, KnownCountPaginator
 from portal.web.text import visible
 
 from .forms import AuditFilterForm
@@ -97,7 +97,9 @@ def _query_strings(query: QueryDict, page: Page) -> dict[str, str]:
     params = query.copy()
     links = {}
     if page.has_other_pages():
-        numbers = {"first": 1, "last": page.paginator.num_pages}
+        numbers = {"first": 1}
+        if getattr(page.paginator, "count_is_exact", True):  # otherwise the last page is not known
+            numbers["last"] = page.paginator.num_pages
         if page.has_previous():
             numbers["previous"] = page.previous_page_number()
         if page.has_next():
@@ -117,9 +119,10 @@ def _page(request: HttpRequest, entries: Any, tenant: Tenant | None) -> HttpResp
     if tenant is None and not condition:
         # The whole log: the head holds its length, kept in the same transaction as every append.
         total = AuditHead.objects.filter(pk=1).values_list("count", flat=True).first() or 0
-        paginator: Paginator = KnownCountPaginator(filtered, form.page_size, total)
+        paginator: KeysFirstPaginator = KnownCountPaginator(filtered, form.page_size, total, from_either_end=True)
     else:
-        paginator = KeysFirstPaginator(filtered, form.page_size)
+        # Counted as far as a few hundred pages past the one asked for (README, Audit trail).
+        paginator = BoundedCountPaginator(filtered, form.page_size, request.GET.get("page"))
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = _rows_shown(page)  # the page iterates the prepared rows; its links and counts are unchanged
     links = _query_strings(request.GET, page)
