@@ -7,7 +7,7 @@ An overview can only change when
   (``certificates.revisions``), and their ``state`` is part of the cache key, so the old entry is never read again;
   the next view reads the summaries, which that same write kept current: nothing is counted again;
 - the clock reaches a certificate's start or end, or the start of one of its expiry windows: the entry carries the
-  first such moment (``summary.valid_until``) and is read again from then on.
+  first such moment (``summary.overview_until``) and is read again from then on.
 
 So a cached overview is the one a fresh read would give, on every node: the versions are read from the database on
 every request, and the cache (Django's CACHES, per process by default, or shared) only holds what they name.
@@ -39,8 +39,7 @@ def overview(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime, sta
         computed, until, groups = kept
         if computed <= now < until:
             return expiry.Overview(now, groups)
-    fresh = summary.overview(tenant_ids, assigned, now)
-    until = summary.valid_until(tenant_ids, assigned, now)
+    fresh, until = summary.overview_until(tenant_ids, assigned, now)
     seconds = (until - now).total_seconds()
     if seconds >= 1:
         cache.set(key, (now, until, fresh.groups), int(seconds))

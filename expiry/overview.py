@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, CharField, Count, Min, Q, Value, When
+from django.db.models import Case, CharField, Count, Q, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -88,6 +88,19 @@ EXPIRED_UNASSIGNED = "expired-unassigned"
 BEYOND = "beyond"  # valid, ending after the largest window
 
 
+def bucket_for(not_valid_before: datetime, not_valid_after: datetime, assigned: bool, now: datetime) -> str:
+    """The bucket of one certificate at ``now``: ``_bucket``'s twin, in the same order of tests, for the few rows
+    read one by one (tests hold the two to the same answer at every boundary)."""
+    if not_valid_after < now:
+        return URGENT if assigned else EXPIRED_UNASSIGNED
+    if not_valid_before > now:
+        return NOT_YET_VALID
+    for days in windows():
+        if not_valid_after <= now + timedelta(days=days):
+            return f"{WITHIN_PREFIX}{days}"
+    return BEYOND
+
+
 def _bucket(now: datetime) -> Case:
     whens = [
         When(status_q(URGENT, now), then=Value(URGENT)),
@@ -163,24 +176,6 @@ def overview(certificates: CertificateQuerySet, now: datetime) -> Overview:
         key = (row["bucket"], _as_date(row["month"]))
         groups[key] = groups.get(key, 0) + row["n"]
     return Overview(now, groups)
-
-
-def next_change(certificates: CertificateQuerySet, now: datetime) -> datetime | None:
-    """The first moment from ``now`` on at which a certificate could move to another bucket (its end passes, its
-    start arrives, or it enters an expiry window), or None if none ever will. Until then an overview of these
-    certificates stays exact, as long as the certificates themselves do not change (one query)."""
-    limits = {
-        "end": Min("not_valid_after", filter=Q(not_valid_after__gte=now)),
-        "start": Min("not_valid_before", filter=Q(not_valid_before__gte=now)),
-        **{
-            f"window_{days}": Min("not_valid_after", filter=Q(not_valid_after__gte=now + timedelta(days=days)))
-            for days in windows()
-        },
-    }
-    found = certificates.order_by().aggregate(**limits)
-    moments = [found["end"], found["start"]]
-    moments += [found[f"window_{d}"] - timedelta(days=d) for d in windows() if found[f"window_{d}"] is not None]
-    return min((moment for moment in moments if moment is not None), default=None)
 
 
 def counts(certificates: CertificateQuerySet, now: datetime) -> Counts:

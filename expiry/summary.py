@@ -8,8 +8,9 @@ recount. Only the certificates that end today or on a limit's day, or start toda
 those few are counted from their rows. Not yet valid certificates, which start after today, come from the start-day
 summary, by an index that reads only days still to come.
 
-Three queries whatever the number of certificates. ``valid_until`` says until when the result stays exact if nothing
-is written: the next midnight, or sooner the moment one of the certificates counted from their rows changes bucket.
+Three queries whatever the number of certificates. ``overview_until`` also says until when the result stays exact if
+nothing is written: the next midnight, or sooner the moment one of the certificates counted from their rows changes
+bucket.
 """
 
 from collections import Counter
@@ -74,19 +75,34 @@ def _from_rows(today: date, edges: set[date]) -> Q:
     return condition
 
 
-def valid_until(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) -> datetime:
-    """Until when ``overview`` at ``now`` stays exact, as long as no certificate or assignment is written: the next
-    midnight (the edge days move), or sooner when one of the certificates counted from their rows changes bucket
-    (one query, over those rows only). A day that is not an edge day keeps its bucket all day."""
+def _edge_rows(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) -> list[tuple[datetime, datetime, bool]]:
+    """(start, end, assigned) of the certificates counted from their rows (one query)."""
     today, edges = edge_days(now)
-    midnight = _start_of(today) + timedelta(days=1)
-    moment = expiry.next_change(scope(tenant_ids, assigned).filter(_from_rows(today, edges)), now)
-    return midnight if moment is None else min(midnight, moment)
+    is_assigned = Case(When(expiry.assigned_ids(), then=Value(True)), default=Value(False), output_field=BooleanField())
+    rows = scope(tenant_ids, assigned).filter(_from_rows(today, edges)).order_by().annotate(is_assigned=is_assigned)
+    return list(rows.values_list("not_valid_before", "not_valid_after", "is_assigned"))
+
+
+def _next_change(rows: list[tuple[datetime, datetime, bool]], now: datetime) -> datetime:
+    """The first moment after ``now`` at which the overview could change with nothing written: the next midnight
+    (the edge days move; a day that is not one keeps its bucket all day), or sooner when one of these certificates
+    starts, ends or enters a window."""
+    today = timezone.localdate(now)
+    moments = [_start_of(today) + timedelta(days=1)]
+    for not_valid_before, not_valid_after, _ in rows:
+        limits = [not_valid_before, not_valid_after, *(not_valid_after - timedelta(days=d) for d in expiry.windows())]
+        moments.extend(moment for moment in limits if moment >= now)
+    return min(moments)
 
 
 def overview(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) -> expiry.Overview:
     """The overview of the active certificates of these tenants (all when None), narrowed by assignment, at
     ``now``: the same as ``overview.overview`` over the certificates themselves."""
+    return overview_until(tenant_ids, assigned, now)[0]
+
+
+def overview_until(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) -> tuple[expiry.Overview, datetime]:
+    """The overview, and until when it stays exact if nothing is written (three queries)."""
     today, edges = edge_days(now)
     flags = ASSIGNED_FLAGS[assigned]
     bucket = _day_bucket(today, now)
@@ -127,7 +143,8 @@ def overview(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) -> 
         if later:
             groups[(expiry.NOT_YET_VALID, month)] += n
 
-    certificates = scope(tenant_ids, assigned)
-    exact = expiry.overview(certificates.filter(_from_rows(today, edges)), now)
-    groups.update(exact.groups)
-    return expiry.Overview(now, {key: n for key, n in groups.items() if n})
+    rows = _edge_rows(tenant_ids, assigned, now)
+    for not_valid_before, not_valid_after, is_assigned in rows:
+        month = expiry.month_start(timezone.localtime(not_valid_after)).date()
+        groups[(expiry.bucket_for(not_valid_before, not_valid_after, is_assigned, now), month)] += 1
+    return expiry.Overview(now, {key: n for key, n in groups.items() if n}), _next_change(rows, now)
