@@ -46,20 +46,17 @@ With ``--seed-only --keep`` it stops after seeding, and a later ``--reuse`` run 
 
 import argparse
 import base64
-import http.client
 import json
 import os
 import random
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,56 +67,14 @@ sys.path.insert(0, str(ROOT))
 
 from common import log  # noqa: E402
 from scale_data import SESSIONS_PER_USER, existing_seed, seed, sessions  # noqa: E402
+from scale_http import WRK_SCRIPT, fetch, free_port, run_wrk, serve, timed_get, wait_for  # noqa: E402
+from scale_report import report  # noqa: E402
 
 DB_NAME = "portal_scale_bench"
 SERVER_URL = "postgres://postgres@127.0.0.1:5432"
 CONNECTIONS = 10
 WARMUP_REQUESTS = 100
-PAGE_RATIO_TARGET = 3.0
-AFTER_WRITE_TARGET = 3.0
-FLOOR_TO_WSGI_TARGET = 8.0
-
-WRK_SCRIPT = """
--- Rotate this thread's session cookies, stop after a bounded number of requests, count answers other than 200.
-local threads = {}
-local counter = 1
-
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-  table.insert(threads, thread)
-end
-
-function init(args)
-  cookies = {}
-  for cookie in string.gmatch(args[1], "[^,]+") do table.insert(cookies, cookie) end
-  limit = tonumber(args[2])
-  sent, done_count, bad = 0, 0, 0
-end
-
-function request()
-  sent = sent + 1
-  local cookie = cookies[((sent + id) % #cookies) + 1]
-  return wrk.format("GET", nil, {["Cookie"] = "sessionid=" .. cookie})
-end
-
-function response(status, headers, body)
-  done_count = done_count + 1
-  if status ~= 200 then bad = bad + 1 end
-  if done_count >= limit then wrk.thread:stop() end
-end
-
-function done(summary, latency, requests)
-  local bad_total = 0
-  for _, thread in ipairs(threads) do bad_total = bad_total + thread:get("bad") end
-  io.write(string.format(
-    'RESULT {"requests": %d, "duration_us": %d, "mean_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, ' ..
-    '"max_us": %d, "non_200": %d, "socket_errors": %d}\\n',
-    summary.requests, summary.duration, latency.mean, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), latency.max, bad_total,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
-"""
+WARMUP_SECONDS = 3  # wrk runs for its whole duration even when the request bound stopped its thread
 
 
 @dataclass
@@ -151,131 +106,8 @@ def environment(database: str, master_key: str) -> dict[str, str]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def fetch(url: str, cookie: str) -> tuple[int, str]:
-    request = urllib.request.Request(url, headers={"Cookie": f"sessionid={cookie}"})
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310  (http://127.0.0.1 only)
-        return response.status, response.read().decode()
-
-
-def timed_get(port: int, path: str, cookie: str) -> tuple[float, int]:
-    """One request on a new connection, as a browser's first: milliseconds to the last byte, and the status."""
-    started = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request("GET", path, headers={"Cookie": f"sessionid={cookie}"})
-        response = connection.getresponse()
-        response.read()
-        status = response.status
-    finally:
-        connection.close()
-    return (time.perf_counter() - started) * 1000, status
-
-
-def serve(app: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),  # the virtualenv running this script
-            app,
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={workers}",
-            "--worker-class=sync",
-            "--backlog=64",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def wait_for(url: str, server: subprocess.Popen[bytes], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {server.stderr.read().decode() if server.stderr else ''}")
-        try:
-            urllib.request.urlopen(url, timeout=2)  # noqa: S310
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("gunicorn did not answer in time")
-
-
-def run_wrk(
-    url: str, cookies: list[str], requests: int, seconds: int, script: Path, connections: int
-) -> dict[str, float]:
-    # One wrk thread drives all the connections (it keeps up easily). With two, the thread that reaches its share
-    # of the request bound first stops but keeps its sockets open until wrk exits; gunicorn's sync workers wait up
-    # to 2 s for the client to close after each answer (RFC 9112 graceful close), so each such socket held a
-    # worker, and the other thread's requests measured that wait: one- and two-second stalls that no real client,
-    # which closes once answered, causes.
-    command = [
-        "wrk",
-        "--threads=1",
-        f"--connections={connections}",
-        f"--duration={seconds}s",
-        "--timeout=10s",
-        "--latency",
-        f"--script={script}",
-        url,
-        "--",
-        ",".join(cookies),
-        str(max(1, requests)),
-    ]
-    output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=seconds + 60).stdout
-    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
-    result = json.loads(line.removeprefix("RESULT "))
-    # Closed loop (each client sends its next request when the last is answered): throughput is clients over the
-    # mean latency. wrk's own duration keeps running after the request bound stops its threads.
-    result["rps"] = connections * 1e6 / max(result["mean_us"], 1)
-    return result
-
-
 def rounded(value: float) -> float:
     return round(value, 2)
-
-
-class Background:
-    """benchmarks/scale_writer.py as a process of its own, writing at a steady rate while wrk runs."""
-
-    def __init__(self, rate: float, env: dict[str, str], log_path: Path) -> None:
-        self.log_path = log_path
-        self.process = subprocess.Popen(
-            [sys.executable, str(HERE / "scale_writer.py"), "--rate", str(rate), "--log", str(log_path)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if line.strip() != "ready":
-            self.process.kill()
-            raise RuntimeError(f"the background writer did not start: {line!r}")
-
-    def writes_between(self, start: float, end: float) -> tuple[int, int]:
-        """Writes (and failed writes) that finished between these Unix times."""
-        done = failed = 0
-        for line in self.log_path.read_text().splitlines():
-            record = json.loads(line)
-            if start <= record["finished"] <= end:
-                done += 1
-                failed += 0 if record["ok"] else 1
-        return done, failed
-
-    def stop(self) -> dict[str, Any]:
-        self.process.terminate()
-        output, _ = self.process.communicate(timeout=60)
-        line = next((line for line in output.splitlines() if line.startswith("SUMMARY ")), None)
-        if line is None:
-            raise RuntimeError(f"the background writer stopped without a summary (exit {self.process.returncode})")
-        return dict(json.loads(line.removeprefix("SUMMARY ")))
 
 
 def sequential(
@@ -383,70 +215,6 @@ def page_list(tenant: str, support: list[str], admin: list[str], audit_pages: in
     ]
 
 
-def report(results: dict[str, Any]) -> list[str]:
-    """Print the table; return the targets missed."""
-    floor, pages, config = results["floor"], results["pages"], results["config"]
-    missed = []
-    print()
-    print(
-        f"Data: {config['tenants']:,} tenants, {config['certificates']:,} certificates, {config['audit']:,} audit "
-        f"entries. {config['writes_per_second']} background writes a second during the wrk runs. Machine: "
-        f"{config['cpus']} CPUs, load average {config['load_average_start'][0]:.2f} at the start, "
-        f"{config['load_average_end'][0]:.2f} / {config['load_average_end'][1]:.2f} / "
-        f"{config['load_average_end'][2]:.2f} at the end."
-    )
-    print(
-        f"gunicorn {config['workers']} sync workers; wrk 1 thread, {config['connections']} connections, up to "
-        f"{config['requests']} requests or {config['seconds']} s per page after a warm-up; {config['trials']} "
-        "sequential requests and write-then-request trials per page, background writer stopped."
-    )
-    print()
-    floor_met = floor["ratio_to_wsgi"] <= FLOOR_TO_WSGI_TARGET and floor["non_200"] == 0
-    if not floor_met:
-        missed.append(f"floor: p95 {floor['ratio_to_wsgi']:.2f} x WSGI (target <= {FLOOR_TO_WSGI_TARGET})")
-    print(
-        f"Floor (tenant home `{floor['path']}`): p95 {floor['ratio_to_wsgi']:.2f} x the do-nothing WSGI app "
-        f"(target <= {FLOOR_TO_WSGI_TARGET:g}: {'met' if floor_met else '**not met**'}); p50 {floor['p50_ms']} ms, "
-        f"p95 {floor['p95_ms']} ms; WSGI p50 {floor['wsgi_p50_ms']} ms, p95 {floor['wsgi_p95_ms']} ms; "
-        f"warm {floor['warm_ms']} ms, first after a write {floor['first_after_write_ms']} ms"
-    )
-    print()
-    print(
-        "| Page | p95 / floor p95 | first after write / warm | met | p50 | p95 | warm | first after write | "
-        "writes during | non-200 |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for name, r in pages.items():
-        after_ratio = r["first_after_write_ms"] / max(r["warm_ms"], 0.001)
-        problems = []
-        if r["ratio_p95"] > PAGE_RATIO_TARGET:
-            problems.append(f"p95 {r['ratio_p95']:.2f} x floor (target <= {PAGE_RATIO_TARGET:g})")
-        if after_ratio > AFTER_WRITE_TARGET:
-            problems.append(f"first after write {after_ratio:.2f} x warm (target <= {AFTER_WRITE_TARGET:g})")
-        if r["non_200"] or r["sequential_non_200"] or r["socket_errors"]:
-            problems.append("answers other than 200 or socket errors")
-        missed.extend(f"{name}: {problem}" for problem in problems)
-        print(
-            f"| {name} | {r['ratio_p95']:.2f} | {after_ratio:.2f} | {'met' if not problems else '**not met**'} | "
-            f"{r['p50_ms']} ms | {r['p95_ms']} ms | {r['warm_ms']} ms | {r['first_after_write_ms']} ms | "
-            f"{r.get('writes_during', 0)} | {r['non_200'] + r['sequential_non_200']} |"
-        )
-    writer = results["writer"]
-    if writer["errors"]:
-        missed.append(f"writer: {writer['errors']} failed writes")
-    print()
-    print(
-        f"Writes: {writer['writes']} in the background ({writer.get('kinds', {})}), write p50 "
-        f"{writer.get('write_ms_p50')} ms, p95 {writer.get('write_ms_p95')} ms; {writer['sequential_writes']} "
-        f"before requests; failed: {writer['errors']}"
-    )
-    for sample in writer.get("error_samples", []):
-        print(f"  failed write: {sample}")
-    if results.get("verify_audit_seconds") is not None:
-        print(f"verify_audit over {config['audit']:,} entries: {results['verify_audit_seconds']:.1f} s")
-    return missed
-
-
 def measure(args: argparse.Namespace, env: dict[str, str], folder: Path) -> dict[str, Any]:
     import django
     from django.core.management import call_command
@@ -467,7 +235,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], folder: Path) -> dict
         return results
 
     from django.db import connections
-    from scale_writer import Writer
+    from scale_writer import BackgroundWriter, Writer
 
     support_cookies = sessions(seeded["support"], SESSIONS_PER_USER)
     admin_cookies = sessions(seeded["admin"], SESSIONS_PER_USER)
@@ -504,7 +272,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], folder: Path) -> dict
         log("One request at a time, no background writes:")
         sequential_results = {}
         for page in [floor_page, *pages]:
-            run_wrk(base + page.path, page.cookies, WARMUP_REQUESTS, 10, script, args.connections)
+            run_wrk(base + page.path, page.cookies, WARMUP_REQUESTS, WARMUP_SECONDS, script, args.connections)
             sequential_results[page.name] = sequential(port, page, args.trials, writer, tenants, rng)
             log(f"  {page.name}: {sequential_results[page.name]}")
         connections.close_all()
@@ -512,7 +280,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], folder: Path) -> dict
         background = None
         if args.writes_per_second > 0:
             log(f"Starting the background writer at {args.writes_per_second} writes a second ...")
-            background = Background(args.writes_per_second, server_env, folder / "writes.jsonl")
+            background = BackgroundWriter(args.writes_per_second, server_env, folder / "writes.jsonl")
         loaded: dict[str, dict[str, Any]] = {}
         try:
             log("Under load:")
@@ -522,12 +290,14 @@ def measure(args: argparse.Namespace, env: dict[str, str], folder: Path) -> dict
                 *((p.name, base + p.path, p.cookies) for p in [floor_page, *pages]),
             ]
             for name, url, cookies in targets:
-                run_wrk(url, cookies, WARMUP_REQUESTS, 10, script, args.connections)
+                run_wrk(url, cookies, WARMUP_REQUESTS, WARMUP_SECONDS, script, args.connections)
                 started = time.time()
                 result = run_wrk(url, cookies, args.requests, args.seconds, script, args.connections)
                 if background is not None:
+                    # While requests were being made: closed loop, so requests x mean latency / connections.
+                    active = result["requests"] * result["mean_us"] / 1e6 / args.connections
                     result["writes_during"], result["writes_failed_during"] = background.writes_between(
-                        started, time.time()
+                        started, started + active
                     )
                 loaded[name] = result
                 log(

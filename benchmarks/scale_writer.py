@@ -25,6 +25,7 @@ import json
 import random
 import signal
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -201,6 +202,43 @@ class Writer:
             raise LookupError(f"no certificate of {tenant.slug} left to assign")
         assign(profile, candidate, by=self.actor)
         return "ivr-assign"
+
+
+class BackgroundWriter:
+    """benchmarks/scale_writer.py as a process of its own, writing at a steady rate while wrk runs."""
+
+    def __init__(self, rate: float, env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--rate", str(rate), "--log", str(log_path)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if line.strip() != "ready":
+            self.process.kill()
+            raise RuntimeError(f"the background writer did not start: {line!r}")
+
+    def writes_between(self, start: float, end: float) -> tuple[int, int]:
+        """Writes (and failed writes) that finished between these Unix times."""
+        done = failed = 0
+        for line in self.log_path.read_text().splitlines():
+            record = json.loads(line)
+            if start <= record["finished"] <= end:
+                done += 1
+                failed += 0 if record["ok"] else 1
+        return done, failed
+
+    def stop(self) -> dict[str, Any]:
+        self.process.terminate()
+        output, _ = self.process.communicate(timeout=60)
+        line = next((line for line in output.splitlines() if line.startswith("SUMMARY ")), None)
+        if line is None:
+            raise RuntimeError(f"the background writer stopped without a summary (exit {self.process.returncode})")
+        return dict(json.loads(line.removeprefix("SUMMARY ")))
 
 
 def summary(records: list[dict[str, Any]], *, behind: int = 0) -> dict[str, Any]:
