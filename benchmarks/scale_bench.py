@@ -41,7 +41,9 @@ audit trail, or its last page when it has fewer), audit_filtered, audit_tenant.
 
 Run: .venv/bin/python benchmarks/scale_bench.py [--tenants 100 --certs-per-tenant 200 --audit 100000]
      [--writes-per-second 2] [--json FILE]   (needs PostgreSQL at 127.0.0.1:5432 as postgres, and wrk)
-With ``--seed-only --keep`` it stops after seeding, and a later ``--reuse`` run measures that database.
+With ``--seed-only --keep`` it stops after seeding, and a later ``--reuse`` run measures that database. The writes
+seal keys under a master key made for the database, so ``--keep`` also keeps that key, in the temporary directory
+(``<database>.master-key``, readable by its owner only), for ``--reuse`` to read.
 """
 
 import argparse
@@ -89,6 +91,12 @@ class Page:
 
 def admin_sql(statement: str) -> None:
     subprocess.run(["psql", SERVER_URL + "/postgres", "-q", "-c", statement], check=True)
+
+
+def master_key_file(database: str) -> Path:
+    """Where a database's master key waits for a --reuse run: the writes seal keys under it, and the portal refuses
+    to start with another one. A throwaway key for throwaway data, readable by its owner only."""
+    return Path(tempfile.gettempdir()) / f"{database}.master-key"
 
 
 def environment(database: str, master_key: str) -> dict[str, str]:
@@ -396,8 +404,15 @@ def main() -> int:
         return 2
 
     load_start = os.getloadavg()
-    master_key = base64.b64encode(secrets.token_bytes(32)).decode()
-    env = environment(args.database, master_key)
+    key_file = master_key_file(args.database)
+    if args.reuse and not key_file.exists():
+        log(f"--reuse: {key_file} is missing; the database's keys cannot be opened without it. Seed again.")
+        return 2
+    if not args.reuse:
+        key_file.unlink(missing_ok=True)
+        key_file.touch(mode=0o600)
+        key_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+    env = environment(args.database, key_file.read_text().strip())
     os.environ.update(env)
     if not args.reuse:
         admin_sql(f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
@@ -414,6 +429,7 @@ def main() -> int:
             pass
         if not args.keep and not args.reuse:
             admin_sql(f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
+            key_file.unlink(missing_ok=True)
     if args.seed_only:
         return 0
     results["config"]["load_average_start"] = [round(x, 2) for x in load_start]
