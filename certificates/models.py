@@ -18,6 +18,7 @@ from django.db.models.lookups import Exact
 from django.db.models.sql.where import AND
 from django.utils import timezone
 
+from . import events
 from . import status as rules
 
 _Watched = TypeVar("_Watched", bound=models.Model)
@@ -274,8 +275,9 @@ class RootCA(models.Model):
 
 
 class CertificateRevisionQuerySet(models.QuerySet["CertificateRevision"]):
-    def replace(self, tenant_ids: Iterable[Any]) -> None:
-        """Give each of these tenants a new version, in one statement that also makes the rows tenants lack yet.
+    def replace(self, tenant_ids: Iterable[Any], *, announce: bool = True) -> None:
+        """Give each of these tenants a new version, in one statement that also makes the rows tenants lack yet,
+        then (unless ``announce`` is false) send ``events.certificates_changed`` for them.
 
         The tenants of one write share the new version: a cache key always pairs a version with its tenant. Rows are
         written in tenant order, so two such statements lock them in the same order rather than deadlock.
@@ -284,9 +286,12 @@ class CertificateRevisionQuerySet(models.QuerySet["CertificateRevision"]):
         tenants = sorted({uuid.UUID(str(tenant)) for tenant in tenant_ids})  # one spelling of each tenant's id
         rows = [CertificateRevision(tenant_id=tenant, version=version) for tenant in tenants]
         if rows:
-            CertificateRevision.objects.using(self.db).bulk_create(
-                rows, update_conflicts=True, unique_fields=["tenant"], update_fields=["version"]
-            )
+            with transaction.atomic(using=self.db, savepoint=False):
+                CertificateRevision.objects.using(self.db).bulk_create(
+                    rows, update_conflicts=True, unique_fields=["tenant"], update_fields=["version"]
+                )
+                if announce:
+                    events.certificates_changed.send(CertificateRevision, tenant_ids=tenants)
 
 
 class CertificateRevision(models.Model):

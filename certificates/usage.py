@@ -30,14 +30,19 @@ def register(provider: UsageProvider) -> None:
     _providers[provider.name] = provider
 
 
+ID_BATCH = 2000  # certificate ids per provider query: SQLite caps the parameters of one
+
+
 def labels_for(certificate_ids: Iterable[UUID]) -> dict[UUID, list[str]]:
+    """Where each of these certificates is used: one query per provider (per 2,000 certificates), each probing its
+    index for the ids given, whatever the number of assignments elsewhere."""
     ids = list(certificate_ids)
     result: dict[UUID, list[str]] = {pk: [] for pk in ids}
-    if not ids:
-        return result
-    for provider in _providers.values():
-        for pk, labels in provider.labels(ids).items():
-            result.setdefault(pk, []).extend(labels)
+    for start in range(0, len(ids), ID_BATCH):
+        batch = ids[start : start + ID_BATCH]
+        for provider in _providers.values():
+            for pk, labels in provider.labels(batch).items():
+                result.setdefault(pk, []).extend(labels)
     return result
 
 

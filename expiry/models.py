@@ -42,3 +42,89 @@ class ExpiryNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.threshold_days}-day notice for {self.certificate_id}: {self.status}"
+
+
+# The summaries of the expiry dashboards: how many active certificates end (and start) on each day, per tenant and
+# across all tenants, kept current in the transaction of every write (expiry/tallies.py) and read by the dashboards
+# (expiry/summary.py) instead of counting the certificates themselves. Days are UTC days, the site's time zone.
+
+ALL_TENANTS = "all tenants"  # how the all-tenant rows are named in a report
+
+
+class EndingTally(models.Model):
+    """A tenant's active certificates that end on a day, assigned or not."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    assigned = models.BooleanField()
+    ends = models.DateField()
+    count = models.IntegerField()  # never 0: such rows are deleted
+
+    objects: models.Manager["EndingTally"] = models.Manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "assigned", "ends"], name="endingtally_key")]
+        # With the count, so that PostgreSQL reads a tenant's rows from the index alone (the key above cannot carry
+        # it: a unique constraint with included columns is not made at all on SQLite).
+        indexes = [models.Index(fields=["tenant", "assigned", "ends"], include=["count"], name="endingtally_read")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}: {self.count} {'assigned ' if self.assigned else ''}ending {self.ends}"
+
+
+class StartingTally(models.Model):
+    """The same certificates by the day they start and the day they end: the dashboards read only the rows of days
+    still to come (not yet valid certificates, few), by the index that leads with the start."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    assigned = models.BooleanField()
+    starts = models.DateField()
+    ends = models.DateField()
+    count = models.IntegerField()
+
+    objects: models.Manager["StartingTally"] = models.Manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "starts", "assigned", "ends"], name="startingtally_key"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "starts", "assigned", "ends"], include=["count"], name="startingtally_read")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}: {self.count} {'assigned ' if self.assigned else ''}from {self.starts} to {self.ends}"
+
+
+class AllEndingTally(models.Model):
+    """EndingTally across all tenants. Not unique: a write adds a row with its difference instead of updating a row
+    that writes in other tenants update too, so no write waits for another tenant's transaction to end. Each write
+    then merges the rows of the keys it touched that no other transaction holds (expiry/tallies.py). Readers sum."""
+
+    assigned = models.BooleanField()
+    ends = models.DateField()
+    count = models.IntegerField()
+
+    objects: models.Manager["AllEndingTally"] = models.Manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["assigned", "ends"], include=["count"], name="allendingtally_read")]
+
+    def __str__(self) -> str:
+        return f"all tenants: {self.count:+d} {'assigned ' if self.assigned else ''}ending {self.ends}"
+
+
+class AllStartingTally(models.Model):
+    """StartingTally across all tenants, kept as AllEndingTally is."""
+
+    assigned = models.BooleanField()
+    starts = models.DateField()
+    ends = models.DateField()
+    count = models.IntegerField()
+
+    objects: models.Manager["AllStartingTally"] = models.Manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["starts", "assigned", "ends"], include=["count"], name="allstartingtally_read")]
+
+    def __str__(self) -> str:
+        return f"all tenants: {self.count:+d} {'assigned ' if self.assigned else ''}from {self.starts} to {self.ends}"

@@ -84,34 +84,34 @@ class Counts:
 
 
 # Every active certificate falls in exactly one bucket; each status of status_choices() is a union of buckets.
-_EXPIRED_UNASSIGNED = "expired-unassigned"
-_BEYOND = "beyond"  # valid, ending after the largest window
+EXPIRED_UNASSIGNED = "expired-unassigned"
+BEYOND = "beyond"  # valid, ending after the largest window
 
 
 def _bucket(now: datetime) -> Case:
     whens = [
         When(status_q(URGENT, now), then=Value(URGENT)),
-        When(status_q(EXPIRED, now), then=Value(_EXPIRED_UNASSIGNED)),
+        When(status_q(EXPIRED, now), then=Value(EXPIRED_UNASSIGNED)),
         When(status_q(NOT_YET_VALID, now), then=Value(NOT_YET_VALID)),
         *(When(not_valid_after__lte=now + timedelta(days=d), then=Value(f"{WITHIN_PREFIX}{d}")) for d in windows()),
     ]
-    return Case(*whens, default=Value(_BEYOND), output_field=CharField())
+    return Case(*whens, default=Value(BEYOND), output_field=CharField())
 
 
 def _buckets_of(status: str) -> set[str]:
     if status == URGENT:
         return {URGENT}
     if status == EXPIRED:
-        return {URGENT, _EXPIRED_UNASSIGNED}
+        return {URGENT, EXPIRED_UNASSIGNED}
     if status == NOT_YET_VALID:
         return {NOT_YET_VALID}
     if status == VALID:
-        return {f"{WITHIN_PREFIX}{d}" for d in windows()} | {_BEYOND}
+        return {f"{WITHIN_PREFIX}{d}" for d in windows()} | {BEYOND}
     if status.startswith(WITHIN_PREFIX):
         limit = int(status.removeprefix(WITHIN_PREFIX))
         return {f"{WITHIN_PREFIX}{d}" for d in windows() if d <= limit}
     if not status:
-        return {URGENT, _EXPIRED_UNASSIGNED, NOT_YET_VALID, _BEYOND} | {f"{WITHIN_PREFIX}{d}" for d in windows()}
+        return {URGENT, EXPIRED_UNASSIGNED, NOT_YET_VALID, BEYOND} | {f"{WITHIN_PREFIX}{d}" for d in windows()}
     raise ValueError(f"unknown expiry status {status!r}")
 
 

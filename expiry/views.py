@@ -1,9 +1,10 @@
 """Certificate expiry: across tenants for support, under /t/<tenant>/expiry/ for the tenant's own users.
 
-A page costs the same queries whatever the number of certificates: the tenants' revision versions; the status
-counts, the chart and the length of the list, from one grouped query kept until the versions change or a
-certificate changes status (cached.py); the page's rows (with their alias and tenant); where they are assigned,
-kept per tenant the same way; and, across tenants, the tenant choices.
+A page costs the same queries whatever the number of certificates: the state of the tenants' revisions; the status
+counts, the chart and the length of the list, read from the summaries kept current by every write (summary.py) and
+kept until a version changes or a certificate changes status (cached.py); the page's rows (with their alias and
+tenant); their tenants' versions and where they are assigned, kept per tenant under its version; and, across
+tenants, the tenant choices.
 """
 
 from collections.abc import Iterator
@@ -19,9 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from certificates import revisions, summaries
+from certificates import revisions
 from certificates.models import Certificate, CertificateQuerySet
 from certificates.status import EXPIRING, VALID, status_for, status_label
+from certificates.summaries import assignment_labels
 from certificates.usage import labels_for
 from portal.accounts.access import Cap, can, check, tenant_choices, tenant_view, user_view
 from portal.accounts.models import Tenant
@@ -30,7 +32,7 @@ from portal.web.forms import ReadyChoices
 from portal.web.links import UrlPattern
 from portal.web.paging import KnownCountPaginator
 
-from . import cached
+from . import cached, summary
 from . import overview as expiry
 from .chart import Histogram
 
@@ -117,7 +119,7 @@ def _tenant_ids(tenant: Tenant | None, form: ExpiryFilterForm) -> list[Any] | No
 def _scope(tenant_ids: list[Any] | None, form: ExpiryFilterForm) -> CertificateQuerySet:
     """Active certificates this page may show, narrowed by tenant and assignment (the counts and the chart follow
     these two filters; status and month narrow the list only)."""
-    return cached.scope(tenant_ids, form.value("assigned"))
+    return summary.scope(tenant_ids, form.value("assigned"))
 
 
 def _listing(scope: CertificateQuerySet, form: ExpiryFilterForm, now: datetime) -> CertificateQuerySet:
@@ -177,7 +179,7 @@ ROW_FIELDS = (
 
 def _rows(certificates: list[dict[str, Any]], now: datetime, known: dict[Any, UUID], *, renew: bool) -> list[Row]:
     """``renew``: the user may renew this page's certificates (Cap.MANAGE_KEYS in its tenant)."""
-    assigned = summaries.assignment_labels([(cert["tenant_id"], cert["pk"]) for cert in certificates], known)
+    assigned = assignment_labels([(cert["tenant_id"], cert["pk"]) for cert in certificates], known)
     detail, tenant_page = UrlPattern("certificate-detail", True), UrlPattern("expiry-tenant", False)
     renewal = UrlPattern("certificate-renew", True) if renew else None
     renew_until = now + timedelta(days=expiry.windows()[-1])
@@ -221,14 +223,16 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     now = timezone.now()
     form = _form(request, tenant)
     tenant_ids = _tenant_ids(tenant, form)
-    known = revisions.versions(tenant_ids)  # first: see revisions.py
-    summary = cached.overview(tenant_ids, form.value("assigned"), now, known)
-    length = summary.count(form.value("status"), form.value("month"))
+    state = revisions.state(tenant_ids)  # first: see revisions.py
+    counted = cached.overview(tenant_ids, form.value("assigned"), now, state)
+    length = counted.count(form.value("status"), form.value("month"))
     listing = _listing(_scope(tenant_ids, form), form, now).values(*ROW_FIELDS)
     page = KnownCountPaginator(listing, PAGE_SIZE, length).get_page(request.GET.get("page"))
     may_renew = tenant is not None and can(request.user, Cap.MANAGE_KEYS)
-    rows = _rows(list(page), now, known, renew=may_renew)
-    chart = Histogram(summary.histogram(), _month_link(request.path, form), tenant.name if tenant else "")
+    certificates = list(page)
+    known = revisions.versions({cert["tenant_id"] for cert in certificates})  # before where they are assigned
+    rows = _rows(certificates, now, known, renew=may_renew)
+    chart = Histogram(counted.histogram(), _month_link(request.path, form), tenant.name if tenant else "")
     csv_url = reverse("expiry-tenant-csv", args=[tenant.slug]) if tenant else reverse("expiry-dashboard-csv")
     return render(
         request,
@@ -237,7 +241,7 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
             "tenant": tenant,
             "now": now,
             "form": form,
-            "counts": summary.counts,
+            "counts": counted.counts,
             "chart": chart,
             "page": page,
             "rows": rows,

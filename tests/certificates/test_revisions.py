@@ -157,3 +157,21 @@ def test_rows_do_not_move_between_tenants_in_bulk(world: World, certificates):
 def test_a_watched_model_must_announce_its_bulk_writes(db):
     with pytest.raises(ImproperlyConfigured, match="WatchedQuerySet"):
         revisions.watch(RootCA)
+
+
+def test_the_state_of_every_tenant_changes_with_any_write_and_only_then(world: World) -> None:
+    """What the all-tenant dashboard keeps its counts under: read in one row however many tenants there are."""
+    make_certificate(world.acme, "first")
+    before = revisions.state(None)
+    assert revisions.state(None) == before  # nothing written: the same
+    assert revisions.state([world.acme.pk]) != before  # one tenant's state is another value
+
+    make_certificate(world.globex, "second")  # globex's first change gives it a version
+    after_globex = revisions.state(None)
+    assert after_globex != before
+    Certificate.objects.filter(tenant=world.acme).update(serial_number="01")
+    assert revisions.state(None) not in (before, after_globex)
+
+    with CaptureQueriesContext(connection) as captured:
+        revisions.state(None)
+    assert len(captured) == 1
