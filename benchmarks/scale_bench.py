@@ -10,9 +10,9 @@ Every figure is judged against a floor measured in the same run, because the mac
   random tenant for the all-tenant pages, in the page's own tenant for one-tenant pages) followed by one request,
   which lands on whichever gunicorn worker takes it.
 
-Targets (exit status 1 when one is missed, the JSON is written anyway): every page's p95 at most 3 times the
-floor's; every page's first request after a write at most 3 times its warm request; the floor's p95 at most 8 times
-the do-nothing application's; no answer other than 200 and no failed write.
+Targets (exit status 3 when one is missed, as run_all.py expects; the JSON is written anyway): every page's p95 at
+most 3 times the floor's; every page's first request after a write at most 3 times its warm request; the floor's p95
+at most 8 times the do-nothing application's; no answer other than 200 and no failed write.
 
 What it does:
 1. creates a PostgreSQL database of its own (``--database``, dropped at the end unless ``--keep``) and migrates it;
@@ -75,6 +75,7 @@ from scale_report import report  # noqa: E402
 DB_NAME = "portal_scale_bench"
 SERVER_URL = "postgres://postgres@127.0.0.1:5432"
 CONNECTIONS = 10
+MISSED_A_TARGET = 3  # run_all.py reports this exit status apart from a failure to run
 WARMUP_REQUESTS = 100
 WARMUP_SECONDS = 3  # wrk runs for its whole duration even when the request bound stopped its thread
 
@@ -442,7 +443,7 @@ def main() -> int:
         print("Targets missed:")
         for line in missed:
             print(f"- {line}")
-        return 1
+        return MISSED_A_TARGET
     print("Every target met.")
     return 0
 
