@@ -8,9 +8,9 @@ recount. Only the certificates that end today or on a limit's day, or start toda
 those few are counted from their rows. Not yet valid certificates, which start after today, come from the start-day
 summary, by an index that reads only days still to come.
 
-Three queries whatever the number of certificates. ``overview_until`` also says until when the result stays exact if
-nothing is written: the next midnight, or sooner the moment one of the certificates counted from their rows changes
-bucket.
+Three queries and one per usage provider, whatever the number of certificates. ``overview_until`` also says until
+when the result stays exact if nothing is written: the next midnight, or sooner the moment one of the certificates
+counted from their rows changes bucket.
 """
 
 from collections import Counter
@@ -22,6 +22,7 @@ from django.db.models import BooleanField, Case, CharField, Q, QuerySet, Sum, Va
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from certificates import usage
 from certificates.models import Certificate, CertificateQuerySet
 
 from . import overview as expiry
@@ -76,11 +77,16 @@ def _from_rows(today: date, edges: set[date]) -> Q:
 
 
 def _edge_rows(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) -> list[tuple[datetime, datetime, bool]]:
-    """(start, end, assigned) of the certificates counted from their rows (one query)."""
+    """(start, end, assigned) of the certificates counted from their rows: one query for them, then one per usage
+    provider for which of them are assigned. Only an expired certificate's bucket depends on that (urgent or not),
+    so only those are asked about, by their ids: a condition on "assigned anywhere" would make the database gather
+    every tenant's assignments first."""
     today, edges = edge_days(now)
-    is_assigned = Case(When(expiry.assigned_ids(), then=Value(True)), default=Value(False), output_field=BooleanField())
-    rows = scope(tenant_ids, assigned).filter(_from_rows(today, edges)).order_by().annotate(is_assigned=is_assigned)
-    return list(rows.values_list("not_valid_before", "not_valid_after", "is_assigned"))
+    rows = scope(tenant_ids, assigned).filter(_from_rows(today, edges)).order_by()
+    found = list(rows.values_list("pk", "not_valid_before", "not_valid_after"))
+    expired = [pk for pk, _, not_valid_after in found if not_valid_after < now]
+    used = {pk for pk, labels in usage.labels_for(expired).items() if labels}
+    return [(not_valid_before, not_valid_after, pk in used) for pk, not_valid_before, not_valid_after in found]
 
 
 def _next_change(rows: list[tuple[datetime, datetime, bool]], now: datetime) -> datetime:
@@ -102,7 +108,7 @@ def overview(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) -> 
 
 
 def overview_until(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) -> tuple[expiry.Overview, datetime]:
-    """The overview, and until when it stays exact if nothing is written (three queries)."""
+    """The overview, and until when it stays exact if nothing is written."""
     today, edges = edge_days(now)
     flags = ASSIGNED_FLAGS[assigned]
     bucket = _day_bucket(today, now)
