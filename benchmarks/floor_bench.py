@@ -44,31 +44,11 @@ sys.path.insert(0, str(CODE))
 
 import scale_bench  # noqa: E402
 from common import log  # noqa: E402
-from scale_bench import WRK_SCRIPT, admin_sql, environment, free_port, run_wrk, wait_for  # noqa: E402
+from scale_bench import WRK_SCRIPT, admin_sql, environment, free_port, run_wrk, serve, wait_for  # noqa: E402
 from scale_data import seed, sessions  # noqa: E402
 
 DB_NAME = "portal_floor_bench"
 TARGET_RATIO = 8
-GUNICORN = Path(sys.executable).parent / "gunicorn"
-
-
-def serve(app: str, port: int, workers: int, env: dict[str, str], chdir: Path) -> subprocess.Popen[bytes]:
-    """gunicorn with the scale benchmark's flags."""
-    return subprocess.Popen(
-        [
-            str(GUNICORN),
-            app,
-            f"--chdir={chdir}",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={workers}",
-            "--worker-class=sync",
-            "--backlog=64",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
 
 
 def measure_servers(
@@ -346,9 +326,7 @@ def main() -> int:
             log("--compare measures the database a --keep run left: run once with --keep, then with --reuse.")
             return 2
         return compare_in_process(args)
-    scale_bench.DB_NAME = DB_NAME
-    env = environment(base64.b64encode(secrets.token_bytes(32)).decode())
-    env["DATABASE_URL"] = f"{scale_bench.SERVER_URL}/{DB_NAME}"
+    env = environment(DB_NAME, base64.b64encode(secrets.token_bytes(32)).decode())
     os.environ.update(env)
     if not args.reuse:
         admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME}")

@@ -80,11 +80,13 @@ def timed_get(port: int, path: str, cookie: str) -> tuple[float, int]:
     return (time.perf_counter() - started) * 1000, status
 
 
-def serve(app: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def serve(app: str, port: int, workers: int, env: dict[str, str], chdir: Path | None = None) -> subprocess.Popen[bytes]:
+    """gunicorn on 127.0.0.1 with sync workers; ``chdir``: the folder ``app`` is imported from (the checkout)."""
     return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),  # the virtualenv running this script
             app,
+            *([f"--chdir={chdir}"] if chdir else []),
             f"--bind=127.0.0.1:{port}",
             f"--workers={workers}",
             "--worker-class=sync",
