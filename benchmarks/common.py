@@ -12,10 +12,20 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def self_signed_der(key: rsa.RSAPrivateKey | None = None, cn: str = "Genesys Recording", days: int = 365) -> bytes:
-    """A self-signed recording certificate, DER, valid from now for ``days``."""
+def self_signed_der(
+    key: rsa.RSAPrivateKey | None = None,
+    cn: str = "Genesys Recording",
+    days: int = 365,
+    *,
+    organization: str = "",
+    since: timedelta = timedelta(0),
+) -> bytes:
+    """A self-signed recording certificate, DER, valid from ``since`` ago (now by default) for ``days`` from now."""
     key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    if organization:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    name = x509.Name(attributes)
     now = datetime.now(UTC)
     cert = (
         x509.CertificateBuilder()
@@ -23,7 +33,7 @@ def self_signed_der(key: rsa.RSAPrivateKey | None = None, cn: str = "Genesys Rec
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
+        .not_valid_before(now - since)
         .not_valid_after(now + timedelta(days=days))
         .sign(key, hashes.SHA256())
     )
