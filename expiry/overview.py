@@ -1,9 +1,10 @@
 """Expiry queries for the dashboards, the CSV export and the notifications.
 
 Only active certificates count: archived ones are out of service. Every function takes ``now`` so that a page (or
-a test with the clock frozen) sees one consistent moment. One aggregate query, grouped by status bucket and month of
-expiry (TruncMonth), gives the whole status breakdown, the monthly histogram and the length of any filtered list,
-whatever the number of certificates: the table is read once per page.
+a test with the clock frozen) sees one consistent moment. An ``Overview`` (bucket and month of expiry -> count) gives
+the whole status breakdown, the monthly histogram and the length of any filtered list. The pages read it from the
+summaries (summary.py); ``overview`` here counts the certificates themselves, grouped in one query: what the
+summaries must always equal, and how the few edge-day certificates are placed (``bucket_for`` is its twin).
 """
 
 from dataclasses import dataclass
@@ -176,18 +177,6 @@ def overview(certificates: CertificateQuerySet, now: datetime) -> Overview:
         key = (row["bucket"], _as_date(row["month"]))
         groups[key] = groups.get(key, 0) + row["n"]
     return Overview(now, groups)
-
-
-def counts(certificates: CertificateQuerySet, now: datetime) -> Counts:
-    """The breakdown by status and window (one query)."""
-    return overview(certificates, now).counts
-
-
-def histogram(
-    certificates: CertificateQuerySet, now: datetime, months: int = HISTOGRAM_MONTHS
-) -> list[tuple[date, int]]:
-    """Certificates ending in each of the next ``months`` months (one query)."""
-    return overview(certificates, now).histogram(months)
 
 
 def month_start(moment: datetime) -> datetime:

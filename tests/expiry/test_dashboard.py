@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from certificates.models import Certificate
-from expiry.overview import histogram
+from expiry.overview import overview
 from keystore.models import KeystoreEntry
 from portal.audit.models import AuditEntry
 from tests.conftest import World
@@ -152,7 +152,7 @@ def test_a_bad_month_is_refused_with_a_message(world: World, client_for, fleet) 
 
 
 def test_histogram_counts_the_next_24_months(world: World, fleet) -> None:
-    buckets = histogram(Certificate.objects.active().filter(tenant=world.acme), NOW)
+    buckets = overview(Certificate.objects.active().filter(tenant=world.acme), NOW).histogram()
     assert len(buckets) == 24
     assert buckets[0][0].isoformat() == "2027-03-01" and buckets[-1][0].isoformat() == "2029-02-01"
     counts = {month.isoformat()[:7]: n for month, n in buckets if n}
@@ -164,7 +164,7 @@ def test_histogram_edges_belong_to_their_month(world: World, frozen) -> None:
     make_certificate(world.acme, "first-instant", not_after=datetime(2027, 4, 1, tzinfo=UTC))
     make_certificate(world.acme, "last-second", not_after=datetime(2027, 3, 31, 23, 59, 59, tzinfo=UTC))
     make_certificate(world.acme, "beyond", not_after=datetime(2029, 3, 1, tzinfo=UTC))
-    buckets = dict(histogram(Certificate.objects.all(), NOW))
+    buckets = dict(overview(Certificate.objects.all(), NOW).histogram())
     assert [buckets[m] for m in sorted(buckets)][:2] == [1, 1]
     assert sum(buckets.values()) == 2  # March 2029 is the 25th month
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates.models import Certificate
-from expiry.overview import counts
+from expiry.overview import overview
 from portal.audit.log import Actor, record
 from tests.conftest import World
 from tests.factories import assign_to_ivr, assign_to_screen_recording, make_certificate
@@ -106,5 +106,5 @@ def test_csv_exports_read_in_batches(world: World, client_for) -> None:
 def test_the_rows_cover_every_status(world: World) -> None:
     """So that the counts above include expired, urgent, expiring and valid rows."""
     add_certificates(world, 0, 60)
-    tally = counts(Certificate.objects.all(), timezone.now())
+    tally = overview(Certificate.objects.all(), timezone.now()).counts
     assert tally.expired and tally.urgent and tally.within[30] and tally.valid > tally.within[90]
