@@ -76,12 +76,13 @@ def _from_rows(today: date, edges: set[date]) -> Q:
     return condition
 
 
-def _edge_rows(tenant_ids: Sequence[Any] | None, assigned: str, now: datetime) -> list[tuple[datetime, datetime, bool]]:
+def _edge_rows(
+    tenant_ids: Sequence[Any] | None, assigned: str, now: datetime, today: date, edges: set[date]
+) -> list[tuple[datetime, datetime, bool]]:
     """(start, end, assigned) of the certificates counted from their rows: one query for them, then one per usage
     provider for which of them are assigned. Only an expired certificate's bucket depends on that (urgent or not),
     so only those are asked about, by their ids: a condition on "assigned anywhere" would make the database gather
     every tenant's assignments first."""
-    today, edges = edge_days(now)
     rows = scope(tenant_ids, assigned).filter(_from_rows(today, edges)).order_by()
     found = list(rows.values_list("pk", "not_valid_before", "not_valid_after"))
     expired = [pk for pk, _, not_valid_after in found if not_valid_after < now]
@@ -93,8 +94,7 @@ def _next_change(rows: list[tuple[datetime, datetime, bool]], now: datetime) -> 
     """The first moment after ``now`` at which the overview could change with nothing written: the next midnight
     (the edge days move; a day that is not one keeps its bucket all day), or sooner when one of these certificates
     starts, ends or enters a window."""
-    today = timezone.localdate(now)
-    moments = [_start_of(today) + timedelta(days=1)]
+    moments = [_start_of(timezone.localdate(now)) + timedelta(days=1)]
     for not_valid_before, not_valid_after, _ in rows:
         limits = [not_valid_before, not_valid_after, *(not_valid_after - timedelta(days=d) for d in expiry.windows())]
         moments.extend(moment for moment in limits if moment >= now)
@@ -149,7 +149,7 @@ def overview_until(tenant_ids: Sequence[Any] | None, assigned: str, now: datetim
         if later:
             groups[(expiry.NOT_YET_VALID, month)] += n
 
-    rows = _edge_rows(tenant_ids, assigned, now)
+    rows = _edge_rows(tenant_ids, assigned, now, today, edges)
     for not_valid_before, not_valid_after, is_assigned in rows:
         month = expiry.month_start(timezone.localtime(not_valid_after)).date()
         groups[(expiry.bucket_for(not_valid_before, not_valid_after, is_assigned, now), month)] += 1

@@ -196,8 +196,9 @@ def rebuild() -> list[Difference]:
     CertificateRevision.objects.replace(slugs, announce=False)
     differences: list[Difference] = []
     everything = _empty()
+    kept_per_tenant = _kept_per_tenant(list(slugs))
     for tenant, slug in slugs.items():
-        kept = _kept_per_tenant([tenant])[str(tenant)]
+        kept = kept_per_tenant[str(tenant)]
         counted = _counted(Certificate.objects.active().filter(tenant_id=tenant))
         for table in TABLES:
             changes = _differences(kept[table], counted[table])
