@@ -42,10 +42,10 @@ ROOT = HERE.parent
 CODE = Path(sys.argv[sys.argv.index("--code") + 1]).resolve() if "--code" in sys.argv else ROOT
 sys.path.insert(0, str(CODE))
 
-import scale_bench  # noqa: E402
-from common import log  # noqa: E402
-from scale_bench import WRK_SCRIPT, admin_sql, environment, free_port, run_wrk, serve, wait_for  # noqa: E402
+from common import MISSED_A_TARGET, log  # noqa: E402
 from scale_data import seed, sessions  # noqa: E402
+from scale_database import admin_sql, environment  # noqa: E402
+from scale_http import WRK_SCRIPT, fetch, free_port, run_wrk, serve, wait_for  # noqa: E402
 
 DB_NAME = "portal_floor_bench"
 TARGET_RATIO = 8
@@ -77,7 +77,7 @@ def measure_servers(
         for server, (name, _, url, cookies) in zip(servers, targets, strict=True):
             wait_for(url if name == "floor" else url.split("/t/")[0] + "/accounts/login/", server, seconds=180)
             if name != "floor":
-                status, body = scale_bench.fetch(url, cookies[0])
+                status, body = fetch(url, cookies[0])
                 if status != 200 or "Recording Certificates" not in body:
                     raise RuntimeError(f"{url} did not answer with the page ({status})")
         with tempfile.TemporaryDirectory() as folder:
@@ -137,7 +137,7 @@ def measure_servers(
         f"\nRatio home / do-nothing: p50 x{ratios['p50_us']:.1f}, p95 x{ratios['p95_us']:.1f} "
         f"(target at most x{TARGET_RATIO}: {'met' if met else 'not met'})"
     )
-    return 0 if met else 1
+    return 0 if met else MISSED_A_TARGET
 
 
 def measure_in_process(args: argparse.Namespace, seeded: dict[str, object], cookies: list[str]) -> int:

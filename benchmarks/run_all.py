@@ -13,8 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from common import MISSED_A_TARGET
+
 HERE = Path(__file__).resolve().parent
-MISSED_A_TARGET = 3
 
 
 def main() -> int:

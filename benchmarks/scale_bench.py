@@ -55,7 +55,6 @@ import re
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -67,15 +66,20 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from common import log  # noqa: E402
-from scale_data import SESSIONS_PER_USER, existing_seed, seed, sessions  # noqa: E402
+from common import MISSED_A_TARGET, log  # noqa: E402
+from scale_data import SESSIONS_PER_USER, sessions  # noqa: E402
+from scale_database import (  # noqa: E402
+    DB_NAME,
+    admin_sql,
+    database_size,
+    environment,
+    master_key_file,
+    seed_database,
+)
 from scale_http import WRK_SCRIPT, fetch, free_port, run_wrk, serve, timed_get, wait_for  # noqa: E402
 from scale_report import report  # noqa: E402
 
-DB_NAME = "portal_scale_bench"
-SERVER_URL = "postgres://postgres@127.0.0.1:5432"
 CONNECTIONS = 10
-MISSED_A_TARGET = 3  # run_all.py reports this exit status apart from a failure to run
 WARMUP_REQUESTS = 100
 WARMUP_SECONDS = 3  # wrk runs for its whole duration even when the request bound stopped its thread
 
@@ -88,31 +92,6 @@ class Page:
     cookies: list[str]
     marker: str  # text the page shows when it is the page asked for
     tenant: str | None  # the page's own tenant; None for a page across all tenants
-
-
-def admin_sql(statement: str) -> None:
-    subprocess.run(["psql", SERVER_URL + "/postgres", "-q", "-c", statement], check=True)
-
-
-def master_key_file(database: str) -> Path:
-    """Where a database's master key waits for a --reuse run: the writes seal keys under it, and the portal refuses
-    to start with another one. A throwaway key for throwaway data, readable by its owner only."""
-    return Path(tempfile.gettempdir()) / f"{database}.master-key"
-
-
-def environment(database: str, master_key: str) -> dict[str, str]:
-    """Production settings: DEBUG off, a real secret and master key, plain HTTP on 127.0.0.1 only."""
-    return {
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DEBUG": "false",
-        "DATABASE_URL": f"{SERVER_URL}/{database}",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "SECURE_COOKIES": "false",
-        "PORTAL_MASTER_KEY": master_key,
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 def rounded(value: float) -> float:
@@ -145,45 +124,6 @@ def sequential(
         "first_after_write_max_ms": rounded(max(after_write)),
         "sequential_non_200": bad,
         "sequential_writes_failed": writes_failed,
-    }
-
-
-def seed_database(args: argparse.Namespace) -> dict[str, Any]:
-    from django.core.management import call_command, get_commands
-
-    if args.reuse:
-        seeded = existing_seed()
-    else:
-        log(
-            f"Seeding {args.tenants:,} tenants x {args.certs_per_tenant:,} certificates, "
-            f"{args.audit:,} audit entries ..."
-        )
-        started = time.perf_counter()
-        seeded = seed(
-            random.Random(20_000),
-            tenant_count=args.tenants,
-            per_tenant=args.certs_per_tenant,
-            audit_entries=args.audit,
-        )
-        log(f"  seeded in {time.perf_counter() - started:.1f} s")
-    if "rebuild_expiry_summaries" in get_commands():
-        started = time.perf_counter()
-        call_command("rebuild_expiry_summaries", stdout=open(os.devnull, "w"))  # noqa: SIM115
-        log(f"  rebuild_expiry_summaries: {time.perf_counter() - started:.1f} s")
-    return seeded
-
-
-def database_size() -> dict[str, int]:
-    """What the database holds: a reused one may differ from the options."""
-    from certificates.models import Certificate
-    from portal.accounts.models import Tenant
-    from portal.audit.models import AuditHead
-
-    head = AuditHead.objects.filter(pk=1).first()
-    return {
-        "tenants": Tenant.objects.count(),
-        "certificates": Certificate.objects.count(),
-        "audit": head.count if head else 0,
     }
 
 
