@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from asn1crypto.core import Integer, Sequence  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from lkm.models import Keypair
 from portal.audit.models import AuditEntry
@@ -199,12 +199,19 @@ def test_body_encrypted_to_another_key(lkm: LkmClient, world: World, keypair: tu
 def test_pkcs1_body_for_another_key_is_no_padding_oracle(lkm: LkmClient, keypair: tuple[str, str]) -> None:
     """PKCS#1 v1.5 answers a body it cannot unpad with bytes derived from it, never an error that would tell an
     attacker whether the padding held (Bleichenbacher's attack)."""
-    keypair_id, _ = keypair
-    other = (
-        pki.make_key(3072, 2).public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    )
+    keypair_id, public_key = keypair
+    ours = serialization.load_der_public_key(base64.b64decode(public_key))
+    assert isinstance(ours, rsa.RSAPublicKey)
+    other = pki.make_key(3072, 2).public_key()
     data_key = os.urandom(32)
-    body = encrypt_to(base64.b64encode(other).decode(), data_key, pkcs1=True)
+    # Encrypted to another key of the same size: below that key's modulus, but maybe not below ours. A value at or
+    # above a modulus is no ciphertext for that key, whatever its padding, and is refused as such; so the body is
+    # taken below both, as an attacker probing the padding would send.
+    while True:
+        encrypted = other.encrypt(data_key, padding.PKCS1v15())
+        if int.from_bytes(encrypted, "big") < ours.public_numbers().n:
+            break
+    body = base64.b64encode(encrypted).decode()
     first = lkm.decrypt(keypair_id, body, query_type="pkcs1")
     assert first.status_code == 200, first.content
     assert first.json()["body"] != base64.b64encode(data_key).decode()
