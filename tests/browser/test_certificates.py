@@ -45,6 +45,8 @@ def open_upload(page: Page, base_url: str) -> None:
     page.goto(f"{base_url}/t/acme/certificates/")
     page.get_by_role("link", name="Upload").click()
     expect(page.get_by_role("heading", name="Upload Certificate")).to_be_visible()
+    # A click waits only for the new page to start; its deferred script listens from "load" on.
+    page.wait_for_load_state("load")
 
 
 def test_choose_files_see_fields_fill_save_and_find_it_in_the_list(page: Page, live_server, world: World, seed_files):

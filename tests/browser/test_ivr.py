@@ -25,6 +25,7 @@ def open_record_profile(page: Page, base_url: str, who: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("IVR Profiles")
     page.get_by_role("link", name="record", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("IVR profile record")
+    page.wait_for_load_state("load")
 
 
 def test_professional_assigns_and_unassigns_on_a_profile(page: Page, live_server, world: World) -> None:

@@ -24,6 +24,7 @@ def open_page(page: Page, base_url: str, who: str = "alice") -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Screen Recording Certificates").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Screen Recording Certificates")
     expect(page.locator("#future-only")).to_have_text(FUTURE_ONLY)
+    page.wait_for_load_state("load")
 
 
 def row(page: Page, alias: str):
