@@ -18,9 +18,10 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from portal.accounts.access import Cap, scoped_get, tenant_view
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
+from portal.jobs.links import job_url
 from portal.web.text import visible
 
-from . import reauth
+from . import jobs, reauth
 from .api import KeystoreError
 from .backup import export_keystore, export_private_key_pem
 from .forms import BackupForm, KeyDownloadForm, ReauthForm
@@ -148,6 +149,8 @@ def backup(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     if locked_out or not valid:
         return locked_out or _home(request, tenant, form, status=400)
     password = form.cleaned_data["backup_password"]
+    if jobs.wants_job(tenant):
+        return redirect(job_url(jobs.start_backup(tenant, password, by=Actor.of(request))))
     try:
         data, count = export_keystore(tenant, password, by=Actor.of(request))
     except KeystoreError as exc:

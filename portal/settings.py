@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "portal.accounts",
     "portal.audit",
     "portal.web",
+    "portal.jobs",
     "keystore",
     "certificates",
     "ivr",
@@ -212,6 +213,21 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 PORTAL_RECORDINGS_MAX_UPLOAD_BYTES = env.int("PORTAL_RECORDINGS_MAX_UPLOAD_BYTES", default=1024 * 1024 * 1024)
 PORTAL_RECORDINGS_SPOOL_DIR = env.path("PORTAL_RECORDINGS_SPOOL_DIR", default=BASE_DIR / "var" / "recordings")
 PORTAL_RECORDINGS_KEEP_MINUTES = env.int("PORTAL_RECORDINGS_KEEP_MINUTES", default=60)
+
+# Background jobs (portal/jobs): long work runs in `manage.py run_worker`, not in a web request. On PostgreSQL,
+# Procrastinate delivers them (its tables live in the same database: no broker); on SQLite, for development, the
+# worker polls the Job table. Result files wait in PORTAL_JOBS_DIR for PORTAL_JOBS_KEEP_MINUTES; a job whose worker
+# stops beating for PORTAL_JOBS_STALLED_SECONDS is taken over by another worker.
+PORTAL_JOBS_DIR = env.path("PORTAL_JOBS_DIR", default=BASE_DIR / "var" / "jobs")
+PORTAL_JOBS_KEEP_MINUTES = env.int("PORTAL_JOBS_KEEP_MINUTES", default=60)
+PORTAL_JOBS_STALLED_SECONDS = env.int("PORTAL_JOBS_STALLED_SECONDS", default=30)
+# From this many keys, a keystore backup is made by a job; from this many recordings or bytes, so is a decryption.
+PORTAL_BACKUP_JOB_MIN_KEYS = env.int("PORTAL_BACKUP_JOB_MIN_KEYS", default=50)
+PORTAL_RECORDINGS_JOB_MIN_FILES = env.int("PORTAL_RECORDINGS_JOB_MIN_FILES", default=20)
+PORTAL_RECORDINGS_JOB_MIN_BYTES = env.int("PORTAL_RECORDINGS_JOB_MIN_BYTES", default=64 * 1024 * 1024)
+if DATABASES["default"]["ENGINE"] == "portal.web.postgresql":
+    # Its migrations are PostgreSQL SQL: installed only there.
+    INSTALLED_APPS.append("procrastinate.contrib.django")
 
 # The Local Key Manager behind a TLS proxy: the scheme, host and port Genesys Cloud calls (e.g.
 # https://lkm.example.com), which its Hawk signatures cover. Empty: the request's own host and port.

@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("portal.accounts.urls")),
     path("", include("portal.audit.urls")),
+    path("", include("portal.jobs.urls")),
     path("t/<slug:tenant>/keystore/", include("keystore.urls")),
     path("t/<slug:tenant>/recordings/", include("recordings.urls")),
     path("t/<slug:tenant>/lkm/", include("lkm.urls")),

@@ -7,3 +7,6 @@ class RecordingsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the spool check)
+        from .jobs import register as register_jobs
+
+        register_jobs()

@@ -31,7 +31,7 @@ ZIP_NAME = "decrypted-recordings.zip"
 ARCHIVE_BYTES_PER_UPLOAD_BYTE = 4
 
 
-def _discard(_chunk: bytes | memoryview) -> None:
+def discard(_chunk: bytes | memoryview) -> None:
     """The first decryption only checks: its plaintext goes nowhere."""
 
 
@@ -43,7 +43,7 @@ def batch_dir(batch_id: uuid.UUID) -> Path:
     return spool_dir() / str(batch_id)
 
 
-def _keep(upload: UploadedFile, path: Path) -> None:
+def keep_upload(upload: UploadedFile, path: Path) -> None:
     """The uploaded file into the spool: moved when Django already wrote it to a temporary file, else written."""
     if isinstance(upload, TemporaryUploadedFile):
         file_move_safe(upload.temporary_file_path(), str(path))
@@ -67,13 +67,13 @@ def _check(decryptor: Decryptor, number: int, name: str, path: Path) -> list[_It
     size = path.stat().st_size
     with path.open("rb") as stream:
         if not is_zip(stream):
-            return [_Item(number, "", decryptor.decrypt(name, size, stream, _discard))]
+            return [_Item(number, "", decryptor.decrypt(name, size, stream, discard))]
         try:
-            with _archive(stream) as archive:
+            with open_upload_archive(stream) as archive:
                 items = []
                 for member in archive.members():
                     with member.open() as member_stream:
-                        outcome = decryptor.decrypt(str(member.name), member.size, member_stream, _discard)
+                        outcome = decryptor.decrypt(str(member.name), member.size, member_stream, discard)
                     items.append(_Item(number, str(member.name), outcome))
             return items
         except (ArchiveRefused, NameRefused) as exc:
@@ -95,7 +95,7 @@ def decrypt_uploads(tenant: Tenant, uploads: list[UploadedFile], *, user: User, 
         items: list[_Item] = []
         for number, upload in enumerate(uploads):
             path = folder / str(number)
-            _keep(upload, path)
+            keep_upload(upload, path)
             try:
                 name = upload_name(upload.name or "")
             except NameRefused as refused:  # e.g. over 255 bytes: shown escaped, never used as a name
@@ -129,7 +129,7 @@ def decrypt_uploads(tenant: Tenant, uploads: list[UploadedFile], *, user: User, 
     return batch
 
 
-def _archive(stream: BinaryIO) -> Archive:
+def open_upload_archive(stream: BinaryIO) -> Archive:
     limit = ARCHIVE_BYTES_PER_UPLOAD_BYTE * settings.PORTAL_RECORDINGS_MAX_UPLOAD_BYTES
     return open_archive(stream, max_total_bytes=limit)
 
@@ -157,7 +157,7 @@ def _entries(decryptor: Decryptor, folder: Path, items: list[BatchItem]) -> Iter
                 yield item.output_name, _plaintext_of(decryptor, _opener(path))
                 continue
             if item.upload not in members:
-                archive = open_files.enter_context(_archive(open_files.enter_context(path.open("rb"))))
+                archive = open_files.enter_context(open_upload_archive(open_files.enter_context(path.open("rb"))))
                 members[item.upload] = {str(member.name): member for member in archive.members()}
             yield item.output_name, _plaintext_of(decryptor, members[item.upload][item.member].open)
 

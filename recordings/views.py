@@ -14,8 +14,9 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from portal.accounts.access import Cap, scoped_get, tenant_view
 from portal.accounts.models import Tenant, User
 from portal.audit.log import Actor
+from portal.jobs.links import job_url
 
-from . import batches, drill
+from . import batches, bulk, drill
 from .forms import DecryptForm
 from .models import DecryptionBatch
 
@@ -90,7 +91,11 @@ def _decrypt_posted(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     form = DecryptForm(request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, tenant, form, status=400)
-    batch = batches.decrypt_uploads(tenant, form.cleaned_data["recordings"], user=_user(request), by=Actor.of(request))
+    uploads = form.cleaned_data["recordings"]
+    if bulk.wants_job(uploads):
+        job = bulk.start(tenant, uploads, user=_user(request), by=Actor.of(request))
+        return redirect(job_url(job))
+    batch = batches.decrypt_uploads(tenant, uploads, user=_user(request), by=Actor.of(request))
     return redirect("recordings-batch", tenant=tenant.slug, batch=batch.id)
 
 

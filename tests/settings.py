@@ -34,5 +34,10 @@ if DATABASES["default"]["ENGINE"] == "portal.web.postgresql":  # noqa: F405
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c portal.audit_allow_truncate=on"  # noqa: F405
 
 # Recordings uploaded by the tests wait in a folder of this run's own, removed when it ends.
-PORTAL_RECORDINGS_SPOOL_DIR = Path(tempfile.mkdtemp(prefix="portal-test-spool-"))
-atexit.register(shutil.rmtree, PORTAL_RECORDINGS_SPOOL_DIR, ignore_errors=True)
+# Worker processes a test starts are given the folders of the run that started them.
+if "PORTAL_RECORDINGS_SPOOL_DIR" not in os.environ:
+    PORTAL_RECORDINGS_SPOOL_DIR = Path(tempfile.mkdtemp(prefix="portal-test-spool-"))
+    atexit.register(shutil.rmtree, PORTAL_RECORDINGS_SPOOL_DIR, ignore_errors=True)
+if "PORTAL_JOBS_DIR" not in os.environ:
+    PORTAL_JOBS_DIR = Path(tempfile.mkdtemp(prefix="portal-test-jobs-"))
+    atexit.register(shutil.rmtree, PORTAL_JOBS_DIR, ignore_errors=True)

@@ -6,7 +6,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal.accounts.models import Tenant
 from portal.audit.log import COMMAND
+from portal.jobs.links import job_url
+from portal.jobs.runner import start
 from recordings.drill import prove_keys
+from recordings.jobs import VERIFY_KEYS
 
 
 class Command(BaseCommand):
@@ -18,8 +21,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant", help="only this tenant (its identifier, the slug); all tenants by default")
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="queue a job over every tenant for the workers (run_worker) and print its page; support users see "
+            "its results there",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["background"]:
+            if options["tenant"]:
+                raise CommandError("--background verifies every tenant; leave out --tenant.")
+            job = start(VERIFY_KEYS, tenant=None, by=COMMAND)
+            self.stdout.write(f"Queued job {job.id}: see {job_url(job)} (run_worker runs it).")
+            return
         tenants = Tenant.objects.order_by("slug")
         if options["tenant"]:
             tenants = tenants.filter(slug=options["tenant"])
