@@ -30,7 +30,7 @@ class Command(BaseCommand):
         while True:
             runner.purge_expired()
             runner.run_pending()
-            close_old_connections()
             if options["once"]:
                 return
+            close_old_connections()  # between polls, as between requests
             time.sleep(options["poll"])
