@@ -37,8 +37,11 @@ run: install dev-env
 	$(DEV_ENV) $(BIN)/python manage.py init_master_key
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py create_demo
-	@echo "Serving on http://$(HOST):$(PORT)/"
-	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@echo "Serving on http://$(HOST):$(PORT)/, with a worker for background jobs beside it"
+	@# The worker runs in the background and is stopped when the server stops (Ctrl+C included).
+	@$(DEV_ENV) $(BIN)/python manage.py run_worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Debian's Chromium for the browser tests; installed only when missing and only as root.
 chromium:
