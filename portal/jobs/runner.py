@@ -128,6 +128,8 @@ def purge_expired() -> int:
     expired = Job.objects.filter(state__in=FINISHED, finished__lt=oldest)
     paths = [path for path in expired.values_list("result_path", flat=True) if path]
     count, _ = expired.delete()
+    # A sealed secret waits no longer than a result would: a job not run by then must be started again.
+    Job.objects.filter(created__lt=oldest).exclude(sealed_input=None).update(sealed_input=None)
     folder = jobs_dir()
     for name in paths:
         (folder / name).unlink(missing_ok=True)

@@ -58,6 +58,7 @@ def run_worker(concurrency: int) -> None:
                     concurrency=concurrency,
                     update_heartbeat_interval=max(0.5, stalled_seconds / 3),
                     stalled_worker_timeout=stalled_seconds,
+                    delete_jobs="successful",  # the Job row keeps what is worth keeping
                 )
             finally:
                 watcher.cancel()

@@ -2,9 +2,11 @@
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -91,6 +93,7 @@ def _page(request: HttpRequest, job: Job, kind: kinds.Kind) -> HttpResponse:
         "more_items": max(0, job.total - len(items)),
         "has_file": job.state == JobState.DONE and result_file(job) is not None,
         "result_url": kind.result_url(job) if kind.result_url is not None and job.state == JobState.DONE else "",
+        "keep_until": job.finished + timedelta(minutes=settings.PORTAL_JOBS_KEEP_MINUTES) if job.finished else None,
         "progress_url": request.path + "progress/",
         "download_url": request.path + "download/",
     }

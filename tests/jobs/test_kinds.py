@@ -1,14 +1,18 @@
 """Each kind of job end to end, run in this process as run_worker runs them on SQLite: bulk decryption, a keystore
 backup, and the key drill over every tenant."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from keystore.api import KeystoreEntry
 from keystore.pfx import read_pfx
 from portal.audit.models import AuditEntry
+from portal.jobs import runner
 from portal.jobs.models import Job, JobState
 from recordings.models import BatchItem, DecryptionBatch
 from tests.conftest import World
@@ -118,3 +122,18 @@ def test_background_verification_is_over_every_tenant(world: World) -> None:
     with pytest.raises(CommandError, match="leave out --tenant"):
         call_command("verify_keys", "--background", "--tenant", "acme")
     assert not Job.objects.exists()
+
+
+def test_a_backup_not_run_within_the_keep_period_must_be_started_again(world: World, client_for, settings) -> None:
+    settings.PORTAL_BACKUP_JOB_MIN_KEYS = 1
+    make_certificate(world.acme, "only-key")
+    post_backup(client_for(world.alice), "acme")
+    job = latest_job()
+    Job.objects.filter(pk=job.pk).update(created=timezone.now() - timedelta(minutes=61))
+    runner.purge_expired()
+    job.refresh_from_db()
+    assert job.sealed_input is None  # the sealed password waits no longer than a result would
+    run_jobs()
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and "start the backup again" in job.message
+    assert not AuditEntry.objects.filter(action="keystore-exported").exists()

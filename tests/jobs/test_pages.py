@@ -142,3 +142,14 @@ def test_an_item_done_is_never_done_again(world) -> None:
     assert seen == ["b", "c"]
     job.refresh_from_db()
     assert (job.total, job.done_count) == (3, 2)
+
+
+def test_a_jobs_folder_the_portal_cannot_write_is_named_at_start_up(settings, tmp_path) -> None:
+    from portal.jobs.checks import check_jobs_dir
+
+    assert check_jobs_dir() == []
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    settings.PORTAL_JOBS_DIR = blocker / "jobs"
+    (error,) = check_jobs_dir()
+    assert error.id == "jobs.E001" and str(blocker / "jobs") in error.msg
