@@ -93,3 +93,11 @@ def _foreign_lkm_credential(w: World) -> str:
     from portal.audit.log import Actor
 
     return str(issue_credential(w.globex, by=Actor(w.bob), label="globex production").credential.id)
+
+
+@register("job")
+def _foreign_job(w: World) -> str:
+    from portal.audit.log import Actor
+    from portal.jobs import runner
+
+    return str(runner.start("keystore.backup", tenant=w.globex, by=Actor(w.bob)).pk)
