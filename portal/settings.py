@@ -278,5 +278,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # procrastinate.blueprints says at every start of every command that it adds the job tasks.
+    "loggers": {"axes": {"level": "WARNING"}, "procrastinate.blueprints": {"level": "WARNING"}},
 }
