@@ -74,9 +74,9 @@ def test_a_backup_of_many_keys_is_made_by_a_job(world: World, client_for, settin
     assert sealed and BACKUP_PASSWORD.encode() not in sealed
     if connection.vendor == "postgresql":  # Procrastinate was handed the job's id alone
         with connection.cursor() as cursor:
-            cursor.execute("SELECT args::text FROM procrastinate_jobs")
+            cursor.execute("SELECT args::text FROM procrastinate_jobs WHERE args->>'job_id' = %s", [str(job.id)])
             args = [row[0] for row in cursor.fetchall()]
-        assert args == [f'{{"job_id": "{job.id}"}}']
+        assert args == [f'{{"job_id": "{job.id}"}}']  # queued once, in the transaction that made the Job row
     assert not AuditEntry.objects.filter(action="keystore-exported").exists()
     run_jobs()
     job.refresh_from_db()
@@ -137,3 +137,19 @@ def test_a_backup_not_run_within_the_keep_period_must_be_started_again(world: Wo
     job.refresh_from_db()
     assert job.state == JobState.FAILED and "start the backup again" in job.message
     assert not AuditEntry.objects.filter(action="keystore-exported").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="Procrastinate's queue is on PostgreSQL")
+def test_a_job_whose_transaction_rolls_back_is_never_delivered(world: World) -> None:
+    from django.db import transaction
+
+    from portal.audit.log import COMMAND
+    from recordings.jobs import VERIFY_KEYS
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        job = runner.start(VERIFY_KEYS, tenant=None, by=COMMAND)
+        raise RuntimeError("the change that queued it failed")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM procrastinate_jobs WHERE args->>'job_id' = %s", [str(job.id)])
+        assert cursor.fetchone() == (0,)
+    assert not Job.objects.exists()
