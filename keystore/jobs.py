@@ -90,4 +90,7 @@ def run_backup(job: Job, progress: Progress) -> None:
 
 
 def register() -> None:
-    kinds.register(kinds.Kind(name=BACKUP, title="Keystore backup", cap=Cap.MANAGE_KEYS, run=run_backup))
+    # The starter's alone: the file opens with the password they chose, and it downloads once.
+    kinds.register(
+        kinds.Kind(name=BACKUP, title="Keystore backup", cap=Cap.MANAGE_KEYS, run=run_backup, owner_only=True)
+    )

@@ -5,6 +5,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from cryptography import x509
 from django.contrib import messages
@@ -16,9 +17,9 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from portal.accounts.access import Cap, scoped_get, tenant_view
-from portal.accounts.models import Tenant
+from portal.accounts.models import Tenant, User
 from portal.audit.log import Actor, record
-from portal.jobs.links import job_url
+from portal.jobs.links import job_url, recent_jobs
 from portal.web.text import visible
 
 from . import jobs, reauth
@@ -127,6 +128,7 @@ def _home(request: HttpRequest, tenant: Tenant, form: BackupForm, status: int = 
         "rows": rows,
         "expired_count": sum(row.expired for row in rows),
         "form": form,
+        "recent_jobs": recent_jobs(tenant, cast(User, request.user), jobs.BACKUP),
     }
     return _no_store(render(request, "keystore/home.html", context, status=status))
 

@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from portal.accounts.access import Cap, scoped_get, tenant_view
 from portal.accounts.models import Tenant, User
 from portal.audit.log import Actor
-from portal.jobs.links import job_url
+from portal.jobs.links import job_url, recent_jobs
 
 from . import batches, bulk, drill
 from .forms import DecryptForm
@@ -59,6 +59,7 @@ def _page(
         "error": error,
         "max_mb": settings.PORTAL_RECORDINGS_MAX_UPLOAD_BYTES // (1024 * 1024),
         "keep_minutes": settings.PORTAL_RECORDINGS_KEEP_MINUTES,
+        "recent_jobs": recent_jobs(tenant, _user(request), bulk.DECRYPT),
     }
     return _no_store(render(request, "recordings/decrypt.html", context, status=status))
 

@@ -153,3 +153,14 @@ def test_a_jobs_folder_the_portal_cannot_write_is_named_at_start_up(settings, tm
     settings.PORTAL_JOBS_DIR = blocker / "jobs"
     (error,) = check_jobs_dir()
     assert error.id == "jobs.E001" and str(blocker / "jobs") in error.msg
+
+
+def test_the_starting_page_leads_back_to_its_starters_jobs(world, client_for, backup_job) -> None:
+    alina = make_user("alina", "tenant-admin", world.acme)
+    keystore = reverse("keystore-home", args=["acme"])
+    assert _page(backup_job) in client_for(world.alice).get(keystore).content.decode()
+    assert _page(backup_job) not in client_for(alina).get(keystore).content.decode()
+    assert client_for(alina).get(_page(backup_job)).status_code == 404  # the file opens with alice's password
+    decryption = runner.start("recordings.decrypt", tenant=world.acme, by=Actor(world.alice), params={})
+    decrypt_page = client_for(world.alice).get(reverse("recordings-decrypt", args=["acme"])).content.decode()
+    assert _page(decryption) in decrypt_page and _page(backup_job) not in decrypt_page
