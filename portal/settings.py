@@ -154,6 +154,9 @@ LOGOUT_REDIRECT_URL = "login"
 CACHE_URL = env.str("CACHE_URL", default="")
 if CACHE_URL:
     CACHES = {"default": env.cache_url_config(CACHE_URL)}
+    for _option in ("key_prefix", "timeout", "version"):  # django-environ leaves these lower case for Redis
+        if _option in CACHES["default"]:
+            CACHES["default"][_option.upper()] = CACHES["default"].pop(_option)
     CACHES["default"].setdefault("KEY_PREFIX", "portal")
 else:
     CACHES = {
@@ -162,6 +165,17 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
+
+# Redis is used for speed only: a Redis that is down or slow makes pages recompute instead of failing (portal/web/
+# cache.py), after at most CACHE_TIMEOUT_SECONDS per attempt; /healthz reports it down.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "portal.web.cache.RedisCache"
+    _cache_timeout = env.float("CACHE_TIMEOUT_SECONDS", default=0.5)
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", _cache_timeout)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", _cache_timeout)
+# How many nodes serve the portal, for the system check that warns of a per-process cache (portal/web/checks.py);
+# gunicorn's own worker count is read where gunicorn runs.
+PORTAL_NODES = env.int("PORTAL_NODES", default=1)
 
 # Sessions live in the database, so signing out ends them on every node; each request reads its session with one
 # statement written once per process (portal/accounts/sessions.py). They end after SESSION_COOKIE_AGE of inactivity
@@ -179,6 +193,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_CALLABLE = "portal.accounts.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Failures are counted in the database, so a lockout holds on every node and process (the cache handler would count
+# per process unless the cache is shared).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
 # Transport security: on by default, switched off only explicitly (development over plain HTTP).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
