@@ -52,6 +52,10 @@ if DATABASES["default"]["ENGINE"] == "portal.web.postgresql" and env.bool("DB_PR
     # request. Turn it off behind a pooler that hands one session's statements to another (PgBouncer in
     # transaction mode).
     DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+if DATABASES["default"]["ENGINE"] == "portal.web.postgresql":
+    # A database server that does not answer fails a request (and /healthz) after this many seconds, rather than
+    # holding a worker for the system's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", 5))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite allows one writer at a time. A transaction that starts reading and then writes cannot wait for the
     # write lock (it fails at once with "database is locked"), so every transaction takes the lock when it begins
@@ -208,6 +212,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The load balancer probes each node over plain HTTP, without the proxy's X-Forwarded-Proto: /healthz answers it
+# instead of redirecting. It sets no cookie and shows nothing but whether each part works (portal/web/health.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
