@@ -37,7 +37,8 @@ def _workers_in(arguments: list[str]) -> int | None:
 def gunicorn_workers(argv: list[str], environ: dict[str, str] | os._Environ[str]) -> tuple[int, str]:
     """gunicorn's worker count and where it comes from: its command line wins over GUNICORN_CMD_ARGS, which wins
     over WEB_CONCURRENCY; 1 when none says."""
-    if argv and Path(argv[0]).name.startswith("gunicorn"):
+    program = Path(argv[0]) if argv else Path()
+    if program.name.startswith("gunicorn") or program.parent.name == "gunicorn":  # gunicorn, or python -m gunicorn
         workers = _workers_in(argv[1:])
         if workers is not None:
             return workers, f"gunicorn --workers {workers}"

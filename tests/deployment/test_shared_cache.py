@@ -3,6 +3,7 @@ portal's keys only, and a per-process cache under several processes is reported 
 
 import io
 import logging
+import os
 
 import pytest
 from django.core.cache import cache
@@ -12,7 +13,9 @@ from django.test import override_settings
 from portal.web.checks import gunicorn_workers
 from tests.conftest import World
 from tests.factories import assign_to_ivr, make_certificate
+from tests.live import Browser
 
+from .nodes import gunicorn_node
 from .redis_db import REDIS, cache_settings, closed_port, own_prefix
 
 
@@ -54,6 +57,7 @@ def test_values_are_shared_and_clear_removes_only_this_portals_keys(db) -> None:
     [
         (["/srv/.venv/bin/gunicorn", "portal.wsgi", "--workers", "3"], {}, 3),
         (["/srv/.venv/bin/gunicorn", "portal.wsgi", "-w4"], {"WEB_CONCURRENCY": "2"}, 4),
+        (["/srv/.venv/lib/python3.11/site-packages/gunicorn/__main__.py", "portal.wsgi", "--workers=2"], {}, 2),
         (["manage.py", "check"], {"GUNICORN_CMD_ARGS": "--bind 0.0.0.0:8000 --workers=5"}, 5),
         (["manage.py", "check"], {"WEB_CONCURRENCY": "2"}, 2),
         (["manage.py", "check"], {}, 1),
@@ -91,3 +95,18 @@ def test_no_warning_with_one_process_or_a_shared_cache(monkeypatch, settings) ->
     monkeypatch.setenv("WEB_CONCURRENCY", "4")
     settings.CACHES = cache_settings(REDIS, "test-nodes-check")
     assert "portal.W001" not in check_output()
+
+
+def test_gunicorn_with_several_workers_on_a_per_process_cache_logs_the_warning(tmp_path) -> None:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.deployment.node_settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+        "CACHE_URL": "",
+    }
+    env.pop("WEB_CONCURRENCY", None)
+    env.pop("GUNICORN_CMD_ARGS", None)
+    with gunicorn_node(env, tmp_path / "gunicorn.log") as url:
+        assert Browser(url).get("/healthz").status == 200  # served by a worker that has loaded the portal
+    warnings = [line for line in (tmp_path / "gunicorn.log").read_text().splitlines() if "portal.W001" in line]
+    assert warnings and "2 processes (gunicorn --workers 2)" in warnings[0]
