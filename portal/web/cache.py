@@ -24,40 +24,57 @@ CLEAR_BATCH = 500
 T = TypeVar("T")
 
 
-class RedisCache(DjangoRedisCache):
-    def __init__(self, server: str, params: dict[str, Any]) -> None:
-        super().__init__(server, params)
-        self._paused_until = 0.0
-        self._down = False
-        self._lock = threading.Lock()
+class _Outage:
+    """Whether a Redis server is down, for every thread of the process (Django makes a cache object per thread)."""
 
-    def _guarded(self, operation: Callable[[], T], missed: T) -> T:
-        if self._down and time.monotonic() < self._paused_until:
-            return missed
-        try:
-            result = operation()
-        except RedisError as error:
-            self._failed(error)
-            return missed
-        if self._down:
-            self._recovered()
-        return result
+    def __init__(self) -> None:
+        self.down = False
+        self.paused_until = 0.0
+        self.lock = threading.Lock()
 
-    def _failed(self, error: RedisError) -> None:
-        with self._lock:
-            self._paused_until = time.monotonic() + PAUSE_SECONDS
-            if not self._down:
-                self._down = True
+    def failed(self, error: RedisError) -> None:
+        with self.lock:
+            self.paused_until = time.monotonic() + PAUSE_SECONDS
+            if not self.down:
+                self.down = True
                 logger.warning(
                     "The shared cache cannot be reached (%s); pages recompute what it held until it is back.",
                     type(error).__name__,
                 )
 
-    def _recovered(self) -> None:
-        with self._lock:
-            if self._down:
-                self._down = False
+    def recovered(self) -> None:
+        with self.lock:
+            if self.down:
+                self.down = False
                 logger.warning("The shared cache answers again.")
+
+
+_outages: dict[str, _Outage] = {}
+_outages_lock = threading.Lock()
+
+
+def _outage_of(location: str) -> _Outage:
+    with _outages_lock:
+        return _outages.setdefault(location, _Outage())
+
+
+class RedisCache(DjangoRedisCache):
+    def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._outage = _outage_of(server if isinstance(server, str) else ",".join(server))
+
+    def _guarded(self, operation: Callable[[], T], missed: T) -> T:
+        outage = self._outage
+        if outage.down and time.monotonic() < outage.paused_until:
+            return missed
+        try:
+            result = operation()
+        except RedisError as error:
+            outage.failed(error)
+            return missed
+        if outage.down:
+            outage.recovered()
+        return result
 
     def reachable(self) -> bool:
         """Whether Redis answers now (for /healthz): asked every time, whatever the pause."""

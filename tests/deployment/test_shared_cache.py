@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
 
+from portal.web.cache import _outage_of
 from portal.web.checks import gunicorn_workers
 from tests.conftest import World
 from tests.factories import assign_to_ivr, make_certificate
@@ -110,3 +111,29 @@ def test_gunicorn_with_several_workers_on_a_per_process_cache_logs_the_warning(t
         assert Browser(url).get("/healthz").status == 200  # served by a worker that has loaded the portal
     warnings = [line for line in (tmp_path / "gunicorn.log").read_text().splitlines() if "portal.W001" in line]
     assert warnings and "2 processes (gunicorn --workers 2)" in warnings[0]
+
+
+def test_an_outage_costs_one_attempt_per_pause_and_its_end_is_logged(db, monkeypatch, caplog) -> None:
+    import redis
+
+    attempts = []
+
+    def refused(self, key):
+        attempts.append(key)
+        raise redis.ConnectionError("refused")
+
+    with own_prefix() as (_, prefix), override_settings(CACHES=cache_settings(REDIS, prefix)):
+        cache.set("counted", 3)
+        with caplog.at_level(logging.WARNING, logger="portal.web.cache"):
+            with monkeypatch.context() as outage:
+                outage.setattr(redis.Redis, "get", refused)
+                assert [cache.get("counted"), cache.get("counted"), cache.get("counted")] == [None, None, None]
+            assert len(attempts) == 1  # the next two did not wait for Redis
+            assert cache.get("counted") is None  # Redis is back, but this process waits out its pause
+            _outage_of(REDIS).paused_until = 0.0  # the pause is over
+            assert cache.get("counted") == 3
+    messages = [record.getMessage() for record in caplog.records if record.name == "portal.web.cache"]
+    assert messages == [
+        "The shared cache cannot be reached (ConnectionError); pages recompute what it held until it is back.",
+        "The shared cache answers again.",
+    ]
