@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, Warning, register
 
-from .masterkey import MasterKey, MasterKeyError, current_master_key, previous_master_key
+from .masterkey import MasterKeyError, MasterKeyProvider, current_master_key, previous_master_key
 from .rotation import wrapped_key_counts
 
 FIX_KEY = "Set PORTAL_MASTER_KEY (base64 of 32 random bytes) or PORTAL_MASTER_KEY_FILE (a file holding it)."
@@ -21,8 +21,8 @@ def _describe(counts: dict[str, int]) -> str:
 def check_master_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     counts = wrapped_key_counts() or {}
-    current: MasterKey | None = None
-    previous: MasterKey | None = None
+    current: MasterKeyProvider | None = None
+    previous: MasterKeyProvider | None = None
     try:
         current = current_master_key()
     except MasterKeyError as exc:
