@@ -6,8 +6,7 @@ PORTAL_PREVIOUS_MASTER_KEY; the suffix names the provider:
 - (none): base64 of 32 random bytes in the variable itself;
 - ``_FILE``: a file holding that text;
 - ``_PKCS11_MODULE``, ``_PKCS11_TOKEN_LABEL``, ``_PKCS11_PIN`` or ``_PKCS11_PIN_FILE``, ``_PKCS11_KEY_LABEL``: a key
-  inside a PKCS#11 token;
-- ``_KMS_KEY_ID``, ``_KMS_REGION``, ``_KMS_ENDPOINT_URL``: an AWS KMS key.
+  inside a PKCS#11 token.
 
 Exactly one provider per prefix: two configured is an error naming both, never a silent choice.
 """
@@ -21,14 +20,17 @@ from django.dispatch import receiver
 
 from .base import MasterKeyError, MasterKeyProvider
 from .files import master_key_from_environment, read_master_key_file
+from .pkcs11 import Pkcs11MasterKey, TokenSettings, forget_token_state, read_pin
 
 CURRENT = "PORTAL_MASTER_KEY"
 PREVIOUS = "PORTAL_PREVIOUS_MASTER_KEY"
 
+PKCS11_SUFFIXES = ("_PKCS11_MODULE", "_PKCS11_TOKEN_LABEL", "_PKCS11_PIN", "_PKCS11_PIN_FILE", "_PKCS11_KEY_LABEL")
 # Provider name -> the setting suffixes that configure it (any of them set means the provider is meant).
 PROVIDERS: dict[str, tuple[str, ...]] = {
     "environment": ("",),
     "file": ("_FILE",),
+    "PKCS#11": PKCS11_SUFFIXES,
 }
 SETTINGS = tuple(
     prefix + suffix for prefix in (CURRENT, PREVIOUS) for suffixes in PROVIDERS.values() for suffix in suffixes
@@ -53,9 +55,31 @@ def _names(used: list[str]) -> str:
     return used[0] if len(used) == 1 else "/".join([used[0], *(name.removeprefix(used[0]) for name in used[1:])])
 
 
+def _require(prefix: str, suffix: str, what: str) -> str:
+    value = _setting(prefix + suffix)
+    if not value:
+        raise MasterKeyError(f"the PKCS#11 {what} is missing: set {prefix}{suffix}")
+    return value
+
+
+def _pkcs11(prefix: str) -> MasterKeyProvider:
+    return Pkcs11MasterKey(token_settings(prefix))
+
+
+def token_settings(prefix: str) -> TokenSettings:
+    return TokenSettings(
+        module=_require(prefix, "_PKCS11_MODULE", "module"),
+        token_label=_require(prefix, "_PKCS11_TOKEN_LABEL", "token label"),
+        key_label=_require(prefix, "_PKCS11_KEY_LABEL", "key label"),
+        pin=read_pin(_setting(prefix + "_PKCS11_PIN"), _setting(prefix + "_PKCS11_PIN_FILE"), prefix),
+        prefix=prefix,
+    )
+
+
 _BUILDERS: dict[str, Callable[[str], MasterKeyProvider]] = {
     "environment": lambda prefix: master_key_from_environment(_setting(prefix), prefix),
     "file": lambda prefix: read_master_key_file(_setting(prefix + "_FILE"), prefix + "_FILE"),
+    "PKCS#11": _pkcs11,
 }
 
 
@@ -118,6 +142,7 @@ def forget_master_keys() -> None:
             if provider is not None:
                 provider.close()
         _loaded.clear()
+    forget_token_state()
 
 
 @receiver(setting_changed)
