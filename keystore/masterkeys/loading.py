@@ -6,7 +6,8 @@ PORTAL_PREVIOUS_MASTER_KEY; the suffix names the provider:
 - (none): base64 of 32 random bytes in the variable itself;
 - ``_FILE``: a file holding that text;
 - ``_PKCS11_MODULE``, ``_PKCS11_TOKEN_LABEL``, ``_PKCS11_PIN`` or ``_PKCS11_PIN_FILE``, ``_PKCS11_KEY_LABEL``: a key
-  inside a PKCS#11 token.
+  inside a PKCS#11 token;
+- ``_KMS_KEY_ID``, ``_KMS_REGION``, ``_KMS_ENDPOINT_URL``: an AWS KMS key.
 
 Exactly one provider per prefix: two configured is an error naming both, never a silent choice.
 """
@@ -26,11 +27,13 @@ CURRENT = "PORTAL_MASTER_KEY"
 PREVIOUS = "PORTAL_PREVIOUS_MASTER_KEY"
 
 PKCS11_SUFFIXES = ("_PKCS11_MODULE", "_PKCS11_TOKEN_LABEL", "_PKCS11_PIN", "_PKCS11_PIN_FILE", "_PKCS11_KEY_LABEL")
+KMS_SUFFIXES = ("_KMS_KEY_ID", "_KMS_REGION", "_KMS_ENDPOINT_URL")
 # Provider name -> the setting suffixes that configure it (any of them set means the provider is meant).
 PROVIDERS: dict[str, tuple[str, ...]] = {
     "environment": ("",),
     "file": ("_FILE",),
     "PKCS#11": PKCS11_SUFFIXES,
+    "AWS KMS": KMS_SUFFIXES,
 }
 SETTINGS = tuple(
     prefix + suffix for prefix in (CURRENT, PREVIOUS) for suffixes in PROVIDERS.values() for suffix in suffixes
@@ -76,10 +79,27 @@ def token_settings(prefix: str) -> TokenSettings:
     )
 
 
+def _kms(prefix: str) -> MasterKeyProvider:
+    from .kms import KmsMasterKey, KmsSettings  # boto3 takes a while to import: only when KMS is configured
+
+    key = _setting(prefix + "_KMS_KEY_ID")
+    if not key:
+        raise MasterKeyError(f"the AWS KMS key is missing: set {prefix}_KMS_KEY_ID (key id, ARN or alias)")
+    return KmsMasterKey(
+        KmsSettings(
+            key=key,
+            region=_setting(prefix + "_KMS_REGION"),
+            endpoint_url=_setting(prefix + "_KMS_ENDPOINT_URL"),
+            prefix=prefix,
+        )
+    )
+
+
 _BUILDERS: dict[str, Callable[[str], MasterKeyProvider]] = {
     "environment": lambda prefix: master_key_from_environment(_setting(prefix), prefix),
     "file": lambda prefix: read_master_key_file(_setting(prefix + "_FILE"), prefix + "_FILE"),
     "PKCS#11": _pkcs11,
+    "AWS KMS": _kms,
 }
 
 
