@@ -3,13 +3,10 @@ rotation from a file key to KMS and back, and a key that is disabled, unknown or
 
 import base64
 import hashlib
-from types import SimpleNamespace
 
-import boto3
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
-from moto import mock_aws
 
 from keystore import api, envelope
 from keystore.checks import check_master_keys
@@ -18,38 +15,11 @@ from keystore.models import KeystoreEntry, TenantKey
 from keystore.sealing import KeystoreError, open_private_key, tenant_aad
 from portal.audit.models import AuditEntry
 from tests.keystore.helpers import store
+from tests.keystore.moto_kms import ALIAS, kms_settings
+from tests.keystore.moto_kms import kms as kms  # the fixture
 
 TEST_KEY = base64.b64encode(b"T" * 32).decode()  # the test settings' master key
 TEST_ID = MasterKey.from_text(TEST_KEY, "t").key_id
-REGION = "eu-central-1"
-ALIAS = "alias/recording-portal"
-
-
-@pytest.fixture
-def kms(monkeypatch, tmp_path):
-    """A KMS key of moto's; credentials that are not anyone's, and no profile or config of the machine's."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_CONFIG_FILE": str(tmp_path / "none"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        client = boto3.client("kms", region_name=REGION)
-        metadata = client.create_key(Description="recording portal master key")["KeyMetadata"]
-        client.create_alias(AliasName=ALIAS, TargetKeyId=metadata["KeyId"])
-        yield SimpleNamespace(client=client, arn=metadata["Arn"], key=metadata["KeyId"])
-
-
-def kms_settings(prefix: str = "PORTAL_MASTER_KEY", key: str = ALIAS, **extra: str) -> dict[str, str]:
-    values = {f"{prefix}_KMS_KEY_ID": key, f"{prefix}_KMS_REGION": REGION, **extra}
-    if prefix == "PORTAL_MASTER_KEY":
-        values.update(PORTAL_MASTER_KEY="", PORTAL_MASTER_KEY_FILE="")
-    return values
 
 
 def numbers_of_all():
