@@ -82,7 +82,10 @@ def _data_key(tenant: Tenant, *, create: bool) -> bytes:
         except IntegrityError:  # created concurrently: use that one
             row = TenantKey.objects.get(tenant=tenant)
     # Mid-rotation a data key may still be under the previous master key: it is found by its identifier.
-    found = master_key_by_id(row.master_key_id)
+    try:
+        found = master_key_by_id(row.master_key_id)
+    except MasterKeyError as exc:  # the previous key's provider, asked for a key not rotated yet, is down
+        raise KeystoreError(f"The keystore master key is not usable: {exc}.") from None
     if found is None:
         raise KeystoreError(
             f"the data key of tenant {tenant.slug} is wrapped with master key {row.master_key_id}, "

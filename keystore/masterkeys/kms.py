@@ -10,10 +10,13 @@ settings. Short timeouts and few retries make a KMS that is down fail in seconds
 
 import base64
 import hashlib
+import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import boto3.session
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -57,19 +60,8 @@ def encryption_context(aad: bytes) -> dict[str, str]:
 class KmsMasterKey:
     def __init__(self, settings: KmsSettings) -> None:
         self.settings = settings
-        try:
-            self._client = boto3.client(
-                "kms",
-                region_name=settings.region or None,
-                endpoint_url=settings.endpoint_url or None,
-                config=CLIENT_CONFIG,
-            )
-        except NoRegionError:
-            raise MasterKeyError(
-                f"AWS KMS: no region: set {settings.prefix}_KMS_REGION or AWS_REGION / AWS_DEFAULT_REGION"
-            ) from None
-        except (BotoCoreError, ValueError) as exc:
-            raise MasterKeyError(f"AWS KMS: {one_line(str(exc))}") from None
+        self._lock = threading.Lock()
+        self._client, self._pid = self._new_client(), os.getpid()
         self.arn = self._describe()
         self._key_id = hashlib.sha256(b"aws-kms:" + self.arn.encode()).hexdigest()[:ID_LENGTH]
 
@@ -115,11 +107,35 @@ class KmsMasterKey:
             raise MasterKeyError(f"AWS KMS key {arn} is not a symmetric encryption key (SYMMETRIC_DEFAULT)")
         return arn
 
+    def _new_client(self) -> Any:
+        settings = self.settings
+        try:
+            return boto3.session.Session().client(
+                "kms",
+                region_name=settings.region or None,
+                endpoint_url=settings.endpoint_url or None,
+                config=CLIENT_CONFIG,
+            )
+        except NoRegionError:
+            raise MasterKeyError(
+                f"AWS KMS: no region: set {settings.prefix}_KMS_REGION or AWS_REGION / AWS_DEFAULT_REGION"
+            ) from None
+        except (BotoCoreError, ValueError) as exc:
+            raise MasterKeyError(f"AWS KMS: {one_line(str(exc))}") from None
+
+    def _client_here(self) -> Any:
+        """This process's client: a forked worker must not share the parent's pooled TLS connections."""
+        with self._lock:
+            if self._pid != os.getpid():
+                self._client, self._pid = self._new_client(), os.getpid()
+            return self._client
+
     def _call(self, operation: str, **parameters: Any) -> dict[str, Any]:
         method = {"Encrypt": "encrypt", "Decrypt": "decrypt", "DescribeKey": "describe_key"}[operation]
         where = f"AWS KMS key {self.settings.key}"
+        client = self._client_here()
         try:
-            answer: dict[str, Any] = getattr(self._client, method)(**parameters)
+            answer: dict[str, Any] = getattr(client, method)(**parameters)
             return answer
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
@@ -138,7 +154,7 @@ class KmsMasterKey:
         except NoCredentialsError:
             raise MasterKeyUnavailable(f"{where}: no AWS credentials (environment, profile or instance role)") from None
         except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as exc:
-            endpoint = self.settings.endpoint_url or getattr(self._client.meta, "endpoint_url", "")
+            endpoint = self.settings.endpoint_url or getattr(client.meta, "endpoint_url", "")
             kind = "does not answer" if isinstance(exc, ReadTimeoutError) else "is unreachable"
             raise MasterKeyUnavailable(f"{where}: the KMS endpoint {endpoint} {kind}") from None
         except BotoCoreError as exc:
