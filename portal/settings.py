@@ -176,16 +176,22 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Per process. It holds what can be recomputed and is filed under versions read from the database (the expiry
-# counts, where certificates are assigned) or under what alone decides it (the navigation and the tenant home
-# page's sections, per tenant and role), so nothing shown depends on it being shared or kept. Room for a few
-# thousand tenants' entries before the oldest are dropped.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "OPTIONS": {"MAX_ENTRIES": 10_000},
+# What can be recomputed, filed under versions read from the database (the expiry counts, where certificates are
+# assigned) or under what alone decides it (the navigation and the tenant home page's sections, per tenant and
+# role), so nothing shown depends on it being shared or kept. Per process by default, with room for a few thousand
+# tenants' entries; CACHE_URL (e.g. redis://127.0.0.1:6379/1) shares it between the processes and nodes, so a count
+# one worker reads after a write is there for every other worker.
+CACHE_URL = env.str("CACHE_URL", default="")
+if CACHE_URL:
+    CACHES = {"default": env.cache_url_config(CACHE_URL)}
+    CACHES["default"].setdefault("KEY_PREFIX", "portal")
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
     }
-}
 
 # Sessions live in the database, so signing out ends them on every node; each request reads its session with one
 # statement written once per process (portal/accounts/sessions.py). They end after SESSION_COOKIE_AGE of inactivity
