@@ -86,7 +86,14 @@ class KmsMasterKey:
         return f"AWS KMS key {self.arn}"
 
     def probe(self) -> str:
+        """The key is enabled, and this role may encrypt and decrypt with it (a round trip of a random value)."""
         self._describe()
+        sample = os.urandom(16)
+        try:
+            if self.unwrap(self.wrap(sample, b"health probe"), b"health probe") != sample:
+                raise MasterKeyUnavailable(f"AWS KMS key {self.arn}: a round trip gave another value")
+        except envelope.TamperedError:
+            raise MasterKeyUnavailable(f"AWS KMS key {self.arn}: a round trip does not decrypt") from None
         return "AWS KMS: ok"
 
     def close(self) -> None:
