@@ -290,10 +290,6 @@ class Pkcs11MasterKey:
                     self._session, self._key = None, None
                     if attempt == 2:
                         raise MasterKeyUnavailable(f"{self._name()}: {_reason(exc)}") from None
-                except MasterKeyError:
-                    raise
-                except envelope.TamperedError:
-                    raise
                 except exceptions.PKCS11Error as exc:
                     raise MasterKeyUnavailable(f"{self._name()}: {_reason(exc)}") from None
             raise AssertionError("unreachable")  # pragma: no cover
