@@ -66,17 +66,47 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The keystore's master key wraps every tenant key. It never lives in the database. One of the two must be set.
+# The keystore's master key wraps every tenant key. It never lives in the database. Exactly one provider is set: the
+# key itself (base64), a file holding it, a PKCS#11 token or AWS KMS (see README, Keystore). The PREVIOUS_ settings
+# name the key being rotated away from, which may be of another kind.
 PORTAL_MASTER_KEY = env.str("PORTAL_MASTER_KEY", default="")
-PORTAL_MASTER_KEY_FILE = env.str(
-    "PORTAL_MASTER_KEY_FILE", default=str(BASE_DIR / "var" / "master.key") if DEBUG else ""
-)
-# During a master-key rotation, the key the not yet re-wrapped tenant keys still need (see README, Keystore).
+PORTAL_MASTER_KEY_FILE = env.str("PORTAL_MASTER_KEY_FILE", default="")
+PORTAL_MASTER_KEY_PKCS11_MODULE = env.str("PORTAL_MASTER_KEY_PKCS11_MODULE", default="")
+PORTAL_MASTER_KEY_PKCS11_TOKEN_LABEL = env.str("PORTAL_MASTER_KEY_PKCS11_TOKEN_LABEL", default="")
+PORTAL_MASTER_KEY_PKCS11_PIN = env.str("PORTAL_MASTER_KEY_PKCS11_PIN", default="")
+PORTAL_MASTER_KEY_PKCS11_PIN_FILE = env.str("PORTAL_MASTER_KEY_PKCS11_PIN_FILE", default="")
+PORTAL_MASTER_KEY_PKCS11_KEY_LABEL = env.str("PORTAL_MASTER_KEY_PKCS11_KEY_LABEL", default="")
+PORTAL_MASTER_KEY_KMS_KEY_ID = env.str("PORTAL_MASTER_KEY_KMS_KEY_ID", default="")
+PORTAL_MASTER_KEY_KMS_REGION = env.str("PORTAL_MASTER_KEY_KMS_REGION", default="")
+PORTAL_MASTER_KEY_KMS_ENDPOINT_URL = env.str("PORTAL_MASTER_KEY_KMS_ENDPOINT_URL", default="")
 PORTAL_PREVIOUS_MASTER_KEY = env.str("PORTAL_PREVIOUS_MASTER_KEY", default="")
 PORTAL_PREVIOUS_MASTER_KEY_FILE = env.str("PORTAL_PREVIOUS_MASTER_KEY_FILE", default="")
-if not PORTAL_MASTER_KEY and not PORTAL_MASTER_KEY_FILE:
+PORTAL_PREVIOUS_MASTER_KEY_PKCS11_MODULE = env.str("PORTAL_PREVIOUS_MASTER_KEY_PKCS11_MODULE", default="")
+PORTAL_PREVIOUS_MASTER_KEY_PKCS11_TOKEN_LABEL = env.str("PORTAL_PREVIOUS_MASTER_KEY_PKCS11_TOKEN_LABEL", default="")
+PORTAL_PREVIOUS_MASTER_KEY_PKCS11_PIN = env.str("PORTAL_PREVIOUS_MASTER_KEY_PKCS11_PIN", default="")
+PORTAL_PREVIOUS_MASTER_KEY_PKCS11_PIN_FILE = env.str("PORTAL_PREVIOUS_MASTER_KEY_PKCS11_PIN_FILE", default="")
+PORTAL_PREVIOUS_MASTER_KEY_PKCS11_KEY_LABEL = env.str("PORTAL_PREVIOUS_MASTER_KEY_PKCS11_KEY_LABEL", default="")
+PORTAL_PREVIOUS_MASTER_KEY_KMS_KEY_ID = env.str("PORTAL_PREVIOUS_MASTER_KEY_KMS_KEY_ID", default="")
+PORTAL_PREVIOUS_MASTER_KEY_KMS_REGION = env.str("PORTAL_PREVIOUS_MASTER_KEY_KMS_REGION", default="")
+PORTAL_PREVIOUS_MASTER_KEY_KMS_ENDPOINT_URL = env.str("PORTAL_PREVIOUS_MASTER_KEY_KMS_ENDPOINT_URL", default="")
+_CURRENT_MASTER_KEY_SETTINGS = (
+    PORTAL_MASTER_KEY,
+    PORTAL_MASTER_KEY_PKCS11_MODULE,
+    PORTAL_MASTER_KEY_PKCS11_TOKEN_LABEL,
+    PORTAL_MASTER_KEY_PKCS11_PIN,
+    PORTAL_MASTER_KEY_PKCS11_PIN_FILE,
+    PORTAL_MASTER_KEY_PKCS11_KEY_LABEL,
+    PORTAL_MASTER_KEY_KMS_KEY_ID,
+    PORTAL_MASTER_KEY_KMS_REGION,
+    PORTAL_MASTER_KEY_KMS_ENDPOINT_URL,
+)
+# Development keeps its key in var/master.key unless another provider is set.
+if DEBUG and not PORTAL_MASTER_KEY_FILE and not any(_CURRENT_MASTER_KEY_SETTINGS):
+    PORTAL_MASTER_KEY_FILE = str(BASE_DIR / "var" / "master.key")
+if not PORTAL_MASTER_KEY_FILE and not any(_CURRENT_MASTER_KEY_SETTINGS):
     raise ImproperlyConfigured(
-        "The keystore master key is missing: set PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE (see README, Keystore)."
+        "The keystore master key is missing: set PORTAL_MASTER_KEY_FILE, PORTAL_MASTER_KEY, the "
+        "PORTAL_MASTER_KEY_PKCS11_… or the PORTAL_MASTER_KEY_KMS_… settings (see README, Keystore)."
     )
 
 INSTALLED_APPS = [
