@@ -8,6 +8,8 @@ from django.db import OperationalError, connection
 from django.test import Client, override_settings
 
 from tests.conftest import World
+from tests.keystore.moto_kms import kms as kms  # the fixture
+from tests.keystore.moto_kms import kms_settings
 
 from .redis_db import REDIS, cache_settings, closed_port, own_prefix
 
@@ -67,6 +69,17 @@ def test_a_missing_master_key_file_is_503_without_its_path(db, tmp_path) -> None
     assert response.status_code == 503
     assert json.loads(response.content)["master_key"] == "down"
     assert str(tmp_path) not in response.content.decode()
+
+
+def test_a_kms_key_is_named_by_kind_and_a_disabled_one_is_503_without_its_arn(db, kms) -> None:
+    with override_settings(**kms_settings()):
+        assert json.loads(health().content)["master_key"] == "aws-kms"
+    kms.client.disable_key(KeyId=kms.key)
+    with override_settings(**kms_settings()):
+        response = health()
+    assert response.status_code == 503
+    assert json.loads(response.content)["master_key"] == "down"
+    assert kms.key not in response.content.decode()
 
 
 def test_a_database_that_fails_is_503_naming_the_database(db, monkeypatch) -> None:
