@@ -6,7 +6,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 DEV_ENV := DEBUG=true SECURE_SSL_REDIRECT=false SECURE_COOKIES=false
 
-.PHONY: run dev-env test lint typecheck pytest install install-dev chromium hawk-client benchmarks clean
+.PHONY: run dev-env test lint typecheck pytest install install-dev chromium softhsm hawk-client benchmarks clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -49,6 +49,13 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "Browser tests need /usr/bin/chromium: run 'apt-get install chromium' as root."; exit 1; fi; fi
 
+# Debian's SoftHSM2, the PKCS#11 token the master-key tests use (each test makes its own token in a temporary
+# directory); installed only when missing and only as root.
+softhsm:
+	@if [ ! -f /usr/lib/softhsm/libsofthsm2.so ] || ! command -v softhsm2-util >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2; \
+	  else echo "The PKCS#11 master-key tests need SoftHSM2: run 'apt-get install softhsm2' as root."; fi; fi
+
 # The reference Hawk client (Node's @hapi/hawk, pinned in its package-lock.json) for the interoperability tests.
 HAWK_CLIENT := tests/lkm/hawk_node
 hawk-client:
@@ -65,7 +72,7 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy .
 
-pytest: install-dev chromium hawk-client
+pytest: install-dev chromium softhsm hawk-client
 	$(BIN)/pytest
 
 test: lint typecheck pytest

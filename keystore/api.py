@@ -42,6 +42,7 @@ from .generation import (
 from .kdf import MAX_ROUNDS as MAX_KDF_ROUNDS
 from .keyfiles import MAX_RSA_BITS, MIN_RSA_BITS, KeyFileError, KeyFileInfo, KeyPasswordError, OpenedKeyFile
 from .lifecycle import EntryGone, purge_entry
+from .masterkeys.health import master_key_health as _master_key_health
 from .models import MAX_ALIAS_LENGTH, KeystoreEntry
 from .pfx import MAX_PFX_BYTES as MAX_BACKUP_BYTES
 from .proofs import record_proof
@@ -139,3 +140,13 @@ def verify_entry(entry: KeystoreEntry) -> None:
     be played back. ``KeystoreError`` when it does not open (altered, moved to another certificate or tenant, or its
     master key is gone)."""
     _verify_entry(entry)
+
+
+def master_key_health() -> tuple[bool, str]:
+    """Whether the current master-key provider answers, for a health endpoint: (ok, one line naming the provider kind
+    and what failed, e.g. "PKCS#11 token 'portal': wrong PIN (…)"). It reaches the token or KMS for real, answers
+    within a few seconds, and never reveals a secret."""
+    return _master_key_health()
+
+
+__all__ += ["master_key_health"]

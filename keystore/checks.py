@@ -1,16 +1,30 @@
-"""Start-up checks: the portal refuses to run with a master key that is missing, malformed, or not the one the
-stored tenant keys are wrapped with, and says which. ``runserver`` and ``migrate`` run them as system checks;
-portal/wsgi.py runs them before serving in production.
+"""Start-up checks: the portal refuses to run with a master key that is missing, malformed, unreachable, or not the
+one the stored tenant keys are wrapped with, and says which in one line. ``runserver`` and ``migrate`` run them as
+system checks; portal/wsgi.py runs them before serving in production.
 """
 
 from typing import Any
 
 from django.core.checks import CheckMessage, Error, Warning, register
 
-from .masterkey import MasterKey, MasterKeyError, current_master_key, previous_master_key
+from .masterkey import (
+    MasterKeyError,
+    MasterKeyProvider,
+    MasterKeyUnavailable,
+    current_master_key,
+    previous_master_key,
+)
+from .masterkeys.base import one_line
 from .rotation import wrapped_key_counts
 
-FIX_KEY = "Set PORTAL_MASTER_KEY (base64 of 32 random bytes) or PORTAL_MASTER_KEY_FILE (a file holding it)."
+FIX_KEY = (
+    "Set exactly one of PORTAL_MASTER_KEY (base64 of 32 random bytes), PORTAL_MASTER_KEY_FILE (a file holding it), "
+    "the PORTAL_MASTER_KEY_PKCS11_… settings (a PKCS#11 token) or the PORTAL_MASTER_KEY_KMS_… settings (AWS KMS)."
+)
+FIX_PROVIDER = (
+    "Check the module path, token label, PIN and key label (create the key with 'manage.py init_master_key'), or "
+    "that the KMS key exists, is enabled and reachable with these AWS credentials."
+)
 
 
 def _describe(counts: dict[str, int]) -> str:
@@ -21,22 +35,43 @@ def _describe(counts: dict[str, int]) -> str:
 def check_master_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     counts = wrapped_key_counts() or {}
-    current: MasterKey | None = None
-    previous: MasterKey | None = None
+    current: MasterKeyProvider | None = None
+    previous: MasterKeyProvider | None = None
+    stored = f" Stored tenant keys: {_describe(counts)}." if counts else ""
     try:
         current = current_master_key()
-    except MasterKeyError as exc:
-        stored = f" Stored tenant keys: {_describe(counts)}." if counts else ""
+    except MasterKeyUnavailable as exc:
         messages.append(
-            Error(f"The keystore master key is missing or unusable: {exc}.{stored}", hint=FIX_KEY, id="keystore.E001")
+            Error(
+                f"The keystore master key cannot be reached: {one_line(str(exc))}.{stored}",
+                hint=FIX_PROVIDER,
+                id="keystore.E004",
+            )
         )
-    try:
-        previous = previous_master_key()
     except MasterKeyError as exc:
         messages.append(
             Error(
-                f"The previous keystore master key is unusable: {exc}.",
-                hint="Fix or unset PORTAL_PREVIOUS_MASTER_KEY / PORTAL_PREVIOUS_MASTER_KEY_FILE.",
+                f"The keystore master key is missing or unusable: {one_line(str(exc))}.{stored}",
+                hint=FIX_KEY,
+                id="keystore.E001",
+            )
+        )
+    try:
+        previous = previous_master_key()
+    except MasterKeyUnavailable as exc:
+        messages.append(
+            Error(
+                f"The previous keystore master key cannot be reached: {one_line(str(exc))}.",
+                hint=FIX_PROVIDER.replace("PORTAL_MASTER_KEY", "PORTAL_PREVIOUS_MASTER_KEY"),
+                id="keystore.E005",
+            )
+        )
+    except MasterKeyError as exc:
+        messages.append(
+            Error(
+                f"The previous keystore master key is unusable: {one_line(str(exc))}.",
+                hint="Fix or unset PORTAL_PREVIOUS_MASTER_KEY / PORTAL_PREVIOUS_MASTER_KEY_FILE (or its _PKCS11_… or "
+                "_KMS_… settings).",
                 id="keystore.E003",
             )
         )
@@ -51,9 +86,9 @@ def check_master_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
                 f"{total} tenant {'key is' if total == 1 else 'keys are'} wrapped with a master key that is not "
                 f"configured: {_describe(unknown)}. The configured master key is {current.key_id}"
                 + (f" and the previous one {previous.key_id}." if previous else "."),
-                hint="Configure the master key with that identifier as PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE. "
-                "If a rotation to the current key was interrupted, set the old key as PORTAL_PREVIOUS_MASTER_KEY or "
-                "PORTAL_PREVIOUS_MASTER_KEY_FILE and finish it with 'manage.py rotate_master_key'.",
+                hint="Configure the master key with that identifier as PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE "
+                "(or its _PKCS11_… or _KMS_… settings). If a rotation to the current key was interrupted, configure "
+                "the old key as PORTAL_PREVIOUS_MASTER_KEY… and finish it with 'manage.py rotate_master_key'.",
                 id="keystore.E002",
             )
         )
@@ -72,7 +107,8 @@ def check_master_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
             messages.append(
                 Warning(
                     f"The previous master key {previous.key_id} no longer wraps any tenant key.",
-                    hint="Unset PORTAL_PREVIOUS_MASTER_KEY / PORTAL_PREVIOUS_MASTER_KEY_FILE and destroy that key.",
+                    hint="Unset PORTAL_PREVIOUS_MASTER_KEY / PORTAL_PREVIOUS_MASTER_KEY_FILE (or its _PKCS11_… or "
+                    "_KMS_… settings) and destroy that key.",
                     id="keystore.W002",
                 )
             )

@@ -17,7 +17,7 @@ from django.views.decorators.debug import sensitive_variables
 from portal.audit.log import COMMAND, record
 
 from . import envelope
-from .masterkey import MasterKey, current_master_key, master_key_by_id
+from .masterkey import MasterKeyProvider, current_master_key, master_key_by_id
 from .models import TenantKey
 from .sealing import KeystoreError, tenant_aad
 
@@ -40,7 +40,7 @@ def wrapped_key_counts() -> dict[str, int] | None:
         return None
 
 
-def pending_tenant_keys(current: MasterKey) -> list[int]:
+def pending_tenant_keys(current: MasterKeyProvider) -> list[int]:
     return list(TenantKey.objects.exclude(master_key_id=current.key_id).order_by("pk").values_list("pk", flat=True))
 
 
@@ -48,7 +48,7 @@ BATCH_SIZE = 100
 
 
 @sensitive_variables("data_key", "old", "current", "wrapped")
-def _rewrapped(row: TenantKey, current: MasterKey) -> bytes:
+def _rewrapped(row: TenantKey, current: MasterKeyProvider) -> bytes:
     """The row's data key wrapped under ``current``; KeystoreError when it cannot be opened."""
     old = master_key_by_id(row.master_key_id)
     slug = row.tenant.slug
@@ -58,16 +58,20 @@ def _rewrapped(row: TenantKey, current: MasterKey) -> bytes:
         )
     aad = tenant_aad(row.tenant_id)
     try:
-        data_key = envelope.open_sealed(old.key, bytes(row.wrapped_key), aad)
+        data_key = old.unwrap(bytes(row.wrapped_key), aad)
     except envelope.TamperedError:
         raise KeystoreError(f"tenant {slug}: its key does not open with master key {old.key_id}") from None
-    wrapped = envelope.seal(current.key, data_key, aad)
-    if envelope.open_sealed(current.key, wrapped, aad) != data_key:  # never commit what would not open
+    try:
+        wrapped = current.wrap(data_key, aad)
+        reopened = current.unwrap(wrapped, aad)
+    except envelope.TamperedError:
+        reopened = b""
+    if reopened != data_key:  # never commit what would not open
         raise KeystoreError(f"tenant {slug}: the re-wrapped key does not open")
     return wrapped
 
 
-def rewrap_batch(pks: list[int], current: MasterKey, result: RotationResult) -> None:
+def rewrap_batch(pks: list[int], current: MasterKeyProvider, result: RotationResult) -> None:
     """Re-wrap these tenant keys in one transaction, rows locked, with one audit entry.
 
     Each key is either re-wrapped completely or left as it was; a batch bounds what an interruption loses (the next run

@@ -5,6 +5,7 @@ Nothing here is for code outside keystore/: what the rest of the portal may ask 
 
 import hashlib
 import uuid
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -16,7 +17,7 @@ from portal.accounts.models import Tenant
 from . import envelope
 from .aliases import check_alias
 from .keyfiles import check_pair, spki_sha256
-from .masterkey import MasterKey, MasterKeyError, current_master_key, master_key_by_id
+from .masterkey import MasterKeyError, MasterKeyProvider, current_master_key, master_key_by_id
 from .models import KeystoreEntry, TenantKey
 
 
@@ -37,9 +38,17 @@ def entry_aad(tenant_id: uuid.UUID, entry_id: uuid.UUID, certificate_der: bytes)
     )
 
 
-def _current_master() -> MasterKey:
+def _current_master() -> MasterKeyProvider:
     try:
         return current_master_key()
+    except MasterKeyError as exc:
+        raise KeystoreError(f"The keystore master key is not usable: {exc}.") from None
+
+
+def _master_key_call(operation: Callable[[], bytes]) -> bytes:
+    """A wrap or unwrap; a provider that fails meanwhile (a token gone, KMS down) is a KeystoreError naming it."""
+    try:
+        return operation()
     except MasterKeyError as exc:
         raise KeystoreError(f"The keystore master key is not usable: {exc}.") from None
 
@@ -56,7 +65,7 @@ def _cached_tenant_key(tenant: Tenant) -> TenantKey | None:
     return TenantKey.objects.filter(tenant=tenant).first()
 
 
-@sensitive_variables("data_key", "master")
+@sensitive_variables("data_key", "master", "found")
 def _data_key(tenant: Tenant, *, create: bool) -> bytes:
     """The tenant's data key in plaintext, for one operation. Created on first use, under the current master key."""
     master = _current_master()
@@ -65,25 +74,25 @@ def _data_key(tenant: Tenant, *, create: bool) -> bytes:
         if not create:
             raise KeystoreError(f"tenant {tenant.slug} has no keystore yet")
         data_key = envelope.new_key()
+        wrapped = _master_key_call(lambda: master.wrap(data_key, tenant_aad(tenant.pk)))
         try:
             with transaction.atomic():
-                TenantKey.objects.create(
-                    tenant=tenant,
-                    wrapped_key=envelope.seal(master.key, data_key, tenant_aad(tenant.pk)),
-                    master_key_id=master.key_id,
-                )
+                TenantKey.objects.create(tenant=tenant, wrapped_key=wrapped, master_key_id=master.key_id)
             return data_key
         except IntegrityError:  # created concurrently: use that one
             row = TenantKey.objects.get(tenant=tenant)
     # Mid-rotation a data key may still be under the previous master key: it is found by its identifier.
-    found = master_key_by_id(row.master_key_id)
+    try:
+        found = master_key_by_id(row.master_key_id)
+    except MasterKeyError as exc:  # the previous key's provider, asked for a key not rotated yet, is down
+        raise KeystoreError(f"The keystore master key is not usable: {exc}.") from None
     if found is None:
         raise KeystoreError(
             f"the data key of tenant {tenant.slug} is wrapped with master key {row.master_key_id}, "
             f"which is not configured (the current master key is {_current_master().key_id})"
         )
     try:
-        return envelope.open_sealed(found.key, bytes(row.wrapped_key), tenant_aad(tenant.pk))
+        return _master_key_call(lambda: found.unwrap(bytes(row.wrapped_key), tenant_aad(tenant.pk)))
     except envelope.TamperedError:
         raise KeystoreError(f"the data key of tenant {tenant.slug} does not open: altered or moved") from None
 

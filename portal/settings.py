@@ -52,6 +52,10 @@ if DATABASES["default"]["ENGINE"] == "portal.web.postgresql" and env.bool("DB_PR
     # request. Turn it off behind a pooler that hands one session's statements to another (PgBouncer in
     # transaction mode).
     DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+if DATABASES["default"]["ENGINE"] == "portal.web.postgresql":
+    # A database server that does not answer fails a request (and /healthz) after this many seconds, rather than
+    # holding a worker for the system's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", 5))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite allows one writer at a time. A transaction that starts reading and then writes cannot wait for the
     # write lock (it fails at once with "database is locked"), so every transaction takes the lock when it begins
@@ -62,17 +66,47 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The keystore's master key wraps every tenant key. It never lives in the database. One of the two must be set.
+# The keystore's master key wraps every tenant key. It never lives in the database. Exactly one provider is set: the
+# key itself (base64), a file holding it, a PKCS#11 token or AWS KMS (see README, Keystore). The PREVIOUS_ settings
+# name the key being rotated away from, which may be of another kind.
 PORTAL_MASTER_KEY = env.str("PORTAL_MASTER_KEY", default="")
-PORTAL_MASTER_KEY_FILE = env.str(
-    "PORTAL_MASTER_KEY_FILE", default=str(BASE_DIR / "var" / "master.key") if DEBUG else ""
-)
-# During a master-key rotation, the key the not yet re-wrapped tenant keys still need (see README, Keystore).
+PORTAL_MASTER_KEY_FILE = env.str("PORTAL_MASTER_KEY_FILE", default="")
+PORTAL_MASTER_KEY_PKCS11_MODULE = env.str("PORTAL_MASTER_KEY_PKCS11_MODULE", default="")
+PORTAL_MASTER_KEY_PKCS11_TOKEN_LABEL = env.str("PORTAL_MASTER_KEY_PKCS11_TOKEN_LABEL", default="")
+PORTAL_MASTER_KEY_PKCS11_PIN = env.str("PORTAL_MASTER_KEY_PKCS11_PIN", default="")
+PORTAL_MASTER_KEY_PKCS11_PIN_FILE = env.str("PORTAL_MASTER_KEY_PKCS11_PIN_FILE", default="")
+PORTAL_MASTER_KEY_PKCS11_KEY_LABEL = env.str("PORTAL_MASTER_KEY_PKCS11_KEY_LABEL", default="")
+PORTAL_MASTER_KEY_KMS_KEY_ID = env.str("PORTAL_MASTER_KEY_KMS_KEY_ID", default="")
+PORTAL_MASTER_KEY_KMS_REGION = env.str("PORTAL_MASTER_KEY_KMS_REGION", default="")
+PORTAL_MASTER_KEY_KMS_ENDPOINT_URL = env.str("PORTAL_MASTER_KEY_KMS_ENDPOINT_URL", default="")
 PORTAL_PREVIOUS_MASTER_KEY = env.str("PORTAL_PREVIOUS_MASTER_KEY", default="")
 PORTAL_PREVIOUS_MASTER_KEY_FILE = env.str("PORTAL_PREVIOUS_MASTER_KEY_FILE", default="")
-if not PORTAL_MASTER_KEY and not PORTAL_MASTER_KEY_FILE:
+PORTAL_PREVIOUS_MASTER_KEY_PKCS11_MODULE = env.str("PORTAL_PREVIOUS_MASTER_KEY_PKCS11_MODULE", default="")
+PORTAL_PREVIOUS_MASTER_KEY_PKCS11_TOKEN_LABEL = env.str("PORTAL_PREVIOUS_MASTER_KEY_PKCS11_TOKEN_LABEL", default="")
+PORTAL_PREVIOUS_MASTER_KEY_PKCS11_PIN = env.str("PORTAL_PREVIOUS_MASTER_KEY_PKCS11_PIN", default="")
+PORTAL_PREVIOUS_MASTER_KEY_PKCS11_PIN_FILE = env.str("PORTAL_PREVIOUS_MASTER_KEY_PKCS11_PIN_FILE", default="")
+PORTAL_PREVIOUS_MASTER_KEY_PKCS11_KEY_LABEL = env.str("PORTAL_PREVIOUS_MASTER_KEY_PKCS11_KEY_LABEL", default="")
+PORTAL_PREVIOUS_MASTER_KEY_KMS_KEY_ID = env.str("PORTAL_PREVIOUS_MASTER_KEY_KMS_KEY_ID", default="")
+PORTAL_PREVIOUS_MASTER_KEY_KMS_REGION = env.str("PORTAL_PREVIOUS_MASTER_KEY_KMS_REGION", default="")
+PORTAL_PREVIOUS_MASTER_KEY_KMS_ENDPOINT_URL = env.str("PORTAL_PREVIOUS_MASTER_KEY_KMS_ENDPOINT_URL", default="")
+_CURRENT_MASTER_KEY_SETTINGS = (
+    PORTAL_MASTER_KEY,
+    PORTAL_MASTER_KEY_PKCS11_MODULE,
+    PORTAL_MASTER_KEY_PKCS11_TOKEN_LABEL,
+    PORTAL_MASTER_KEY_PKCS11_PIN,
+    PORTAL_MASTER_KEY_PKCS11_PIN_FILE,
+    PORTAL_MASTER_KEY_PKCS11_KEY_LABEL,
+    PORTAL_MASTER_KEY_KMS_KEY_ID,
+    PORTAL_MASTER_KEY_KMS_REGION,
+    PORTAL_MASTER_KEY_KMS_ENDPOINT_URL,
+)
+# Development keeps its key in var/master.key unless another provider is set.
+if DEBUG and not PORTAL_MASTER_KEY_FILE and not any(_CURRENT_MASTER_KEY_SETTINGS):
+    PORTAL_MASTER_KEY_FILE = str(BASE_DIR / "var" / "master.key")
+if not PORTAL_MASTER_KEY_FILE and not any(_CURRENT_MASTER_KEY_SETTINGS):
     raise ImproperlyConfigured(
-        "The keystore master key is missing: set PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE (see README, Keystore)."
+        "The keystore master key is missing: set PORTAL_MASTER_KEY_FILE, PORTAL_MASTER_KEY, the "
+        "PORTAL_MASTER_KEY_PKCS11_… or the PORTAL_MASTER_KEY_KMS_… settings (see README, Keystore)."
     )
 
 INSTALLED_APPS = [
@@ -155,6 +189,9 @@ LOGOUT_REDIRECT_URL = "login"
 CACHE_URL = env.str("CACHE_URL", default="")
 if CACHE_URL:
     CACHES = {"default": env.cache_url_config(CACHE_URL)}
+    for _option in ("key_prefix", "timeout", "version"):  # django-environ leaves these lower case for Redis
+        if _option in CACHES["default"]:
+            CACHES["default"][_option.upper()] = CACHES["default"].pop(_option)
     CACHES["default"].setdefault("KEY_PREFIX", "portal")
 else:
     CACHES = {
@@ -163,6 +200,17 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
+
+# Redis is used for speed only: a Redis that is down or slow makes pages recompute instead of failing (portal/web/
+# cache.py), after at most CACHE_TIMEOUT_SECONDS per attempt; /healthz reports it down.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "portal.web.cache.RedisCache"
+    _cache_timeout = env.float("CACHE_TIMEOUT_SECONDS", default=0.5)
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", _cache_timeout)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", _cache_timeout)
+# How many nodes serve the portal, for the system check that warns of a per-process cache (portal/web/checks.py);
+# gunicorn's own worker count is read where gunicorn runs.
+PORTAL_NODES = env.int("PORTAL_NODES", default=1)
 
 # Sessions live in the database, so signing out ends them on every node; each request reads its session with one
 # statement written once per process (portal/accounts/sessions.py). They end after SESSION_COOKIE_AGE of inactivity
@@ -180,6 +228,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_CALLABLE = "portal.accounts.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Failures are counted in the database, so a lockout holds on every node and process (the cache handler would count
+# per process unless the cache is shared).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
 # Transport security: on by default, switched off only explicitly (development over plain HTTP).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -192,6 +243,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The load balancer probes each node over plain HTTP, without the proxy's X-Forwarded-Proto: /healthz answers it
+# instead of redirecting. It sets no cookie and shows nothing but whether each part works (portal/web/health.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

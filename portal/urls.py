@@ -2,7 +2,10 @@
 
 from django.urls import include, path
 
+from portal.web.health import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("", include("portal.accounts.urls")),
     path("", include("portal.audit.urls")),
     path("", include("portal.jobs.urls")),

@@ -1,3 +1,4 @@
+import logging
 import os
 
 from django.core import checks
@@ -21,3 +22,8 @@ with exit_on_configuration_error(status=APP_LOAD_ERROR):
         raise ImproperlyConfigured(
             "Refusing to start: " + " ".join(f"({e.id}) {e.msg} {e.hint or ''}".strip() for e in _errors)
         )
+
+    # gunicorn's worker count is on its command line, which only this process sees: a per-process cache under
+    # several workers is reported here (a warning; pages stay correct).
+    for _warning in checks.run_checks(tags=[checks.Tags.caches]):
+        logging.getLogger("portal.wsgi").warning("(%s) %s %s", _warning.id, _warning.msg, _warning.hint or "")

@@ -99,5 +99,6 @@ def test_postgresql_statements_are_prepared_unless_turned_off(
     script = "from django.conf import settings; print(sorted(settings.DATABASES['default'].get('OPTIONS', {}).items()))"
     result = manage(checkout, "shell", "-c", script, env=env)
     assert result.returncode == 0, result.stderr
-    options = "[('prepare_threshold', 5), ('server_side_binding', True)]" if prepared else "[]"
+    prepared_options = "('prepare_threshold', 5), ('server_side_binding', True)"
+    options = f"[('connect_timeout', 5), {prepared_options}]" if prepared else "[('connect_timeout', 5)]"
     assert result.stdout.strip().splitlines()[-1] == options  # after the shell's own notice of its imports

@@ -30,7 +30,7 @@ for i, tenant in enumerate(tenants):
         key = keys[i % 3]
         store_private_key(tenant, alias=f"rec-{i}", certificate_der=der(certificate(key, f"T{i}")), private_key=key)
 rows = [
-    TenantKey(tenant=t, wrapped_key=envelope.seal(master.key, envelope.new_key(), tenant_aad(t.pk)),
+    TenantKey(tenant=t, wrapped_key=master.wrap(envelope.new_key(), tenant_aad(t.pk)),
               master_key_id=master.key_id)
     for t in tenants[with_entries:]
 ]

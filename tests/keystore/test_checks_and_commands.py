@@ -13,7 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from keystore import pfx
+from keystore import api, pfx
 from keystore.checks import check_master_keys
 from keystore.masterkey import MasterKey
 from portal.audit.models import AuditEntry
@@ -86,6 +86,44 @@ def test_malformed_previous_key_is_an_error(world):
     with override_settings(PORTAL_PREVIOUS_MASTER_KEY="###"):
         ids, text = ids_and_text(check_master_keys())
     assert ids == ["keystore.E003"] and "PORTAL_PREVIOUS_MASTER_KEY is not base64 text" in text
+
+
+def test_two_master_keys_at_once_are_an_error_naming_both(world, tmp_path):
+    with override_settings(PORTAL_MASTER_KEY=TEST_KEY, PORTAL_MASTER_KEY_FILE=str(tmp_path / "master.key")):
+        ids, text = ids_and_text(check_master_keys())
+    assert ids == ["keystore.E001"]
+    assert (
+        "more than one master key is configured: PORTAL_MASTER_KEY (environment) and PORTAL_MASTER_KEY_FILE (file); "
+        "set only one" in text
+    )
+
+
+def test_an_unreachable_previous_provider_is_its_own_error(world):
+    store(world.acme, "a", 0)
+    missing_module = {
+        "PORTAL_PREVIOUS_MASTER_KEY_PKCS11_MODULE": "/nonexistent/libpkcs11.so",
+        "PORTAL_PREVIOUS_MASTER_KEY_PKCS11_TOKEN_LABEL": "old",
+        "PORTAL_PREVIOUS_MASTER_KEY_PKCS11_PIN": "1234",
+        "PORTAL_PREVIOUS_MASTER_KEY_PKCS11_KEY_LABEL": "master",
+    }
+    with override_settings(**missing_module):
+        [message] = check_master_keys()
+    assert message.id == "keystore.E005" and "\n" not in message.msg
+    assert "PKCS#11 module /nonexistent/libpkcs11.so (PORTAL_PREVIOUS_MASTER_KEY_PKCS11_MODULE) does not exist" in (
+        message.msg
+    )
+
+
+def test_health_names_the_file_provider_and_what_failed(db, tmp_path):
+    assert api.master_key_health() == (True, "master key from the environment: ok")
+    key_file = tmp_path / "master.key"
+    key_file.write_text(TEST_KEY)
+    with override_settings(PORTAL_MASTER_KEY="", PORTAL_MASTER_KEY_FILE=str(key_file)):
+        assert api.master_key_health() == (True, "master key file: ok")
+    with override_settings(PORTAL_MASTER_KEY="", PORTAL_MASTER_KEY_FILE=str(tmp_path / "gone.key")):
+        ok, text = api.master_key_health()
+    assert not ok and text.startswith("the master key file") and "does not exist" in text
+    assert TEST_KEY not in text
 
 
 def test_check_and_migrate_work_on_an_empty_database(tmp_path):

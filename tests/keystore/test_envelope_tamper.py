@@ -160,6 +160,20 @@ def test_missing_master_key_is_a_keystore_error(world):
         open_private_key(_reload(entry))
 
 
+def test_a_previous_provider_that_is_down_is_a_keystore_error(world):
+    entry, _, _ = store(world.acme, "one", 0)
+    previous_token = {
+        "PORTAL_PREVIOUS_MASTER_KEY_PKCS11_MODULE": "/nonexistent/libpkcs11.so",
+        "PORTAL_PREVIOUS_MASTER_KEY_PKCS11_TOKEN_LABEL": "old",
+        "PORTAL_PREVIOUS_MASTER_KEY_PKCS11_PIN": "1234",
+        "PORTAL_PREVIOUS_MASTER_KEY_PKCS11_KEY_LABEL": "master",
+    }
+    with override_settings(PORTAL_MASTER_KEY=OTHER_MASTER, **previous_token):
+        with pytest.raises(KeystoreError, match="master key is not usable: PKCS#11 module /nonexistent/libpkcs11.so"):
+            open_private_key(_reload(entry))
+        store(world.globex, "g", 1)  # keys under the current master key are unaffected
+
+
 def test_previous_master_key_opens_keys_not_rotated_yet(world):
     entry, key, _ = store(world.acme, "one", 0)
     old = base64.b64encode(b"T" * 32).decode()  # the test settings' key

@@ -12,12 +12,18 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from keystore.masterkey import MasterKey
+from keystore.masterkey import MasterKey, MasterKeyUnavailable, current_master_key, forget_master_keys
 from keystore.models import KeystoreEntry, TenantKey
+from keystore.rotation import pending_tenant_keys, rotate
 from keystore.sealing import open_private_key
+from portal.accounts.models import Tenant
 from portal.audit.models import AuditEntry
 from tests.keystore import subprocesses as sp
 from tests.keystore.helpers import store
+from tests.keystore.moto_kms import kms as kms  # the fixture
+from tests.keystore.moto_kms import kms_settings
+from tests.keystore.softhsm import make_token, requires_softhsm
+from tests.keystore.softhsm import token as token  # the fixture
 
 TEST_KEY = base64.b64encode(b"T" * 32).decode()  # the test settings' master key
 NEW_KEY = base64.b64encode(b"N" * 32).decode()
@@ -73,8 +79,6 @@ def test_portal_keeps_working_halfway_through_a_rotation(world):
     store(world.acme, "a", 0)
     store(world.globex, "g", 1)
     before = numbers_of_all()
-    from keystore.rotation import rotate
-
     with override_settings(PORTAL_MASTER_KEY=NEW_KEY, PORTAL_PREVIOUS_MASTER_KEY=TEST_KEY):
         rotate([TenantKey.objects.get(tenant=world.acme).pk])
         assert sorted(TenantKey.objects.values_list("master_key_id", flat=True)) == sorted(
@@ -146,3 +150,54 @@ def test_rotation_killed_midway_resumes_and_loses_nothing(tmp_path):
     assert _rotated(db, new_id) == tenants
     again = sp.manage(db, "rotate_master_key", current=sp.NEW_KEY, previous=sp.OLD_KEY)
     assert again.returncode == 0 and "All tenant keys are wrapped with the current master key" in again.stdout
+
+
+# Between providers -------------------------------------------------------------------------------------------------
+
+
+@requires_softhsm
+def test_rotation_from_kms_to_a_token(world, kms, token):
+    store(world.acme, "a", 0)
+    store(world.globex, "g", 1)
+    before = numbers_of_all()
+    with override_settings(**kms_settings(), PORTAL_PREVIOUS_MASTER_KEY=TEST_KEY):
+        call_command("rotate_master_key", "--no-progress")
+    with override_settings(**token.settings(), **kms_settings("PORTAL_PREVIOUS_MASTER_KEY")):
+        call_command("init_master_key")
+        token_id = current_master_key().key_id
+        call_command("rotate_master_key", "--no-progress")
+    assert set(TenantKey.objects.values_list("master_key_id", flat=True)) == {token_id}
+    with override_settings(**token.settings()):  # neither the file key nor KMS is needed any more
+        assert numbers_of_all() == before
+
+
+@requires_softhsm
+def test_a_token_gone_mid_rotation_stops_it_in_one_line_and_a_rerun_finishes(world, token, tmp_path, monkeypatch):
+    for i, tenant in enumerate([world.acme, world.globex, *(Tenant.objects.create(slug=f"t{i}") for i in range(4))]):
+        store(tenant, f"key-{i}", i % 3)
+    before = numbers_of_all()
+    rotating = override_settings(**token.settings(), PORTAL_PREVIOUS_MASTER_KEY=TEST_KEY)
+    with rotating:
+        call_command("init_master_key")
+        token_id = current_master_key().key_id
+        unplugged = make_token(tmp_path / "elsewhere", "elsewhere")  # a module that no longer sees the token
+        steps = []
+
+        def unplug_after_two_batches(n: int) -> None:
+            steps.append(n)
+            if len(steps) == 2:
+                monkeypatch.setenv("SOFTHSM2_CONF", str(unplugged.conf))
+                forget_master_keys()
+
+        with pytest.raises(MasterKeyUnavailable) as stopped:
+            rotate(pending_tenant_keys(current_master_key()), batch_size=2, on_step=unplug_after_two_batches)
+        assert "PKCS#11 token 'portal'" in str(stopped.value) and "\n" not in str(stopped.value)
+        assert TenantKey.objects.filter(master_key_id=token_id).count() == 4  # two whole batches, nothing between
+        with pytest.raises(CommandError, match="^Master key: PKCS#11 token 'portal' .* is not present"):
+            call_command("rotate_master_key", "--no-progress")
+        monkeypatch.setenv("SOFTHSM2_CONF", str(token.conf))  # plugged in again
+        forget_master_keys()
+        call_command("rotate_master_key", "--no-progress")
+    assert set(TenantKey.objects.values_list("master_key_id", flat=True)) == {token_id}
+    with override_settings(**token.settings()):
+        assert numbers_of_all() == before

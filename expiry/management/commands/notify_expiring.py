@@ -1,5 +1,7 @@
 """Mail each tenant's administrators when a recording certificate crosses an expiry threshold. Meant for cron (daily
-or hourly): running it again sends nothing new. See expiry/models.py for why a notice is recorded before its mail."""
+or hourly), on one node or on every node at once: running it again sends nothing new, and of runs that plan the same
+mail only the one whose claim succeeds sends it (a row made under a unique constraint, or a conditional update of a
+failed one, committed before the mail leaves). See expiry/models.py for why a notice is recorded before its mail."""
 
 import smtplib
 from collections import defaultdict
@@ -67,7 +69,8 @@ class Command(BaseCommand):
     help = (
         "E-mail tenant administrators about recording certificates that crossed an expiry threshold "
         "(settings PORTAL_NOTIFY_DAYS, default 60, 30, 14, 7 and 1 days before expiry). Each certificate and threshold "
-        "is mailed at most once; several thresholds crossed at once give one mail, about the nearest."
+        "is mailed at most once, even when this runs on several nodes at once; several thresholds crossed at once "
+        "give one mail, about the nearest."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -9,9 +9,10 @@ from keystore.rotation import BATCH_SIZE, pending_tenant_keys, rotate, wrapped_k
 
 class Command(BaseCommand):
     help = (
-        "Re-wrap every tenant key under the current master key (PORTAL_MASTER_KEY / PORTAL_MASTER_KEY_FILE), "
-        "opening the others with PORTAL_PREVIOUS_MASTER_KEY / PORTAL_PREVIOUS_MASTER_KEY_FILE. Each key is re-wrapped "
-        "completely or not at all: safe to interrupt and to run again."
+        "Re-wrap every tenant key under the current master key (the PORTAL_MASTER_KEY… settings: environment, file, "
+        "PKCS#11 token or AWS KMS), opening the others with the key the PORTAL_PREVIOUS_MASTER_KEY… settings name, "
+        "which may be of another kind. Each key is re-wrapped completely or not at all: safe to interrupt and to "
+        "run again."
     )
     # It must run while the start-up check still reports the rotation as unfinished.
     requires_system_checks: list[str] = []
@@ -34,11 +35,21 @@ class Command(BaseCommand):
             self._advise(previous)
             return
         self.stdout.write(
-            f"Re-wrapping {len(pending)} tenant keys under master key {current.key_id}"
-            + (f" (previous key {previous.key_id})." if previous else " (no previous key is configured).")
+            f"Re-wrapping {len(pending)} tenant keys under master key {current.key_id}, {current.describe()}"
+            + (
+                f" (previous key {previous.key_id}, {previous.describe()})."
+                if previous
+                else " (no previous key is configured)."
+            )
         )
         with tqdm(total=len(pending), unit="key", disable=options["no_progress"], file=self.stderr._out) as bar:
-            result = rotate(pending, batch_size=max(1, options["batch_size"]), on_step=bar.update)
+            try:
+                result = rotate(pending, batch_size=max(1, options["batch_size"]), on_step=bar.update)
+            except MasterKeyError as exc:  # a token or KMS gone mid-way: the batch under way was rolled back
+                raise CommandError(
+                    f"Master key: {exc}. Keys by master key now: {wrapped_key_counts() or {}}. Run this command "
+                    "again when it is back: it continues where it stopped."
+                ) from None
         self.stdout.write(
             f"Re-wrapped {result.rewrapped}; {result.already_current} were already under the current key."
         )
@@ -48,8 +59,8 @@ class Command(BaseCommand):
             left = wrapped_key_counts() or {}
             raise CommandError(
                 f"{len(result.failed)} tenant keys could not be re-wrapped (nothing was changed for them). "
-                f"Keys by master key now: {left}. Configure the missing key as PORTAL_PREVIOUS_MASTER_KEY(_FILE) "
-                "and run this command again."
+                f"Keys by master key now: {left}. Configure the missing key as PORTAL_PREVIOUS_MASTER_KEY "
+                "(or its _FILE, _PKCS11_… or _KMS_… settings) and run this command again."
             )
         self._advise(previous)
 
@@ -57,6 +68,6 @@ class Command(BaseCommand):
         if previous is not None:
             self.stdout.write(
                 f"The previous master key {previous.key_id} is no longer needed: unset PORTAL_PREVIOUS_MASTER_KEY / "
-                "PORTAL_PREVIOUS_MASTER_KEY_FILE, restart the portal, then destroy the old key. Keep a backup of "
-                "the current master key: without it no private key can be read."
+                "PORTAL_PREVIOUS_MASTER_KEY_FILE (or its _PKCS11_… or _KMS_… settings), restart the portal, then "
+                "destroy the old key. Keep a backup of the current master key: without it no private key can be read."
             )
