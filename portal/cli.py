@@ -52,3 +52,9 @@ def write_whole(path: Path, data: bytes) -> None:
     except OSError:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def writable_folder(folder: Path) -> bool:
+    """Whether the process can make files in ``folder``, or create it in the nearest folder above that exists."""
+    existing = next((path for path in (folder, *folder.parents) if path.exists()), None)
+    return existing is not None and existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)

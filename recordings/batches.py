@@ -80,8 +80,8 @@ def _check(decryptor: Decryptor, number: int, name: str, path: Path) -> list[_It
             return [_Item(number, "", decryptor.refused(name, size, str(exc)))]
 
 
-def decrypt_uploads(tenant: Tenant, uploads: list[UploadedFile], *, user: User, by: Actor) -> DecryptionBatch:
-    """Check every uploaded recording and keep the uploads for the download. Each decryption is audited."""
+def new_batch(tenant: Tenant, user: User) -> tuple[DecryptionBatch, Path]:
+    """A batch not saved yet, and its empty spool folder; expired batches are removed first."""
     purge_expired()
     batch = DecryptionBatch(
         tenant=tenant,
@@ -90,6 +90,12 @@ def decrypt_uploads(tenant: Tenant, uploads: list[UploadedFile], *, user: User, 
     )
     folder = batch_dir(batch.id)
     folder.mkdir(mode=0o700, parents=True)
+    return batch, folder
+
+
+def decrypt_uploads(tenant: Tenant, uploads: list[UploadedFile], *, user: User, by: Actor) -> DecryptionBatch:
+    """Check every uploaded recording and keep the uploads for the download. Each decryption is audited."""
+    batch, folder = new_batch(tenant, user)
     try:
         decryptor = Decryptor(tenant, by=by, source="page")
         items: list[_Item] = []

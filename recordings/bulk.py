@@ -23,7 +23,7 @@ from portal.jobs import runner
 from portal.jobs.models import Job, JobItem
 from portal.jobs.progress import JobFailed, Outcome, Progress
 
-from .batches import batch_dir, discard, keep_upload, open_upload_archive, purge_expired
+from .batches import batch_dir, discard, keep_upload, new_batch, open_upload_archive
 from .decrypting import Decryptor
 from .decrypting import Outcome as Decrypted
 from .models import BatchItem, DecryptionBatch
@@ -59,14 +59,7 @@ def wants_job(uploads: list[UploadedFile]) -> bool:
 
 def start(tenant: Tenant, uploads: list[UploadedFile], *, user: User, by: Actor) -> Job:
     """Spool the uploads and queue their decryption; the batch and the job commit together."""
-    purge_expired()
-    batch = DecryptionBatch(
-        tenant=tenant,
-        created_by=user,
-        expires=timezone.now() + timedelta(minutes=settings.PORTAL_RECORDINGS_KEEP_MINUTES),
-    )
-    folder = batch_dir(batch.id)
-    folder.mkdir(mode=0o700, parents=True)
+    batch, folder = new_batch(tenant, user)
     try:
         described = []
         for number, upload in enumerate(uploads):

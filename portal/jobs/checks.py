@@ -1,19 +1,19 @@
 """Start-up check: job results are written under PORTAL_JOBS_DIR, which must be a folder the portal can write, or
 every job with a result file would fail at its end."""
 
-import os
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 
+from portal.cli import writable_folder
+
 
 @register("jobs")
 def check_jobs_dir(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     folder = Path(settings.PORTAL_JOBS_DIR)
-    existing = next((path for path in (folder, *folder.parents) if path.exists()), None)
-    if existing is not None and existing.is_dir() and os.access(existing, os.W_OK | os.X_OK):
+    if writable_folder(folder):
         return []
     return [
         Error(

@@ -1,8 +1,6 @@
 """What a job's work reports as it goes: its items, each one done in the transaction of its effects, and its result
 file, written whole or not at all."""
 
-import os
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +9,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+
+from portal.cli import write_whole
 
 from .models import Job, JobItem
 
@@ -84,15 +84,5 @@ class Progress:
         folder = jobs_dir()
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         final = folder / f"{self.job.id}.result"
-        temporary = folder / f"{self.job.id}.{uuid.uuid4().hex}.tmp"
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(descriptor, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, final)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        write_whole(final, data)
         Job.objects.filter(pk=self.job.pk).update(result_path=final.name, result_name=name, result_type=content_type)
