@@ -5,6 +5,7 @@ envelope, RSA key transport, AES-256), and then decrypted through ``Decryptor``,
 import io
 import os
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -18,6 +19,7 @@ from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
 
 from .decrypting import Decryptor
+from .models import KeyDrillClaim
 
 CHALLENGE_BYTES = 32
 
@@ -73,6 +75,16 @@ def entries_to_prove(tenant: Tenant, limit: int | None = None) -> list[KeystoreE
 
 def count_entries(tenant: Tenant) -> int:
     return KeystoreEntry.objects.of_tenant(tenant).count()
+
+
+def claim_drill(tenant: Tenant, now: datetime, within: timedelta) -> datetime | None:
+    """Claim the tenant for this run's drill: None when the claim is this run's, else when another run started on
+    the tenant, within ``within`` of ``now``. One conditional update, so of runs on several nodes at once exactly one
+    proves each tenant's keys."""
+    if KeyDrillClaim.objects.filter(tenant=tenant, started__lte=now - within).update(started=now):
+        return None
+    claim, created = KeyDrillClaim.objects.get_or_create(tenant=tenant, defaults={"started": now})
+    return None if created else claim.started
 
 
 def prove_keys(tenant: Tenant, *, by: Actor, limit: int | None = None) -> list[Proof]:

@@ -54,3 +54,14 @@ class BatchItem(models.Model):
     @property
     def ok(self) -> bool:
         return not self.error
+
+
+class KeyDrillClaim(models.Model):
+    """When a key drill last started on the tenant: verify_keys runs on every node at once (cron on each), and the
+    run that moves this forward is the one that proves the tenant's keys."""
+
+    tenant = models.OneToOneField("accounts.Tenant", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    started = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"key drill of tenant {self.tenant_id} started {self.started:%Y-%m-%d %H:%M}"

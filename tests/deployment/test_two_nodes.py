@@ -21,6 +21,7 @@ from lkm.models import Keypair, Period
 from lkm.rotation import set_period
 from portal.accounts.models import Role, Tenant
 from portal.audit.log import COMMAND
+from portal.audit.models import AuditEntry
 from tests.conftest import PASSWORD, make_user
 from tests.factories import make_certificate, seed_files
 from tests.live import Browser
@@ -196,3 +197,19 @@ def test_rotation_started_on_both_nodes_at_once_makes_one_keypair(nodes, acme, t
     assert [run.returncode for run in runs] == [0, 0], [run.stderr for run in runs]
     assert sorted(run.stdout.splitlines()[-1] for run in runs) == ["0 keypairs created.", "1 keypair created."]
     assert Keypair.objects.filter(tenant=acme).count() == 1
+
+
+def test_key_drill_started_on_both_nodes_at_once_proves_each_tenant_once(nodes, acme, tmp_path) -> None:
+    a, b = nodes
+    globex = Tenant.objects.create(slug="globex", name="Globex")
+    make_certificate(acme, "acme-key", key_index=1)
+    make_certificate(globex, "globex-key", key_index=2)
+
+    runs = run_together([a.env, b.env], "verify_keys", tmp_path / "go")
+
+    assert [run.returncode for run in runs] == [0, 0], [run.stderr for run in runs]
+    proved = sorted(line for run in runs for line in run.stdout.splitlines() if line.endswith(": OK"))
+    assert proved == ["acme acme-key: OK", "globex globex-key: OK"], [run.stdout for run in runs]
+    skipped = sorted(line.split(":")[0] for run in runs for line in run.stdout.splitlines() if "skipped" in line)
+    assert skipped == ["acme", "globex"], [run.stdout for run in runs]
+    assert AuditEntry.objects.filter(action="keys-verified").count() == 2

@@ -1,8 +1,12 @@
 """The key drill: every key, active and archived, proven to open a recording encrypted to it."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from keystore.api import KeystoreEntry
 from portal.audit.models import AuditEntry
@@ -96,3 +100,33 @@ def test_a_press_proves_a_bounded_number_and_says_how_many_remain(world: World, 
     assert KeystoreEntry.objects.filter(proven_at__isnull=True).count() == 1
     page = client.post(reverse("recordings-verify-keys", args=["acme"]), follow=True).content.decode()
     assert KeystoreEntry.objects.filter(proven_at__isnull=True).count() == 0  # the unchecked one went first
+
+
+def test_a_second_run_within_the_window_leaves_the_keys_to_the_first(world: World, capsys) -> None:
+    make_certificate(world.acme, "current", key_index=1)
+    assert _verify(capsys)[0] == 0
+    code, out, _ = _verify(capsys)
+    assert code == 0
+    assert out.splitlines()[0].startswith("acme: skipped, another run started proving its keys at ")
+    assert "Verified 0 keys" in out
+    assert AuditEntry.objects.filter(action="keys-verified", tenant=world.acme).count() == 1
+    # Asked for now, it proves them again.
+    code, out, _ = _verify(capsys, "--once-within", "0")
+    assert code == 0 and "acme current: OK" in out
+    assert AuditEntry.objects.filter(action="keys-verified", tenant=world.acme).count() == 2
+
+
+def test_a_run_after_the_window_proves_the_keys_again(world: World, capsys) -> None:
+    make_certificate(world.acme, "current", key_index=1)
+    assert _verify(capsys)[0] == 0
+    with time_machine.travel(timezone.now() + timedelta(minutes=31), tick=False):
+        code, out, _ = _verify(capsys)
+    assert code == 0 and "acme current: OK" in out
+    assert AuditEntry.objects.filter(action="keys-verified", tenant=world.acme).count() == 2
+
+
+def test_a_negative_window_is_one_line(world: World) -> None:
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--once-within is a number of minutes"):
+        call_command("verify_keys", "--once-within", "-1")

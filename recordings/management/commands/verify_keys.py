@@ -1,15 +1,19 @@
 """The key drill for cron, beside notify_expiring: prove that every key still plays recordings back."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from portal.accounts.models import Tenant
 from portal.audit.log import COMMAND
 from portal.jobs.links import job_url
 from portal.jobs.runner import start
-from recordings.drill import prove_keys
+from recordings.drill import claim_drill, prove_keys
 from recordings.jobs import VERIFY_KEYS
+
+DEFAULT_ONCE_WITHIN_MINUTES = 30
 
 
 class Command(BaseCommand):
@@ -21,6 +25,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant", help="only this tenant (its identifier, the slug); all tenants by default")
+        parser.add_argument(
+            "--once-within",
+            type=int,
+            default=DEFAULT_ONCE_WITHIN_MINUTES,
+            metavar="MINUTES",
+            help="skip a tenant whose drill another run (on this node or another) started less than this many minutes "
+            f"ago, so the same cron line can run on every node (default {DEFAULT_ONCE_WITHIN_MINUTES}; 0 proves "
+            "every tenant now)",
+        )
         parser.add_argument(
             "--background",
             action="store_true",
@@ -40,8 +53,18 @@ class Command(BaseCommand):
             tenants = tenants.filter(slug=options["tenant"])
             if not tenants.exists():
                 raise CommandError(f"No tenant with the identifier '{options['tenant']}'.")
+        if options["once_within"] < 0:
+            raise CommandError("--once-within is a number of minutes, 0 or more.")
+        within, now = timedelta(minutes=options["once_within"]), timezone.now()
         checked = failed = 0
         for tenant in tenants:
+            started = claim_drill(tenant, now, within) if within else None
+            if started is not None:
+                self.stdout.write(
+                    f"{tenant.slug}: skipped, another run started proving its keys at {started:%Y-%m-%d %H:%M:%S} UTC "
+                    "(--once-within 0 proves them again now)"
+                )
+                continue
             for proof in prove_keys(tenant, by=COMMAND):
                 checked += 1
                 if proof.ok:
