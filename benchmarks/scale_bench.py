@@ -87,60 +87,15 @@ from scale_database import (  # noqa: E402
     master_key_file,
     seed_database,
 )
-from scale_http import fetch, run_wrk, wrk_script  # noqa: E402
-from scale_nodes import Configuration, Deployment, cache_entries, clear_cache, configurations  # noqa: E402
-from scale_pages import Page, page_list, rounded, sequential  # noqa: E402
+from scale_http import fetch, merged, run_wrk, wrk_script  # noqa: E402
+from scale_nodes import Deployment, cache_entries, clear_cache, configurations  # noqa: E402
+from scale_pages import Page, figures, in_turn, page_list, sequential  # noqa: E402
 from scale_report import report  # noqa: E402
 
 CONNECTIONS = 10
 MAX_NODES = 4  # gunicorn processes on one machine; more measure the machine, not the nodes
 WARMUP_REQUESTS = 100
 WARMUP_SECONDS = 3  # wrk runs for its whole duration even when the request bound stopped its thread
-
-
-def in_turn(configs: list[Configuration], index: int) -> list[Configuration]:
-    """The configurations in the order they run for the index-th page: forward, then backward (A B, B A, ...), so
-    neither always follows the other's load."""
-    return configs if index % 2 == 0 else configs[::-1]
-
-
-def load_figures(result: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "p50_ms": rounded(result["p50_us"] / 1000),
-        "p95_ms": rounded(result["p95_us"] / 1000),
-        "p99_ms": rounded(result["p99_us"] / 1000),
-        "requests": result["requests"],
-        "non_200": result["non_200"],
-        "socket_errors": result["socket_errors"],
-        "writes_during": result.get("writes_during", 0),
-    }
-
-
-def figures(
-    floor_page: Page, pages: list[Page], loaded: dict[str, dict[str, Any]], one_at_a_time: dict[str, dict[str, Any]]
-) -> dict[str, Any]:
-    """One configuration's floor and pages, in the JSON's shape."""
-    wsgi, home = loaded["wsgi"], loaded["floor"]
-    floor_p95 = home["p95_us"] / 1000
-    return {
-        "floor": {
-            **load_figures(home),
-            "ratio_to_wsgi": rounded(home["p95_us"] / max(wsgi["p95_us"], 1)),
-            "path": floor_page.path,
-            "wsgi_p50_ms": rounded(wsgi["p50_us"] / 1000),
-            "wsgi_p95_ms": rounded(wsgi["p95_us"] / 1000),
-            **one_at_a_time["floor"],
-        },
-        "pages": {
-            page.name: {
-                **load_figures(loaded[page.name]),
-                **one_at_a_time[page.name],
-                "ratio_p95": rounded(loaded[page.name]["p95_us"] / 1000 / max(floor_p95, 0.001)),
-                "path": page.path,
-            }
-            for page in pages
-        },
-    }
 
 
 def measure(args: argparse.Namespace, env: dict[str, str], folder: Path) -> dict[str, Any]:
@@ -176,7 +131,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], folder: Path) -> dict
     configs = configurations(args.nodes, args.workers, args.cache_url, one_node_shared=args.one_node_shared_cache)
     deployments = {config.name: Deployment(config, {**os.environ, **env}) for config in configs}
     one_at_a_time: dict[str, dict[str, dict[str, Any]]] = {config.name: {} for config in configs}
-    loaded: dict[str, dict[str, dict[str, Any]]] = {config.name: {} for config in configs}
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {config.name: {} for config in configs}
     scripts = {}
     try:
         for config in configs:
@@ -233,8 +188,9 @@ def measure(args: argparse.Namespace, env: dict[str, str], folder: Path) -> dict
         try:
             log("Under load:")
             targets = [("wsgi", "/", admin_cookies), *((p.name, p.path, p.cookies) for p in [floor_page, *pages])]
-            for index, (name, path, cookies) in enumerate(targets):
-                for config in in_turn(configs, index):
+            rounds = [(turn, index, target) for turn in range(args.rounds) for index, target in enumerate(targets)]
+            for turn, index, (name, path, cookies) in rounds:
+                for config in in_turn(configs, index + turn):
                     deployment = deployments[config.name]
                     wsgi = name == "wsgi"
                     port = deployment.floor_ports[0] if wsgi else deployment.ports[0]
@@ -251,11 +207,12 @@ def measure(args: argparse.Namespace, env: dict[str, str], folder: Path) -> dict
                         result["writes_during"], result["writes_failed_during"] = background.writes_between(
                             started, started + active
                         )
-                    loaded[config.name][name] = result
+                    runs[config.name].setdefault(name, []).append(result)
+                    label = f"{config.name} {name}" + (f" (round {turn + 1})" if args.rounds > 1 else "")
                     log(
-                        f"  {config.name} {name}: p50 {result['p50_us'] / 1000:.1f} ms, p95 "
-                        f"{result['p95_us'] / 1000:.1f} ms, {result['requests']} requests, non-200 "
-                        f"{result['non_200']}, writes during {result.get('writes_during', 0)}"
+                        f"  {label}: p50 {result['p50_us'] / 1000:.1f} ms, p95 {result['p95_us'] / 1000:.1f} ms, "
+                        f"{result['requests']} requests, non-200 {result['non_200']}, writes during "
+                        f"{result.get('writes_during', 0)}"
                     )
         finally:
             writer_summary = background.stop() if background is not None else {"writes": 0, "errors": 0}
@@ -273,6 +230,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], folder: Path) -> dict
     writer_summary["errors"] += sequential_failed
     writer_summary["background_errors"] = writer_summary["errors"] - sequential_failed
 
+    loaded = {config.name: {name: merged(found) for name, found in runs[config.name].items()} for config in configs}
     measured = {
         config.name: figures(floor_page, pages, loaded[config.name], one_at_a_time[config.name]) for config in configs
     }
@@ -287,6 +245,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], folder: Path) -> dict
         "requests": args.requests,
         "seconds": args.seconds,
         "trials": args.trials,
+        "rounds": args.rounds,
         "cpus": os.cpu_count(),
         "database": args.database,
     }
@@ -312,6 +271,12 @@ def main() -> int:
     parser.add_argument("--verify-audit", action="store_true", help="time verify_audit over the seeded trail")
     parser.add_argument("--requests", type=int, default=2000, help="requests per page under load (default 2000)")
     parser.add_argument("--seconds", type=int, default=30, help="at most this long per page under load (default 30)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every page under load this many times, in turn; report the median of the rounds (default 1)",
+    )
     parser.add_argument("--trials", type=int, default=15, help="warm requests and write trials per page (default 15)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers of each node (default 4)")
     parser.add_argument(

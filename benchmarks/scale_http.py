@@ -3,11 +3,13 @@
 import http.client
 import json
 import socket
+import statistics
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -151,4 +153,19 @@ def run_wrk(
     # Closed loop (each client sends its next request when the last is answered): throughput is clients over the
     # mean latency. wrk's own duration keeps running after the request bound stops its threads.
     result["rps"] = connections * 1e6 / max(result["mean_us"], 1)
+    return result
+
+
+def merged(runs: list[dict[str, float]]) -> dict[str, Any]:
+    """Rounds of one page's wrk runs as one: the median of each latency figure, the sum of each count, and each
+    round's p95 (ms) in ``rounds_p95_ms``."""
+    if len(runs) == 1:
+        return runs[0]
+    result: dict[str, Any] = {
+        key: statistics.median(run[key] for run in runs) for key in ("mean_us", "p50_us", "p95_us", "p99_us", "rps")
+    }
+    for key in ("requests", "non_200", "socket_errors", "writes_during", "writes_failed_during"):
+        result[key] = sum(run.get(key, 0) for run in runs)
+    result["max_us"] = max(run["max_us"] for run in runs)
+    result["rounds_p95_ms"] = [round(run["p95_us"] / 1000, 2) for run in runs]
     return result

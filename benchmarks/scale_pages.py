@@ -7,6 +7,7 @@ from typing import Any
 
 from common import log
 from scale_http import timed_get
+from scale_nodes import Configuration
 
 
 @dataclass
@@ -95,3 +96,49 @@ def page_list(tenant: str, support: list[str], admin: list[str], audit_pages: in
         ),
         Page("audit_tenant", "Audit trail, one tenant", f"/t/{tenant}/audit/", admin, "Audit Trail", tenant),
     ]
+
+
+def in_turn(configs: list[Configuration], index: int) -> list[Configuration]:
+    """The configurations in the order they run for the index-th page: forward, then backward (A B, B A, ...), so
+    neither always follows the other's load."""
+    return configs if index % 2 == 0 else configs[::-1]
+
+
+def load_figures(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "p50_ms": rounded(result["p50_us"] / 1000),
+        "p95_ms": rounded(result["p95_us"] / 1000),
+        "p99_ms": rounded(result["p99_us"] / 1000),
+        "requests": result["requests"],
+        "non_200": result["non_200"],
+        "socket_errors": result["socket_errors"],
+        "writes_during": result.get("writes_during", 0),
+        **({"rounds_p95_ms": result["rounds_p95_ms"]} if "rounds_p95_ms" in result else {}),
+    }
+
+
+def figures(
+    floor_page: Page, pages: list[Page], loaded: dict[str, dict[str, Any]], one_at_a_time: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """One configuration's floor and pages, in the JSON's shape."""
+    wsgi, home = loaded["wsgi"], loaded["floor"]
+    floor_p95 = home["p95_us"] / 1000
+    return {
+        "floor": {
+            **load_figures(home),
+            "ratio_to_wsgi": rounded(home["p95_us"] / max(wsgi["p95_us"], 1)),
+            "path": floor_page.path,
+            "wsgi_p50_ms": rounded(wsgi["p50_us"] / 1000),
+            "wsgi_p95_ms": rounded(wsgi["p95_us"] / 1000),
+            **one_at_a_time["floor"],
+        },
+        "pages": {
+            page.name: {
+                **load_figures(loaded[page.name]),
+                **one_at_a_time[page.name],
+                "ratio_p95": rounded(loaded[page.name]["p95_us"] / 1000 / max(floor_p95, 0.001)),
+                "path": page.path,
+            }
+            for page in pages
+        },
+    }
