@@ -128,7 +128,13 @@ def measure(args: argparse.Namespace, env: dict[str, str], folder: Path) -> dict
     tenants = sorted(writer.tenants)
     connections.close_all()
 
-    configs = configurations(args.nodes, args.workers, args.cache_url, one_node_shared=args.one_node_shared_cache)
+    configs = configurations(
+        args.nodes,
+        args.workers,
+        args.cache_url,
+        one_node_shared=args.one_node_shared_cache,
+        node_workers=args.node_workers,
+    )
     deployments = {config.name: Deployment(config, {**os.environ, **env}) for config in configs}
     one_at_a_time: dict[str, dict[str, dict[str, Any]]] = {config.name: {} for config in configs}
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {config.name: {} for config in configs}
@@ -278,7 +284,7 @@ def main() -> int:
         help="measure every page under load this many times, in turn; report the median of the rounds (default 1)",
     )
     parser.add_argument("--trials", type=int, default=15, help="warm requests and write trials per page (default 15)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers of each node (default 4)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers of a node (default 4)")
     parser.add_argument(
         "--nodes",
         type=int,
@@ -286,6 +292,11 @@ def main() -> int:
         choices=range(1, MAX_NODES + 1),
         help="with N above 1, also serve the portal as N nodes sharing --cache-url, measured in the same run beside "
         "one node with a cache per process (default 1)",
+    )
+    parser.add_argument(
+        "--node-workers",
+        type=int,
+        help="gunicorn workers of each of the --nodes nodes, when not --workers (e.g. to keep the total the same)",
     )
     parser.add_argument(
         "--cache-url",

@@ -46,8 +46,11 @@ def redacted(url: str) -> str:
     return f"{scheme}://{rest}"
 
 
-def configurations(nodes: int, workers: int, cache_url: str, *, one_node_shared: bool) -> list[Configuration]:
-    """Today's single node first (the figures of the JSON's top level), then the shared-cache deployments asked for."""
+def configurations(
+    nodes: int, workers: int, cache_url: str, *, one_node_shared: bool, node_workers: int | None = None
+) -> list[Configuration]:
+    """Today's single node first (the figures of the JSON's top level), then the shared-cache deployments asked for;
+    ``node_workers``: the workers of each of several nodes, when not ``workers``."""
     single = Configuration("one_node", "1 node, cache per process", 1, workers, "")
     if nodes == 1 and not cache_url:
         return [single]
@@ -56,7 +59,7 @@ def configurations(nodes: int, workers: int, cache_url: str, *, one_node_shared:
         found.append(Configuration("one_node_shared_cache", "1 node, shared cache", 1, workers, cache_url))
     if nodes > 1:
         name = "two_nodes" if nodes == 2 else f"nodes_{nodes}"
-        found.append(Configuration(name, f"{nodes} nodes, shared cache", nodes, workers, cache_url))
+        found.append(Configuration(name, f"{nodes} nodes, shared cache", nodes, node_workers or workers, cache_url))
     return found
 
 
