@@ -45,7 +45,7 @@ sys.path.insert(0, str(CODE))
 from common import MISSED_A_TARGET, log  # noqa: E402
 from scale_data import seed, sessions  # noqa: E402
 from scale_database import admin_sql, environment  # noqa: E402
-from scale_http import WRK_SCRIPT, fetch, free_port, run_wrk, serve, wait_for  # noqa: E402
+from scale_http import fetch, free_port, run_wrk, serve, wait_for, wrk_script  # noqa: E402
 
 DB_NAME = "portal_floor_bench"
 TARGET_RATIO = 8
@@ -82,7 +82,7 @@ def measure_servers(
                     raise RuntimeError(f"{url} did not answer with the page ({status})")
         with tempfile.TemporaryDirectory() as folder:
             script = Path(folder) / "floor.lua"
-            script.write_text(WRK_SCRIPT)
+            script.write_text(wrk_script())
             for _, _, url, cookies in targets:  # warm-up: worker imports, connections, caches
                 run_wrk(url, cookies, 200, 10, script, args.connections)
             for index in range(args.rounds):

@@ -33,14 +33,27 @@ What it does:
    the latency percentiles and counts any answer other than 200. The writer's log says how many writes landed
    during each page's run; its failures are reported and fail the run.
 
+Several nodes: with ``--nodes N`` (N above 1) and ``--cache-url URL`` the same run also serves the portal as N
+gunicorn processes on N ports, each with ``--workers`` workers, on the same database and the shared cache URL names
+(benchmarks/scale_nodes.py says how the clients are spread over them); ``--one-node-shared-cache`` adds one node on
+that cache, to tell what the cache does from what the second node does. Every configuration is served at once and
+measured page by page in turn (A B, then B A), so the load from other work on the host falls on each alike; a
+shared cache is emptied before each of its turns. Each trial after a write also makes a second request, on the next
+node where there are several (``second_after_write_ms``).
+
 Output: a markdown table (ratios first, milliseconds as context) and, with ``--json FILE``:
 ``{"config": {...}, "floor": {"p50_ms", "p95_ms", "ratio_to_wsgi", ...}, "pages": {NAME: {"p50_ms", "p95_ms",
 "warm_ms", "first_after_write_ms", "ratio_p95", ...}}, "writer": {"writes", "errors", ...}}``. Page names:
 expiry_all, expiry_within_30, expiry_tenant, certificate_list, audit_all, audit_page_1000 (page 1000 of the
 audit trail, or its last page when it has fewer), audit_filtered, audit_tenant.
+With several configurations the top level keeps one node's figures (with a cache per process, as before) and
+``"configurations": {NAME: {"config": {"label", "nodes", "workers_per_node", "cache", "cache_entries_at_end"},
+"floor": {...}, "pages": {...}}}`` holds each, that one node included, NAME one of one_node,
+one_node_shared_cache, two_nodes (or nodes_N).
 
 Run: .venv/bin/python benchmarks/scale_bench.py [--tenants 100 --certs-per-tenant 200 --audit 100000]
-     [--writes-per-second 2] [--json FILE]   (needs PostgreSQL at 127.0.0.1:5432 as postgres, and wrk)
+     [--writes-per-second 2] [--nodes 2 --cache-url redis://127.0.0.1:6379/N] [--json FILE]
+     (needs PostgreSQL at 127.0.0.1:5432 as postgres, and wrk; with --cache-url, that cache)
 With ``--seed-only --keep`` it stops after seeding, and a later ``--reuse`` run measures that database. The writes
 seal keys under a master key made for the database, so ``--keep`` also keeps that key, in the temporary directory
 (``<database>.master-key``, readable by its owner only), for ``--reuse`` to read.
@@ -54,11 +67,9 @@ import random
 import re
 import secrets
 import shutil
-import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,92 +87,15 @@ from scale_database import (  # noqa: E402
     master_key_file,
     seed_database,
 )
-from scale_http import WRK_SCRIPT, fetch, free_port, run_wrk, serve, timed_get, wait_for  # noqa: E402
+from scale_http import fetch, merged, run_wrk, wrk_script  # noqa: E402
+from scale_nodes import Deployment, cache_entries, clear_cache, configurations  # noqa: E402
+from scale_pages import Page, figures, in_turn, page_list, sequential  # noqa: E402
 from scale_report import report  # noqa: E402
 
 CONNECTIONS = 10
+MAX_NODES = 4  # gunicorn processes on one machine; more measure the machine, not the nodes
 WARMUP_REQUESTS = 100
 WARMUP_SECONDS = 3  # wrk runs for its whole duration even when the request bound stopped its thread
-
-
-@dataclass
-class Page:
-    name: str  # the JSON key
-    label: str
-    path: str
-    cookies: list[str]
-    marker: str  # text the page shows when it is the page asked for
-    tenant: str | None  # the page's own tenant; None for a page across all tenants
-
-
-def rounded(value: float) -> float:
-    return round(value, 2)
-
-
-def sequential(
-    port: int, page: Page, trials: int, writer: Any, tenants: list[str], rng: random.Random
-) -> dict[str, Any]:
-    """Warm requests, then write-then-request trials, one request at a time; the wrk warm-up came before."""
-    bad = 0
-    warm = []
-    for index in range(trials + 3):
-        ms, status = timed_get(port, page.path, page.cookies[index % len(page.cookies)])
-        bad += status != 200
-        if index >= 3:  # the first few settle the connection pool and the session renewal
-            warm.append(ms)
-    after_write, writes_failed = [], 0
-    for index in range(trials):
-        record = writer.write(page.tenant or rng.choice(tenants))
-        if not record["ok"]:
-            writes_failed += 1
-            log(f"    write failed: {record['kind']} in {record['tenant']}: {record['error']}")
-        ms, status = timed_get(port, page.path, page.cookies[index % len(page.cookies)])
-        bad += status != 200
-        after_write.append(ms)
-    return {
-        "warm_ms": rounded(statistics.median(warm)),
-        "first_after_write_ms": rounded(statistics.median(after_write)),
-        "first_after_write_max_ms": rounded(max(after_write)),
-        "sequential_non_200": bad,
-        "sequential_writes_failed": writes_failed,
-    }
-
-
-def page_list(tenant: str, support: list[str], admin: list[str], audit_pages: int) -> list[Page]:
-    deep = min(1000, audit_pages)
-    return [
-        Page("expiry_all", "Expiry dashboard, all tenants", "/expiry/", support, "Certificate Expiry", None),
-        Page(
-            "expiry_within_30",
-            "Expiry dashboard, within 30 days",
-            "/expiry/?status=within-30",
-            support,
-            "Expiring",
-            None,
-        ),
-        Page("expiry_tenant", "Expiry dashboard, one tenant", f"/t/{tenant}/expiry/", admin, "Expiry", tenant),
-        Page(
-            "certificate_list", "Certificate list, one tenant", f"/t/{tenant}/certificates/", admin, "Recording", tenant
-        ),
-        Page("audit_all", "Audit trail, all tenants", "/audit/", support, "Audit Trail", None),
-        Page(
-            "audit_page_1000",
-            f"Audit trail, page {deep} of {audit_pages}",
-            f"/audit/?page={deep}",
-            support,
-            f"Page {deep} of",
-            None,
-        ),  # fmt: skip
-        Page(
-            "audit_filtered",
-            "Audit trail, filtered by user and action",
-            "/audit/?user=user-007&action=sign-in",
-            support,
-            "Audit Trail",
-            None,
-        ),
-        Page("audit_tenant", "Audit trail, one tenant", f"/t/{tenant}/audit/", admin, "Audit Trail", tenant),
-    ]
 
 
 def measure(args: argparse.Namespace, env: dict[str, str], folder: Path) -> dict[str, Any]:
@@ -194,110 +128,119 @@ def measure(args: argparse.Namespace, env: dict[str, str], folder: Path) -> dict
     tenants = sorted(writer.tenants)
     connections.close_all()
 
-    servers = []
+    configs = configurations(
+        args.nodes,
+        args.workers,
+        args.cache_url,
+        one_node_shared=args.one_node_shared_cache,
+        node_workers=args.node_workers,
+    )
+    deployments = {config.name: Deployment(config, {**os.environ, **env}) for config in configs}
+    one_at_a_time: dict[str, dict[str, dict[str, Any]]] = {config.name: {} for config in configs}
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {config.name: {} for config in configs}
+    scripts = {}
     try:
-        server_env = {**os.environ, **env}
-        port, floor_port = free_port(), free_port()
-        servers.append(serve("portal.wsgi:application", port, args.workers, server_env))
-        floor_env = {**server_env, "PYTHONPATH": str(HERE)}
-        servers.append(serve("floor_app:application", floor_port, args.workers, floor_env))
-        base = f"http://127.0.0.1:{port}"
-        wait_for(f"{base}/accounts/login/", servers[0])
-        wait_for(f"http://127.0.0.1:{floor_port}/", servers[1])
+        for config in configs:
+            if config.cache_url:
+                clear_cache(config.cache_url)
+            deployments[config.name].start()
+            script = folder / f"{config.name}.lua"
+            script.write_text(wrk_script(deployments[config.name].ports if config.nodes > 1 else None))
+            floor_script = folder / f"{config.name}-floor.lua"
+            floor_script.write_text(wrk_script(deployments[config.name].floor_ports if config.nodes > 1 else None))
+            scripts[config.name] = (script, floor_script)
+        for deployment in deployments.values():
+            deployment.wait()
+        log(f"Serving: {', '.join(f'{c.label} (ports {deployments[c.name].ports})' for c in configs)}")
 
+        first = deployments[configs[0].name]
         tenant = str(seeded["tenant"])
-        status, body = fetch(f"{base}/audit/", support_cookies[0])
+        status, body = fetch(f"{first.base()}/audit/", support_cookies[0])
         match = re.search(r"Page 1 of ([\d,]+)", body)
         audit_pages = int(match.group(1).replace(",", "")) if match else 1
         floor_page = Page("floor", "Tenant home (the floor)", f"/t/{tenant}/", admin_cookies, "Contact", tenant)
         pages = [p for p in page_list(tenant, support_cookies, admin_cookies, audit_pages) if args.only in p.path]
-        script = folder / "pages.lua"
-        script.write_text(WRK_SCRIPT)
-        for page in [floor_page, *pages]:
-            status, body = fetch(base + page.path, page.cookies[0])
-            if status != 200 or page.marker not in body:
-                raise RuntimeError(f"{page.path} did not answer with the page ({status})")
+        for deployment in deployments.values():
+            for node in range(deployment.configuration.nodes):
+                for page in [floor_page, *pages]:
+                    status, body = fetch(deployment.base(node) + page.path, page.cookies[0])
+                    if status != 200 or page.marker not in body:
+                        raise RuntimeError(f"{page.path} did not answer with the page ({status})")
 
         log("One request at a time, no background writes:")
-        sequential_results = {}
-        for page in [floor_page, *pages]:
-            run_wrk(base + page.path, page.cookies, WARMUP_REQUESTS, WARMUP_SECONDS, script, args.connections)
-            sequential_results[page.name] = sequential(port, page, args.trials, writer, tenants, rng)
-            log(f"  {page.name}: {sequential_results[page.name]}")
+        for index, page in enumerate([floor_page, *pages]):
+            for config in in_turn(configs, index):
+                deployment = deployments[config.name]
+                if config.cache_url:  # what the other configuration on this cache left is not this one's
+                    clear_cache(config.cache_url)
+                run_wrk(
+                    deployment.base() + page.path,
+                    page.cookies,
+                    WARMUP_REQUESTS,
+                    WARMUP_SECONDS,
+                    scripts[config.name][0],
+                    args.connections,
+                    config.nodes,
+                )
+                found = sequential(deployment.ports, page, args.trials, writer, tenants, rng)
+                one_at_a_time[config.name][page.name] = found
+                log(f"  {config.name} {page.name}: {found}")
         connections.close_all()
 
         background = None
         if args.writes_per_second > 0:
             log(f"Starting the background writer at {args.writes_per_second} writes a second ...")
-            background = BackgroundWriter(args.writes_per_second, server_env, folder / "writes.jsonl")
-        loaded: dict[str, dict[str, Any]] = {}
+            background = BackgroundWriter(args.writes_per_second, {**os.environ, **env}, folder / "writes.jsonl")
         try:
             log("Under load:")
-            wsgi_url = f"http://127.0.0.1:{floor_port}/"
-            targets = [
-                ("wsgi", wsgi_url, admin_cookies),
-                *((p.name, base + p.path, p.cookies) for p in [floor_page, *pages]),
-            ]
-            for name, url, cookies in targets:
-                run_wrk(url, cookies, WARMUP_REQUESTS, WARMUP_SECONDS, script, args.connections)
-                started = time.time()
-                result = run_wrk(url, cookies, args.requests, args.seconds, script, args.connections)
-                if background is not None:
-                    # While requests were being made: closed loop, so requests x mean latency / connections.
-                    active = result["requests"] * result["mean_us"] / 1e6 / args.connections
-                    result["writes_during"], result["writes_failed_during"] = background.writes_between(
-                        started, started + active
+            targets = [("wsgi", "/", admin_cookies), *((p.name, p.path, p.cookies) for p in [floor_page, *pages])]
+            rounds = [(turn, index, target) for turn in range(args.rounds) for index, target in enumerate(targets)]
+            for turn, index, (name, path, cookies) in rounds:
+                for config in in_turn(configs, index + turn):
+                    deployment = deployments[config.name]
+                    wsgi = name == "wsgi"
+                    port = deployment.floor_ports[0] if wsgi else deployment.ports[0]
+                    url = f"http://127.0.0.1:{port}{path}"
+                    script = scripts[config.name][1 if wsgi else 0]
+                    if config.cache_url:
+                        clear_cache(config.cache_url)
+                    run_wrk(url, cookies, WARMUP_REQUESTS, WARMUP_SECONDS, script, args.connections, config.nodes)
+                    started = time.time()
+                    result = run_wrk(url, cookies, args.requests, args.seconds, script, args.connections, config.nodes)
+                    if background is not None:
+                        # While requests were being made: closed loop, so requests x mean latency / connections.
+                        active = result["requests"] * result["mean_us"] / 1e6 / args.connections
+                        result["writes_during"], result["writes_failed_during"] = background.writes_between(
+                            started, started + active
+                        )
+                    runs[config.name].setdefault(name, []).append(result)
+                    label = f"{config.name} {name}" + (f" (round {turn + 1})" if args.rounds > 1 else "")
+                    log(
+                        f"  {label}: p50 {result['p50_us'] / 1000:.1f} ms, p95 {result['p95_us'] / 1000:.1f} ms, "
+                        f"{result['requests']} requests, non-200 {result['non_200']}, writes during "
+                        f"{result.get('writes_during', 0)}"
                     )
-                loaded[name] = result
-                log(
-                    f"  {name}: p50 {result['p50_us'] / 1000:.1f} ms, p95 {result['p95_us'] / 1000:.1f} ms, "
-                    f"{result['requests']} requests, non-200 {result['non_200']}, "
-                    f"writes during {result.get('writes_during', 0)}"
-                )
         finally:
             writer_summary = background.stop() if background is not None else {"writes": 0, "errors": 0}
     finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=15)
+        for deployment in deployments.values():
+            deployment.stop()
+        entries = {config.name: cache_entries(config.cache_url) for config in configs if config.cache_url}
+        for config in configs:
+            if config.cache_url:
+                clear_cache(config.cache_url)
 
-    sequential_writes = args.trials * (len(pages) + 1)
-    sequential_failed = sum(r["sequential_writes_failed"] for r in sequential_results.values())
+    sequential_writes = args.trials * (len(pages) + 1) * len(configs)
+    sequential_failed = sum(r["sequential_writes_failed"] for found in one_at_a_time.values() for r in found.values())
     writer_summary["sequential_writes"] = sequential_writes
     writer_summary["errors"] += sequential_failed
     writer_summary["background_errors"] = writer_summary["errors"] - sequential_failed
 
-    def load_figures(result: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "p50_ms": rounded(result["p50_us"] / 1000),
-            "p95_ms": rounded(result["p95_us"] / 1000),
-            "p99_ms": rounded(result["p99_us"] / 1000),
-            "requests": result["requests"],
-            "non_200": result["non_200"],
-            "socket_errors": result["socket_errors"],
-            "writes_during": result.get("writes_during", 0),
-        }
-
-    wsgi, home = loaded["wsgi"], loaded["floor"]
-    floor_p95 = home["p95_us"] / 1000
-    results["floor"] = {
-        **load_figures(home),
-        "ratio_to_wsgi": rounded(home["p95_us"] / max(wsgi["p95_us"], 1)),
-        "path": floor_page.path,
-        "wsgi_p50_ms": rounded(wsgi["p50_us"] / 1000),
-        "wsgi_p95_ms": rounded(wsgi["p95_us"] / 1000),
-        **sequential_results["floor"],
+    loaded = {config.name: {name: merged(found) for name, found in runs[config.name].items()} for config in configs}
+    measured = {
+        config.name: figures(floor_page, pages, loaded[config.name], one_at_a_time[config.name]) for config in configs
     }
-    results["pages"] = {
-        page.name: {
-            **load_figures(loaded[page.name]),
-            **sequential_results[page.name],
-            "ratio_p95": rounded(loaded[page.name]["p95_us"] / 1000 / max(floor_p95, 0.001)),
-            "path": page.path,
-        }
-        for page in pages
-    }
+    results.update(measured[configs[0].name])  # today's single node keeps the JSON's top level
     results["writer"] = writer_summary
     results["config"] = {
         **size,
@@ -308,9 +251,18 @@ def measure(args: argparse.Namespace, env: dict[str, str], folder: Path) -> dict
         "requests": args.requests,
         "seconds": args.seconds,
         "trials": args.trials,
+        "rounds": args.rounds,
         "cpus": os.cpu_count(),
         "database": args.database,
     }
+    if len(configs) > 1:
+        results["configurations"] = {
+            config.name: {
+                "config": {**config.describe(), "cache_entries_at_end": entries.get(config.name)},
+                **measured[config.name],
+            }
+            for config in configs
+        }
     return results
 
 
@@ -325,8 +277,37 @@ def main() -> int:
     parser.add_argument("--verify-audit", action="store_true", help="time verify_audit over the seeded trail")
     parser.add_argument("--requests", type=int, default=2000, help="requests per page under load (default 2000)")
     parser.add_argument("--seconds", type=int, default=30, help="at most this long per page under load (default 30)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every page under load this many times, in turn; report the median of the rounds (default 1)",
+    )
     parser.add_argument("--trials", type=int, default=15, help="warm requests and write trials per page (default 15)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers of a node (default 4)")
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        default=1,
+        choices=range(1, MAX_NODES + 1),
+        help="with N above 1, also serve the portal as N nodes sharing --cache-url, measured in the same run beside "
+        "one node with a cache per process (default 1)",
+    )
+    parser.add_argument(
+        "--node-workers",
+        type=int,
+        help="gunicorn workers of each of the --nodes nodes, when not --workers (e.g. to keep the total the same)",
+    )
+    parser.add_argument(
+        "--cache-url",
+        default="",
+        help="the shared cache of the nodes, e.g. redis://127.0.0.1:6379/4 (emptied before and after each run)",
+    )
+    parser.add_argument(
+        "--one-node-shared-cache",
+        action="store_true",
+        help="also measure one node on --cache-url, to tell the shared cache's effect from the second node's",
+    )
     parser.add_argument("--connections", type=int, default=CONNECTIONS, help="concurrent clients (default 10)")
     parser.add_argument("--only", default="", help="measure only the pages whose URL contains this text")
     parser.add_argument("--database", default=DB_NAME, help=f"the database's name (default {DB_NAME})")
@@ -339,6 +320,12 @@ def main() -> int:
     args = parser.parse_args()
     if shutil.which("wrk") is None and not args.seed_only:
         log("wrk is missing: install Debian's package (apt-get install wrk).")
+        return 2
+    if (args.nodes > 1 or args.one_node_shared_cache) and not args.cache_url:
+        log("--nodes above 1 and --one-node-shared-cache need --cache-url: nodes share one cache.")
+        return 2
+    if args.connections % args.nodes:
+        log("--connections: a multiple of --nodes, so each node has as many clients.")
         return 2
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.database):
         log("--database: lower-case letters, digits and underscores only.")

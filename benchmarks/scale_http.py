@@ -3,21 +3,28 @@
 import http.client
 import json
 import socket
+import statistics
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 WRK_SCRIPT = """
 -- Rotate this thread's session cookies, stop after a bounded number of requests, count answers other than 200.
+-- With several nodes (node_ports), thread i sends its connections to node i.
 local threads = {}
 local counter = 1
+local node_ports = {NODE_PORTS}
 
 function setup(thread)
   thread:set("id", counter)
+  if #node_ports > 0 then
+    thread.addr = wrk.lookup("127.0.0.1", tostring(node_ports[((counter - 1) % #node_ports) + 1]))[1]
+  end
   counter = counter + 1
   table.insert(threads, thread)
 end
@@ -52,6 +59,11 @@ function done(summary, latency, requests)
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
 """
+
+
+def wrk_script(ports: list[int] | None = None) -> str:
+    """The Lua script for wrk; with ``ports``, one wrk thread per port, each thread's connections to its own port."""
+    return WRK_SCRIPT.replace("{NODE_PORTS}", "{" + ", ".join(str(port) for port in ports or []) + "}")
 
 
 def free_port() -> int:
@@ -113,16 +125,18 @@ def wait_for(url: str, server: subprocess.Popen[bytes], seconds: float = 30) -> 
 
 
 def run_wrk(
-    url: str, cookies: list[str], requests: int, seconds: int, script: Path, connections: int
+    url: str, cookies: list[str], requests: int, seconds: int, script: Path, connections: int, threads: int = 1
 ) -> dict[str, float]:
-    # One wrk thread drives all the connections (it keeps up easily). With two, the thread that reaches its share
-    # of the request bound first stops but keeps its sockets open until wrk exits; gunicorn's sync workers wait up
-    # to 2 s for the client to close after each answer (RFC 9112 graceful close), so each such socket held a
-    # worker, and the other thread's requests measured that wait: one- and two-second stalls that no real client,
-    # which closes once answered, causes.
+    """``threads``: one per node, with a script from ``wrk_script(ports)``; ``requests`` is shared among them.
+
+    One wrk thread drives all the connections of one node (it keeps up easily). With two on one node, the thread
+    that reaches its share of the request bound first stops but keeps its sockets open until wrk exits; gunicorn's
+    sync workers wait up to 2 s for the client to close after each answer (RFC 9112 graceful close), so each such
+    socket held a worker, and the other thread's requests measured that wait: one- and two-second stalls that no
+    real client, which closes once answered, causes. A thread per node holds only its own node's workers."""
     command = [
         "wrk",
-        "--threads=1",
+        f"--threads={threads}",
         f"--connections={connections}",
         f"--duration={seconds}s",
         "--timeout=10s",
@@ -131,7 +145,7 @@ def run_wrk(
         url,
         "--",
         ",".join(cookies),
-        str(max(1, requests)),
+        str(max(1, -(-requests // threads))),
     ]
     output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=seconds + 60).stdout
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
@@ -139,4 +153,19 @@ def run_wrk(
     # Closed loop (each client sends its next request when the last is answered): throughput is clients over the
     # mean latency. wrk's own duration keeps running after the request bound stops its threads.
     result["rps"] = connections * 1e6 / max(result["mean_us"], 1)
+    return result
+
+
+def merged(runs: list[dict[str, float]]) -> dict[str, Any]:
+    """Rounds of one page's wrk runs as one: the median of each latency figure, the sum of each count, and each
+    round's p95 (ms) in ``rounds_p95_ms``."""
+    if len(runs) == 1:
+        return runs[0]
+    result: dict[str, Any] = {
+        key: statistics.median(run[key] for run in runs) for key in ("mean_us", "p50_us", "p95_us", "p99_us", "rps")
+    }
+    for key in ("requests", "non_200", "socket_errors", "writes_during", "writes_failed_during"):
+        result[key] = sum(run.get(key, 0) for run in runs)
+    result["max_us"] = max(run["max_us"] for run in runs)
+    result["rounds_p95_ms"] = [round(run["p95_us"] / 1000, 2) for run in runs]
     return result
