@@ -24,7 +24,7 @@ from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
 from portal.web.text import visible
 
-from .cms import Envelope, Recipient, RecordingError, open_envelope
+from .cms import BadPadding, Envelope, Recipient, RecordingError, open_envelope
 from .naming import output_name
 from .zips import ArchiveRefused
 
@@ -87,12 +87,21 @@ class Decryptor:
         buffer reused for the next). Never raises for bad input: a failed ``Outcome`` says why, and then the caller
         discards whatever ``write`` received (padding and tags are only checked at the end)."""
         entry: KeystoreEntry | None = None
+        padding: SessionKeyPadding | None = None
         plaintext_size = 0
         try:
             envelope = open_envelope(stream)
-            entry, session_key = self._open(envelope)
+            entry, session_key, padding = self._open(envelope)
             plaintext_size = envelope.decrypt(session_key, write)
             error = ""
+        except BadPadding as exc:
+            error = str(exc)
+            if entry is not None and padding is SessionKeyPadding.PKCS1V15:
+                # A wrong key under PKCS#1 v1.5 can give a session key of the right length: it is told apart only here.
+                error = (
+                    f"The key '{entry.alias}' does not open its session key, or the recording is damaged (its "
+                    "decrypted content has bad padding)."
+                )
         except (RecordingError, ArchiveRefused) as exc:  # a zip member may turn out damaged as it is read
             error = str(exc)
         except OSError as exc:
@@ -122,12 +131,12 @@ class Decryptor:
         """The plaintext of a recording that decrypted before (a batch's download), as it is produced; not audited
         again. ``RecordingError`` should it no longer decrypt."""
         envelope = open_envelope(stream)
-        _, session_key = self._open(envelope)
+        _, session_key, _ = self._open(envelope)
         yield from envelope.plaintext(session_key)
 
     @sensitive_variables("session_key")
-    def _open(self, envelope: Envelope) -> tuple[KeystoreEntry, bytes]:
-        """The entry that is a recipient of ``envelope`` and the session key it unwraps."""
+    def _open(self, envelope: Envelope) -> tuple[KeystoreEntry, bytes, SessionKeyPadding]:
+        """The entry that is a recipient of ``envelope``, the session key it unwraps, and how that key was wrapped."""
         failure: _KeyFailed | None = None
         for recipient in envelope.recipients:
             entry = self.index.entry_for(
@@ -141,7 +150,7 @@ class Decryptor:
             except _KeyFailed as exc:  # another recipient of the same envelope may still open it
                 failure = failure or exc
                 continue
-            return entry, session_key
+            return entry, session_key, padding
         if failure is not None:
             raise failure
         raise NoKeyFor(

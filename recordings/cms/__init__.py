@@ -4,10 +4,11 @@ unwraps the session key (the keystore does that) and hands it to ``Envelope.decr
 
 from .armor import ByteStream
 from .envelope import Envelope, open_envelope
-from .errors import DamagedRecording, NotAnEnvelope, RecordingError, UnsupportedEnvelope
+from .errors import BadPadding, DamagedRecording, NotAnEnvelope, RecordingError, UnsupportedEnvelope
 from .recipients import Recipient
 
 __all__ = [
+    "BadPadding",
     "ByteStream",
     "DamagedRecording",
     "Envelope",

@@ -9,7 +9,7 @@ from asn1crypto import algos, core  # type: ignore[import-untyped]
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from .errors import DamagedRecording, UnsupportedEnvelope
+from .errors import BadPadding, DamagedRecording, UnsupportedEnvelope
 
 BATCH = 1 << 20  # pieces smaller than this are joined before AES sees them (openssl -stream writes 4 KiB segments)
 BLOCK = 16
@@ -122,7 +122,7 @@ class CbcDecryption:
         last = bytes(self._held[: self._held_length])
         count = last[-1] if last else 0
         if not 1 <= count <= BLOCK or not hmac.compare_digest(last[-count:], bytes([count]) * count):
-            raise DamagedRecording("The recording is damaged: its decrypted content has bad padding.")
+            raise BadPadding("The recording is damaged: its decrypted content has bad padding.")
         self._write(last[:-count])
         return self.written + len(last) - count
 

@@ -16,3 +16,9 @@ class UnsupportedEnvelope(RecordingError):
 
 class DamagedRecording(RecordingError):
     """Truncated or corrupted: a broken structure, bad CBC padding, a GCM tag that does not match, trailing data."""
+
+
+class BadPadding(DamagedRecording):
+    """The content's CBC padding is wrong: the content is damaged, or the session key is not the sender's. Under
+    PKCS#1 v1.5 a wrong RSA key gives random bytes rather than an error (implicit rejection), and now and then as
+    many as a session key has."""
