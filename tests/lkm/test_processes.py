@@ -2,14 +2,11 @@
 process is refused by another, and rotation started on two nodes at the same moment makes one keypair."""
 
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-from tests.live import ROOT
+from tests.deployment.nodes import run_together
 
-from .live_lkm import SERVER_TIMEOUT, issue, lkm_portal, send, server, signed
+from .live_lkm import issue, lkm_portal, send, server, signed
 
 PUBLIC_URL = "https://lkm.example.com"  # both processes behind one TLS proxy: the MAC covers this, not their ports
 
@@ -37,27 +34,6 @@ def test_a_nonce_accepted_by_one_server_process_is_refused_by_another(tmp_path: 
     assert fresh.status == 200, fresh.text
 
 
-# Each run sets Django up, then waits for the go file, so that both call the command at the same moment.
-ROTATE_WHEN_RELEASED = """
-import io, os, sys, time
-import django
-django.setup()
-from django.core.management import call_command
-go = sys.argv[1]
-deadline = time.monotonic() + 30
-while not os.path.exists(go) and time.monotonic() < deadline:
-    time.sleep(0.005)
-out, err = io.StringIO(), io.StringIO()
-try:
-    call_command("rotate_lkm_keypairs", stdout=out, stderr=err)
-    status = 0
-except SystemExit as stop:
-    status = stop.code
-sys.stdout.write(out.getvalue())
-sys.stderr.write(err.getvalue())
-sys.exit(status)
-"""
-
 SCHEDULE_DAILY = """
 import json
 from portal.accounts.models import Tenant
@@ -80,37 +56,17 @@ print(json.dumps({"keypairs": keypairs, "next_due": due.timestamp()}))
 def test_rotation_started_on_two_nodes_at_once_makes_one_keypair(tmp_path: Path) -> None:
     with lkm_portal(tmp_path, "acme") as portal:
         portal.run_python(SCHEDULE_DAILY)
-        go = tmp_path / "go"
-        runs = [
-            subprocess.Popen(
-                [sys.executable, "-c", ROTATE_WHEN_RELEASED, str(go)],
-                cwd=ROOT,
-                env=portal.env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(2)
-        ]
-        try:
-            time.sleep(3)  # both have set Django up by now (about a second each on this machine)
-            go.touch()
-            outputs = [run.communicate(timeout=SERVER_TIMEOUT) for run in runs]
-        finally:
-            for run in runs:
-                if run.poll() is None:
-                    run.kill()
-                    run.wait()
+        runs = run_together([portal.env, portal.env], "rotate_lkm_keypairs", tmp_path / "go")
         after_both = portal.run_python(KEYPAIRS_AND_SCHEDULE)
         later = portal.manage("rotate_lkm_keypairs")
         after_later = portal.run_python(KEYPAIRS_AND_SCHEDULE)
 
-    assert [run.returncode for run in runs] == [0, 0], [err for _, err in outputs]
-    assert [err for _, err in outputs] == ["", ""]
+    assert [run.returncode for run in runs] == [0, 0], [run.stderr for run in runs]
+    assert [run.stderr for run in runs] == ["", ""]
     assert len(after_both["keypairs"]) == 1
     keypair_id, origin, created = after_both["keypairs"][0]
     assert origin == "schedule"
-    printed = sorted(out.splitlines() for out, _ in outputs)
+    printed = sorted(run.stdout.splitlines() for run in runs)
     assert printed == [["0 keypairs created."], [f"acme: created keypair {keypair_id}", "1 keypair created."]]
     # The next keypair is due a day after the one just made.
     assert abs(after_both["next_due"] - (created + 86400)) < 2
