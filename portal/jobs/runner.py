@@ -2,7 +2,6 @@
 on SQLite (development) ``run_worker`` polls the Job table itself. Either way ``run`` does the work."""
 
 import logging
-import shutil
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -44,7 +43,6 @@ def start(
     """Queue a job of ``kind``. The Job row and its delivery to a worker commit together: a job is never queued
     without its row, nor its row left without a worker to run it. ``seal`` makes ``sealed_input`` for the job's id."""
     kinds.get(kind)  # an unknown kind fails here, not in the worker
-    purge_expired()
     job = Job(kind=kind, tenant=tenant, created_by=by.user, created_from=by.address, params=params or {})
     if seal is not None:
         job.sealed_input = seal(job.id)
@@ -70,15 +68,17 @@ def run(job_id: uuid.UUID) -> None:
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.is_finished:
         return
+    try:
+        kind = kinds.get(job.kind)
+    except KeyError:
+        _finish(job, JobState.FAILED, "This kind of job is not known to this portal.")
+        return
     now = timezone.now()
     Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING, started=Coalesce("started", now), heartbeat=now)
     try:
-        kind = kinds.get(job.kind)
         kind.run(job, Progress(job))
     except JobFailed as failed:
         _finish(job, JobState.FAILED, str(failed))
-    except KeyError:
-        _finish(job, JobState.FAILED, "This kind of job is not known to this portal.")
     except Exception:
         logger.exception("jobs: job %s (%s) failed", job.id, job.kind)
         _finish(job, JobState.FAILED, "The job failed; the administrators have been told.")
@@ -134,11 +134,10 @@ def purge_expired() -> int:
     for name in paths:
         (folder / name).unlink(missing_ok=True)
     if folder.is_dir():
+        # Only what Progress.write_result leaves (a result, or the temporary file of one being written): the folder
+        # may be shared with other files.
         known = set(Job.objects.exclude(result_path="").values_list("result_path", flat=True))
-        for path in folder.iterdir():
-            if path.name not in known and path.stat().st_mtime < oldest.timestamp():
-                if path.is_dir():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
+        for path in folder.glob("*.result*"):
+            if path.name not in known and path.is_file() and path.stat().st_mtime < oldest.timestamp():
+                path.unlink(missing_ok=True)
     return count

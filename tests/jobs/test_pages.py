@@ -1,5 +1,6 @@
 """The job page as its users meet it: who sees a job, its progress as JSON, its result file, and the keep period."""
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -164,3 +165,18 @@ def test_the_starting_page_leads_back_to_its_starters_jobs(world, client_for, ba
     decryption = runner.start("recordings.decrypt", tenant=world.acme, by=Actor(world.alice), params={})
     decrypt_page = client_for(world.alice).get(reverse("recordings-decrypt", args=["acme"])).content.decode()
     assert _page(decryption) in decrypt_page and _page(backup_job) not in decrypt_page
+
+
+def test_the_sweep_removes_only_old_job_files_in_a_shared_folder(db, settings, tmp_path) -> None:
+    settings.PORTAL_JOBS_KEEP_MINUTES, settings.PORTAL_JOBS_DIR = 30, tmp_path
+    folder = jobs_dir()
+    hour_ago = (timezone.now() - timedelta(hours=1)).timestamp()
+    stray_result, stray_partial, other = folder / "stray.result", folder / ".stray.result.x1.tmp", folder / "master.key"
+    fresh = folder / "fresh.result"
+    for path in (stray_result, stray_partial, other, fresh):
+        path.write_bytes(b"x")
+    for path in (stray_result, stray_partial, other):
+        os.utime(path, (hour_ago, hour_ago))
+    runner.purge_expired()
+    assert not stray_result.exists() and not stray_partial.exists()
+    assert other.exists() and fresh.exists()  # not the portal's, or not old enough
