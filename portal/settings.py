@@ -332,6 +332,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # procrastinate.blueprints says at every start of every command that it adds the job tasks.
-    "loggers": {"axes": {"level": "WARNING"}, "procrastinate.blueprints": {"level": "WARNING"}},
+    # procrastinate.blueprints says at every start of every command that it adds the job tasks. botocore logs
+    # each AWS request and answer at DEBUG, and a KMS one holds a tenant's data key: never below WARNING.
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "botocore": {"level": "WARNING"},
+        "boto3": {"level": "WARNING"},
+    },
 }

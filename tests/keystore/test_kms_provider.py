@@ -120,3 +120,22 @@ def test_no_region_is_a_configuration_error(db, kms, monkeypatch):
     with override_settings(**kms_settings(PORTAL_MASTER_KEY_KMS_REGION="")):
         message = one_message(check_master_keys())
     assert message.id == "keystore.E001" and "set PORTAL_MASTER_KEY_KMS_REGION or AWS_REGION" in message.msg
+
+
+def test_debug_logging_never_shows_the_data_keys_kms_wraps(world, kms, caplog, settings):
+    import copy
+    import logging.config
+
+    config = copy.deepcopy(settings.LOGGING)
+    config["root"]["level"] = "DEBUG"  # LOG_LEVEL=DEBUG, as someone chasing a fault would set it
+    logging.config.dictConfig(config)
+    caplog.set_level(logging.DEBUG)
+    try:
+        with override_settings(**kms_settings()):
+            store(world.acme, "a", 0)
+            entry = KeystoreEntry.objects.get(alias="a")
+            open_private_key(entry)
+        assert not [record for record in caplog.records if record.name.startswith(("botocore", "boto3"))]
+        assert "Plaintext" not in caplog.text
+    finally:
+        logging.config.dictConfig(settings.LOGGING)
