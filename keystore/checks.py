@@ -62,7 +62,9 @@ def check_master_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
         messages.append(
             Error(
                 f"The previous keystore master key cannot be reached: {one_line(str(exc))}.",
-                hint=FIX_PROVIDER.replace("PORTAL_MASTER_KEY", "PORTAL_PREVIOUS_MASTER_KEY"),
+                hint="Make the previous master key reachable (its PORTAL_PREVIOUS_MASTER_KEY_PKCS11_… or _KMS_… "
+                "settings, the token, the module, the PIN, the key's state in KMS): tenant keys still wrapped by it "
+                "open with nothing else.",
                 id="keystore.E005",
             )
         )

@@ -2,11 +2,17 @@
 kind and what failed. It names settings, labels and files, never a secret."""
 
 import threading
+import time
 
-from .base import MasterKeyError, one_line
+from .base import MasterKeyError, MasterKeyProvider, one_line
 from .loading import CURRENT, current_master_key, provider_kind
 
 TIMEOUT_SECONDS = 3.0
+# A healthy answer is reused this long: balancers probe every node every few seconds, and a KMS probe is three
+# requests. A failure is never reused, so a provider back again is seen at the next probe.
+KEEP_SECONDS = 10.0
+_kept: tuple[MasterKeyProvider, float, str] | None = None
+_clock = time.monotonic
 
 _running = threading.Lock()  # one probe at a time: a hung token or KMS does not pile up threads
 
@@ -19,8 +25,16 @@ def _kind() -> str:
 
 
 def _probe(answer: list[tuple[bool, str]]) -> None:
+    global _kept
     try:
-        answer.append((True, current_master_key().probe()))
+        provider = current_master_key()  # a new object once the settings change: the kept answer is then not used
+        kept = _kept
+        if kept is not None and kept[0] is provider and _clock() < kept[1]:
+            answer.append((True, kept[2]))
+            return
+        line = provider.probe()
+        _kept = (provider, _clock() + KEEP_SECONDS, line)
+        answer.append((True, line))
     except MasterKeyError as exc:
         answer.append((False, one_line(str(exc))))
     except Exception as exc:  # a health probe reports, it does not raise

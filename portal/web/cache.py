@@ -80,7 +80,8 @@ class RedisCache(DjangoRedisCache):
         """Whether Redis answers now (for /healthz): asked every time, whatever the pause."""
         try:
             return bool(self._cache.get_client(write=True).ping())
-        except RedisError:
+        except RedisError as error:
+            logger.warning("Health check: the shared cache does not answer (%s).", type(error).__name__)
             return False
 
     def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:

@@ -139,3 +139,24 @@ def test_debug_logging_never_shows_the_data_keys_kms_wraps(world, kms, caplog, s
         assert "Plaintext" not in caplog.text
     finally:
         logging.config.dictConfig(settings.LOGGING)
+
+
+def test_a_healthy_probe_is_reused_for_a_few_seconds_and_a_failure_never(world, kms, monkeypatch):
+    from keystore.masterkeys import health
+
+    with override_settings(**kms_settings()):
+        provider = current_master_key()
+        probes = []
+        real_probe = provider.probe
+
+        def counted_probe() -> str:
+            probes.append(1)
+            return real_probe()
+
+        monkeypatch.setattr(provider, "probe", counted_probe)
+        assert api.master_key_health()[0] and api.master_key_health()[0]
+        assert len(probes) == 1  # the balancer's next probe costs no KMS request
+        kms.client.disable_key(KeyId=kms.key)
+        monkeypatch.setattr(health, "_clock", lambda: 1e12)  # past the kept answer
+        assert api.master_key_health()[0] is False
+        assert api.master_key_health()[0] is False and len(probes) == 3
