@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from portal.accounts.models import Tenant, User
 from portal.audit.log import Actor, record
+from portal.jobs.models import FINISHED, Job
 
 from .decrypting import Decryptor, Outcome
 from .models import BatchItem, DecryptionBatch
@@ -209,7 +210,14 @@ def purge_expired() -> int:
     """Forget batches past their time, with their spooled files; and spool folders no batch owns (a crash between
     the upload and its record) once they are as old as a batch may be."""
     now = timezone.now()
-    expired = list(DecryptionBatch.objects.filter(expires__lt=now).values_list("id", flat=True))
+    # A batch a job has yet to decrypt (queued, or running for longer than the keep period) is not expired: the job
+    # sets its time when it ends.
+    waiting = Job.objects.exclude(state__in=FINISHED).filter(params__has_key="batch").values_list("params__batch")
+    expired = list(
+        DecryptionBatch.objects.filter(expires__lt=now)
+        .exclude(id__in=[batch_id for (batch_id,) in waiting])
+        .values_list("id", flat=True)
+    )
     DecryptionBatch.objects.filter(id__in=expired).delete()
     for batch_id in expired:
         shutil.rmtree(batch_dir(batch_id), ignore_errors=True)

@@ -63,6 +63,33 @@ def test_a_small_upload_is_still_decrypted_in_the_request(world: World, client_f
     assert BatchItem.objects.count() == 2
 
 
+def test_an_upload_of_many_bytes_is_decrypted_by_a_job(world: World, client_for, settings) -> None:
+    certificate = make_certificate(world.acme, "recording-2026")
+    encrypted = builder_recording(b"hello" * 100, certificate_of(certificate))
+    settings.PORTAL_RECORDINGS_JOB_MIN_BYTES = 2 * len(encrypted)
+    client = client_for(world.alice)
+    post_recordings(client, "acme", ("a.bin", encrypted))
+    assert not Job.objects.exists()  # below the size: decrypted in the request
+    response = post_recordings(client, "acme", ("a.bin", encrypted), ("b.bin", encrypted))
+    assert response["Location"] == reverse("job", args=["acme", latest_job().id])
+
+
+def test_a_queued_jobs_upload_outlives_the_keep_period_until_it_is_decrypted(
+    world: World, client_for, settings
+) -> None:
+    settings.PORTAL_RECORDINGS_JOB_MIN_FILES = 2
+    certificate = make_certificate(world.acme, "recording-2026")
+    encrypted = builder_recording(b"hello", certificate_of(certificate))
+    client = client_for(world.alice)
+    post_recordings(client, "acme", ("a.bin", encrypted), ("b.bin", encrypted))
+    # The job waits past the keep period, and another upload sweeps expired batches meanwhile.
+    DecryptionBatch.objects.update(expires=timezone.now() - timedelta(minutes=1))
+    post_recordings(client, "acme", ("c.bin", encrypted))
+    assert run_jobs() == 1
+    assert latest_job().state == JobState.DONE
+    assert BatchItem.objects.filter(batch__in=DecryptionBatch.objects.filter(expires__gt=timezone.now())).count() == 3
+
+
 def test_a_backup_of_many_keys_is_made_by_a_job(world: World, client_for, settings) -> None:
     settings.PORTAL_BACKUP_JOB_MIN_KEYS = 3
     for number in range(3):
