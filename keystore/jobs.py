@@ -65,7 +65,7 @@ def _opened_password(job: Job, tenant: Tenant) -> str:
 def _back_up(job: Job, tenant: Tenant, password: str, progress: Progress) -> Outcome:
     try:
         # Its audit entry commits with the item, when the file is in place (Progress.each).
-        data, count = export_keystore(tenant, password, by=Actor(job.created_by, job.created_from))
+        data, count = export_keystore(tenant, password, by=job.actor)
     except KeystoreError as exc:
         logger.error("keystore: backup job %s of tenant %s failed: %s", job.id, tenant.slug, exc)
         raise JobFailed(

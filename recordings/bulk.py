@@ -175,7 +175,7 @@ def run_decrypt(job: Job, progress: Progress) -> None:
     uploads: list[dict[str, Any]] = job.params["uploads"]
     folder = batch_dir(batch.id)
     progress.plan(_items(folder, uploads))
-    decryptor = Decryptor(batch.tenant, by=Actor(job.created_by, job.created_from), source="page")
+    decryptor = Decryptor(batch.tenant, by=job.actor, source="page")
     with ExitStack() as files:
         archives = _Archives(folder, files)
         progress.each(lambda item: _decrypt_item(batch, decryptor, archives, uploads, item))

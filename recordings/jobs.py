@@ -1,10 +1,7 @@
 """The recordings app's background jobs: the key drill over every tenant, and bulk decryption (recordings/bulk.py)."""
 
-from django.db import transaction
-
 from portal.accounts.access import Cap
 from portal.accounts.models import Tenant
-from portal.audit.log import Actor
 from portal.jobs import kinds
 from portal.jobs.models import Job, JobItem
 from portal.jobs.progress import Outcome, Progress
@@ -15,17 +12,12 @@ from .drill import prove_keys
 VERIFY_KEYS = "recordings.verify_keys"
 
 
-def _actor(job: Job) -> Actor:
-    return Actor(job.created_by, job.created_from)
-
-
 def _verify_tenant(job: Job, item: JobItem) -> Outcome:
     tenant = Tenant.objects.filter(pk=item.key).first()
     if tenant is None:
         return Outcome("The tenant was deleted meanwhile.")
     # The proofs, their audit entry and the item's mark commit together (Progress.each): a tenant is proven once.
-    with transaction.atomic():
-        proofs = prove_keys(tenant, by=_actor(job))
+    proofs = prove_keys(tenant, by=job.actor)
     failed = [proof for proof in proofs if not proof.ok]
     text = f"{len(proofs) - len(failed)} OK, {len(failed)} failed"
     if failed:

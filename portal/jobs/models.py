@@ -3,6 +3,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from portal.audit.log import Actor
+
 
 class JobState(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -51,6 +53,11 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in FINISHED
+
+    @property
+    def actor(self) -> Actor:
+        """Who the job's work is audited as: whoever started it, from where."""
+        return Actor(self.created_by, self.created_from)
 
 
 class JobItem(models.Model):

@@ -111,15 +111,15 @@ def _download(request: HttpRequest, job: Job, kind: kinds.Kind) -> HttpResponseB
         path = result_file(locked) if locked is not None else None
         if locked is None or path is None:
             raise Http404
-        handle = path.open("rb")
-        path.unlink()
-        Job.objects.filter(pk=job.pk).update(result_path="")
         record(
             "job-result-downloaded",
             by=Actor.of(request),
             tenant=job.tenant,
             details={"job": str(job.id), "kind": job.kind, "file": locked.result_name},
         )
+        Job.objects.filter(pk=job.pk).update(result_path="")
+        handle = path.open("rb")
+        path.unlink()  # last: whatever failed before it leaves the file to be downloaded again
     response = FileResponse(handle, content_type=locked.result_type or "application/octet-stream")
     response["Content-Disposition"] = (
         content_disposition_header(as_attachment=True, filename=locked.result_name) or "attachment"
