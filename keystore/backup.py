@@ -5,6 +5,7 @@
 - ``import_pkcs12``: restore a PKCS#12 file (ours, keytool's, OpenSSL's), all or nothing.
 """
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -135,7 +136,12 @@ def _unusable(key: pfx.PfxKey) -> str | None:
 
 @sensitive_variables("key")
 def _restore_key(
-    tenant: Tenant, key: pfx.PfxKey, seen: set[str], report: ImportReport, on_entry: Callable[[KeystoreEntry], None]
+    tenant: Tenant,
+    key: pfx.PfxKey,
+    seen: set[str],
+    report: ImportReport,
+    on_entry: Callable[[KeystoreEntry], None],
+    data_key: Callable[[], bytes],
 ) -> None:
     """Store one key of the file (or say in ``report`` why it was skipped); ``seen``: the certificates stored so far."""
     reason = _unusable(key)
@@ -150,7 +156,11 @@ def _restore_key(
     seen.add(fingerprint)
     proposed = propose_alias(tenant, key.alias)
     entry = store_private_key(
-        tenant, alias=proposed.alias, certificate_der=key.certificate_der, private_key=key.private_key
+        tenant,
+        alias=proposed.alias,
+        certificate_der=key.certificate_der,
+        private_key=key.private_key,
+        data_key=data_key(),
     )
     on_entry(entry)
     report.imported.append(proposed.alias)
@@ -158,7 +168,7 @@ def _restore_key(
         report.renamed.append((visible(key.alias), proposed.alias, "; ".join(proposed.reasons)))
 
 
-@sensitive_variables("password", "contents")
+@sensitive_variables("password", "contents", "data_key")
 def import_pkcs12(
     tenant: Tenant,
     data: bytes,
@@ -188,10 +198,12 @@ def import_pkcs12(
     except pfx.PfxError as exc:
         raise ImportFileError(str(exc)) from None
     report = ImportReport(derivations=contents.derivations)
+    # The tenant key is unwrapped once for the whole file, and only once a key is to be stored.
+    data_key = functools.cache(lambda: tenant_data_key(tenant, create=True))
     with transaction.atomic():
         seen: set[str] = set()
         for done, key in enumerate(contents.keys, start=1):
-            _restore_key(tenant, key, seen, report, on_entry)
+            _restore_key(tenant, key, seen, report, on_entry, data_key)
             if progress is not None:
                 progress(done, len(contents.keys))
         for name, _ in contents.certificates_without_key:

@@ -99,17 +99,24 @@ def _data_key(tenant: Tenant, *, create: bool) -> bytes:
 
 @sensitive_variables("private_key", "plaintext", "data_key")
 def store_private_key(
-    tenant: Tenant, *, alias: str, certificate_der: bytes, private_key: rsa.RSAPrivateKey
+    tenant: Tenant,
+    *,
+    alias: str,
+    certificate_der: bytes,
+    private_key: rsa.RSAPrivateKey,
+    data_key: bytes | None = None,
 ) -> KeystoreEntry:
     """Seal and save one entry inside the caller's transaction. The key must belong to the certificate and the alias
-    obey the alias rule (``AliasError`` otherwise)."""
+    obey the alias rule (``AliasError`` otherwise). ``data_key`` (``tenant_data_key(tenant, create=True)``) lets one
+    operation storing many entries unwrap the tenant key once: one token or KMS request, not one per entry."""
     check_pair(spki_sha256(private_key.public_key()), certificate_der)
     alias = check_alias(tenant, alias)
     entry = KeystoreEntry(tenant=tenant, alias=alias, certificate_der=certificate_der)
     plaintext = private_key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    data_key = _data_key(tenant, create=True)
+    if data_key is None:
+        data_key = _data_key(tenant, create=True)
     entry.sealed_private_key = envelope.seal(data_key, plaintext, entry_aad(tenant.pk, entry.pk, certificate_der))
     entry.save()
     return entry

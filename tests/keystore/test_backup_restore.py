@@ -55,6 +55,27 @@ def test_restore_into_another_tenant_round_trips_every_key(world):
     assert audit.tenant == world.globex and sorted(audit.details["imported"]) == ["one", "two"]
 
 
+def test_a_restore_unwraps_the_tenant_key_once_for_all_its_keys(world, monkeypatch):
+    from keystore.masterkey import current_master_key
+
+    for index, alias in enumerate(("one", "two", "three")):
+        store(world.acme, alias, index)
+    store(world.globex, "already-there", 3)  # so the tenant key exists and is opened rather than made
+    data, _ = export_keystore(world.acme, PASSWORD, by=COMMAND)
+    provider = type(current_master_key())
+    unwraps = []
+    real_unwrap = provider.unwrap
+
+    def counted_unwrap(*args):
+        unwraps.append(1)
+        return real_unwrap(*args)
+
+    monkeypatch.setattr(provider, "unwrap", counted_unwrap)
+    report = import_pkcs12(world.globex, data, PASSWORD, on_entry=lambda e: None, by=COMMAND)
+    assert sorted(report.imported) == ["one", "three", "two"]
+    assert len(unwraps) == 1  # one request to a token or KMS, not one per key
+
+
 def test_restore_skips_keys_already_present_and_renames_alias_clashes(world):
     store(world.acme, "one", 0)
     data, _ = export_keystore(world.acme, PASSWORD, by=COMMAND)
