@@ -7,7 +7,9 @@ from the entry, which every query that needs it loads with ``select_related("ent
 """
 
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -274,10 +276,34 @@ class RootCA(models.Model):
         return self.subject_name
 
 
+# Tenants whose announcement waits for the end of ``announcing_once``; None outside one.
+_announce_later: ContextVar[set[uuid.UUID] | None] = ContextVar("announce_later", default=None)
+
+
+@contextmanager
+def announcing_once() -> Iterator[None]:
+    """Inside the caller's transaction: the writes inside still replace their tenants' versions as they go, but
+    ``certificates_changed`` is sent once for all of their tenants when the block ends without an error. Each
+    announcement recounts a tenant's summaries, so a write of many certificates (a restore) would otherwise recount
+    its tenant once per certificate."""
+    if _announce_later.get() is not None:  # already inside one: the outer block announces
+        yield
+        return
+    tenants: set[uuid.UUID] = set()
+    token = _announce_later.set(tenants)
+    try:
+        yield
+    finally:
+        _announce_later.reset(token)
+    if tenants:
+        events.certificates_changed.send(CertificateRevision, tenant_ids=sorted(tenants))
+
+
 class CertificateRevisionQuerySet(models.QuerySet["CertificateRevision"]):
     def replace(self, tenant_ids: Iterable[Any], *, announce: bool = True) -> None:
         """Give each of these tenants a new version, in one statement that also makes the rows tenants lack yet,
-        then (unless ``announce`` is false) send ``events.certificates_changed`` for them.
+        then (unless ``announce`` is false) send ``events.certificates_changed`` for them: at once, or at the end of
+        the ``announcing_once`` block this runs in.
 
         The tenants of one write share the new version: a cache key always pairs a version with its tenant. Rows are
         written in tenant order, so two such statements lock them in the same order rather than deadlock.
@@ -290,7 +316,10 @@ class CertificateRevisionQuerySet(models.QuerySet["CertificateRevision"]):
                 CertificateRevision.objects.using(self.db).bulk_create(
                     rows, update_conflicts=True, unique_fields=["tenant"], update_fields=["version"]
                 )
-                if announce:
+                later = _announce_later.get()
+                if announce and later is not None:
+                    later.update(tenants)
+                elif announce:
                     events.certificates_changed.send(CertificateRevision, tenant_ids=tenants)
 
 

@@ -4,9 +4,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
+
 from keystore.api import Budget, ImportReport, KeystoreEntry, import_pkcs12
 from portal.audit.log import Actor, record
 
+from .models import announcing_once
 from .upload import UploadInvalid, check_certificate, create_certificate
 
 # The command line that restores a backup too large for a web request (management/commands/restore_keystore.py).
@@ -69,4 +72,7 @@ def restore_backup(
     otherwise). ``ImportFileError`` (``ImportTooLarge`` when over budget) or ``RestoreRefused`` when nothing was.
     ``progress`` is called with (keys done, keys in the file) as each key is restored or skipped."""
     on_entry = restore_certificate_for(tenant, by=by)
-    return import_pkcs12(tenant, data, password, on_entry=on_entry, by=by, budget=budget, progress=progress)
+    # The restored certificates are announced together, in the restore's transaction: the tenant's summaries are
+    # recounted once, not once per certificate.
+    with transaction.atomic(), announcing_once():
+        return import_pkcs12(tenant, data, password, on_entry=on_entry, by=by, budget=budget, progress=progress)

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -324,3 +324,24 @@ def test_the_summaries_match_the_rows_after_each_kind_of_write(world: World, as_
     now = timezone.now()
     assert _all_tenants(now) == _all_counted(now)
     assert _all_tenants(now)["total"] == Certificate.objects.active().count() >= total
+
+
+def test_a_restore_recounts_its_tenant_once_whatever_its_size(world: World, as_alice) -> None:
+    from certificates import events
+
+    for number in range(4):
+        make_certificate(world.acme, f"kept-{number}", key_index=number, not_after=timezone.now() + (40 + number) * DAY)
+    data, _ = export_keystore(world.acme, "backup password 1", by=as_alice)
+    announced: list[list] = []
+
+    def count(sender, tenant_ids, **kwargs) -> None:
+        announced.append(list(tenant_ids))
+
+    events.certificates_changed.connect(count)
+    try:
+        restores.restore_backup(world.globex, data, "backup password 1", by=COMMAND, budget=COMMAND_RESTORE)
+    finally:
+        events.certificates_changed.disconnect(count)
+    assert announced == [[world.globex.pk]]  # one recount for four certificates
+    assert tallies.rebuild() == []
+    assert EndingTally.objects.filter(tenant=world.globex).aggregate(n=models.Sum("count"))["n"] == 4
