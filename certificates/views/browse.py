@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
-from django.core.paginator import Page
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Length, Lower
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
@@ -22,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from portal.accounts.access import Cap, can, tenant_view
 from portal.accounts.models import Tenant
 from portal.web.links import UrlPattern
-from portal.web.paging import KnownCountPaginator
+from portal.web.paging import KnownCountPaginator, page_links
 
 from .. import eligibility, revisions, summaries
 from ..lookups import get_certificate
@@ -180,18 +179,6 @@ def _columns(query: QueryDict, sort_key: str, descending: bool) -> list[Column]:
     return columns
 
 
-def _page_links(query: QueryDict, page: Page) -> dict[str, str]:
-    params = query.copy()
-    links = {}
-    if page.has_previous():
-        params["page"] = str(page.previous_page_number())
-        links["previous"] = f"?{params.urlencode()}"
-    if page.has_next():
-        params["page"] = str(page.next_page_number())
-        links["next"] = f"?{params.urlencode()}"
-    return links
-
-
 @tenant_view(Cap.VIEW_CERTIFICATES)
 @never_cache
 def certificate_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
@@ -210,7 +197,7 @@ def certificate_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             "page": page,
             "rows": list_rows(tenant, page.object_list, timezone.now()),
             "columns": _columns(request.GET, sort_key, descending),
-            "page_links": _page_links(request.GET, page),
+            "page_links": page_links(request.GET, page),
             "query": query,
             "sort": current_sort,
             "can_upload": can(request.user, Cap.MANAGE_CERTIFICATES),

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from portal.accounts.access import Cap, check, tenant_choices, tenant_view, user_view
 from portal.accounts.models import Tenant
 from portal.web.export import csv_response, filter_errors_response
-from portal.web.paging import BoundedCountPaginator, KeysFirstPaginator, KnownCountPaginator
+from portal.web.paging import BoundedCountPaginator, KeysFirstPaginator, KnownCountPaginator, page_links
 from portal.web.text import visible
 
 from .forms import AuditFilterForm
@@ -92,21 +92,9 @@ def _rows_shown(entries: Iterable[dict[str, Any]]) -> list[Row]:
 
 
 def _query_strings(query: QueryDict, page: Page) -> dict[str, str]:
-    """The query strings of the paging links and the download link, as ``{% querystring %}`` writes them (the
-    current filters with another page, or without the page), from one copy of the query instead of one per link."""
+    """The paging links, and the download link's query string: the current filters without the page."""
+    links = page_links(query, page, first_and_last=True)
     params = query.copy()
-    links = {}
-    if page.has_other_pages():
-        numbers = {"first": 1}
-        if getattr(page.paginator, "count_is_exact", True):  # otherwise the last page is not known
-            numbers["last"] = page.paginator.num_pages
-        if page.has_previous():
-            numbers["previous"] = page.previous_page_number()
-        if page.has_next():
-            numbers["next"] = page.next_page_number()
-        for name, number in numbers.items():
-            params["page"] = str(number)
-            links[name] = f"?{params.urlencode()}"
     params.pop("page", None)
     links["export"] = f"?{params.urlencode()}" if params or query else ""
     return links

@@ -82,3 +82,24 @@ class BoundedCountPaginator(KeysFirstPaginator):
             self.count_is_exact = False
             return self._count_limit
         return counted
+
+
+def page_links(query: Any, page: Page, *, first_and_last: bool = False) -> dict[str, str]:
+    """The query strings of a page's Previous and Next links (and First and Last, when asked and the last page is
+    known), as ``{% querystring %}`` writes them: the current query (a QueryDict) with another page number, from one
+    copy of it rather than one per link."""
+    params = query.copy()
+    numbers: dict[str, int] = {}
+    if first_and_last and page.has_other_pages():
+        numbers["first"] = 1
+        if getattr(page.paginator, "count_is_exact", True):  # otherwise the last page is not known
+            numbers["last"] = page.paginator.num_pages
+    if page.has_previous():
+        numbers["previous"] = page.previous_page_number()
+    if page.has_next():
+        numbers["next"] = page.next_page_number()
+    links = {}
+    for name, number in numbers.items():
+        params["page"] = str(number)
+        links[name] = f"?{params.urlencode()}"
+    return links
