@@ -5,7 +5,8 @@ Nothing here is for code outside keystore/: what the rest of the portal may ask 
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -38,19 +39,19 @@ def entry_aad(tenant_id: uuid.UUID, entry_id: uuid.UUID, certificate_der: bytes)
     )
 
 
+@contextmanager
+def _master_key_usable() -> Iterator[None]:
+    """Loading or calling a provider: one that is missing or fails meanwhile (a token gone, KMS down) is a
+    KeystoreError naming it."""
+    try:
+        yield
+    except MasterKeyError as exc:
+        raise KeystoreError(f"The keystore master key is not usable: {exc}.") from None
+
+
 def _current_master() -> MasterKeyProvider:
-    try:
+    with _master_key_usable():
         return current_master_key()
-    except MasterKeyError as exc:
-        raise KeystoreError(f"The keystore master key is not usable: {exc}.") from None
-
-
-def _master_key_call(operation: Callable[[], bytes]) -> bytes:
-    """A wrap or unwrap; a provider that fails meanwhile (a token gone, KMS down) is a KeystoreError naming it."""
-    try:
-        return operation()
-    except MasterKeyError as exc:
-        raise KeystoreError(f"The keystore master key is not usable: {exc}.") from None
 
 
 def _cached_tenant_key(tenant: Tenant) -> TenantKey | None:
@@ -74,7 +75,8 @@ def _data_key(tenant: Tenant, *, create: bool) -> bytes:
         if not create:
             raise KeystoreError(f"tenant {tenant.slug} has no keystore yet")
         data_key = envelope.new_key()
-        wrapped = _master_key_call(lambda: master.wrap(data_key, tenant_aad(tenant.pk)))
+        with _master_key_usable():
+            wrapped = master.wrap(data_key, tenant_aad(tenant.pk))
         try:
             with transaction.atomic():
                 TenantKey.objects.create(tenant=tenant, wrapped_key=wrapped, master_key_id=master.key_id)
@@ -82,17 +84,16 @@ def _data_key(tenant: Tenant, *, create: bool) -> bytes:
         except IntegrityError:  # created concurrently: use that one
             row = TenantKey.objects.get(tenant=tenant)
     # Mid-rotation a data key may still be under the previous master key: it is found by its identifier.
-    try:
+    with _master_key_usable():  # the previous key's provider, asked for a key not rotated yet, may be down
         found = master_key_by_id(row.master_key_id)
-    except MasterKeyError as exc:  # the previous key's provider, asked for a key not rotated yet, is down
-        raise KeystoreError(f"The keystore master key is not usable: {exc}.") from None
     if found is None:
         raise KeystoreError(
             f"the data key of tenant {tenant.slug} is wrapped with master key {row.master_key_id}, "
             f"which is not configured (the current master key is {_current_master().key_id})"
         )
     try:
-        return _master_key_call(lambda: found.unwrap(bytes(row.wrapped_key), tenant_aad(tenant.pk)))
+        with _master_key_usable():
+            return found.unwrap(bytes(row.wrapped_key), tenant_aad(tenant.pk))
     except envelope.TamperedError:
         raise KeystoreError(f"the data key of tenant {tenant.slug} does not open: altered or moved") from None
 
