@@ -25,10 +25,10 @@ from certificates.models import Certificate, CertificateQuerySet
 from certificates.status import EXPIRING, VALID, status_for, status_label
 from certificates.summaries import assignment_labels
 from certificates.usage import labels_for
-from portal.accounts.access import Cap, can, check, tenant_choices, tenant_view, user_view
+from portal.accounts.access import Cap, can, check, tenant_view, user_view
+from portal.accounts.filters import TenantFilter
 from portal.accounts.models import Tenant
 from portal.web.export import csv_response, filter_errors_response
-from portal.web.forms import ReadyChoices
 from portal.web.links import UrlPattern
 from portal.web.paging import KnownCountPaginator
 
@@ -72,16 +72,18 @@ class ExpiryFilterForm(forms.Form):
     )
     month = forms.CharField(required=False, max_length=7, widget=forms.HiddenInput)
 
-    def __init__(self, data: Any, *, tenants: list[tuple[Any, str, str]] | None) -> None:
-        """``tenants``: (id, slug, name) of the tenants this user may filter on, or None on a one-tenant page."""
+    def __init__(self, data: Any, *, tenants: TenantFilter | None) -> None:
+        """``tenants``: the tenants this user may filter on, or None on a one-tenant page."""
         super().__init__(data)
-        self.tenant_ids = {slug: pk for pk, slug, _ in tenants or []}
+        self.tenants = tenants
         if tenants is None:
             del self.fields["tenant"]
         else:
-            tenant_field = cast(forms.ChoiceField, self.fields["tenant"])
-            tenant_field.choices = ReadyChoices([("", "All tenants"), *((s, f"{n} ({s})") for _, s, n in tenants)])
+            self.fields["tenant"] = tenants.field("Tenant", [("", "All tenants")])
         cast(forms.ChoiceField, self.fields["status"]).choices = [("", "Any status"), *expiry.status_choices()]
+
+    def clean_tenant(self) -> str:
+        return self.tenants.clean(self.cleaned_data["tenant"]) if self.tenants else ""
 
     def clean_month(self) -> date | None:
         value = self.cleaned_data.get("month") or ""
@@ -100,8 +102,7 @@ class ExpiryFilterForm(forms.Form):
 
 
 def _form(request: HttpRequest, tenant: Tenant | None) -> ExpiryFilterForm:
-    choices = None if tenant else tenant_choices(request)
-    form = ExpiryFilterForm(request.GET, tenants=choices)
+    form = ExpiryFilterForm(request.GET, tenants=None if tenant else TenantFilter(request))
     form.is_valid()
     return form
 
@@ -111,8 +112,8 @@ def _tenant_ids(tenant: Tenant | None, form: ExpiryFilterForm) -> list[Any] | No
     page requires Cap.VIEW_ALL_TENANTS, which reaches every tenant (access.tenants_for)."""
     if tenant is not None:
         return [tenant.pk]
-    if form.value("tenant"):
-        return [form.tenant_ids[form.value("tenant")]]
+    if form.value("tenant") and form.tenants:
+        return [form.tenants.tenant_id(form.value("tenant"))]
     return None
 
 

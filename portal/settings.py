@@ -299,6 +299,10 @@ MACHINE_API_PATHS = ["/key-management/"]
 # each certificate's Renew page under it. Empty: the mails name the page instead of linking to it.
 PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="").rstrip("/")
 
+# Up to this many tenants, the tenant switcher and the cross-tenant filters are drop-down lists; beyond it, a box to
+# type a tenant's identifier in, so that a page does not carry every tenant (twice) whoever reads it.
+PORTAL_TENANT_LIST_MAX = env.int("PORTAL_TENANT_LIST_MAX", default=50)
+
 # Expiry thresholds, in days, for dashboards and notifications.
 PORTAL_EXPIRY_WINDOWS = env.list("PORTAL_EXPIRY_WINDOWS", cast=int, default=[30, 60, 90])
 PORTAL_NOTIFY_DAYS = env.list("PORTAL_NOTIFY_DAYS", cast=int, default=[60, 30, 14, 7, 1])

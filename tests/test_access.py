@@ -71,8 +71,11 @@ def test_home_lists_tenants_for_support(world: World, client_for) -> None:
 
 
 def test_switcher_refuses_tenants_out_of_reach(world: World, client_for) -> None:
-    response = client_for(world.pat).get(reverse("switch-tenant"), {"tenant": "globex"})
-    assert response["Location"] == reverse("home")
+    client = client_for(world.pat)
+    response = client.get(reverse("switch-tenant"), {"tenant": "globex"})
+    assert response["Location"] == reverse("home") + "?q=globex"  # looked for, as any text that is not a tenant
+    page = client.get(response["Location"]).content.decode()
+    assert "No tenant you may reach" in page and "Globex" not in page
 
 
 def test_logout_rejects_get(world: World, client_for) -> None:

@@ -13,6 +13,7 @@ from enum import Enum, StrEnum
 from functools import wraps
 from typing import Any, NamedTuple, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -112,18 +113,30 @@ def tenants_for(user: Any) -> QuerySet[Tenant]:
     return Tenant.objects.none()
 
 
-def tenant_choices(request: HttpRequest) -> list[Any]:
+def tenant_choices(request: HttpRequest) -> list[Any] | None:
     """(pk, slug, name) of the tenants the signed-in user may reach (``tenants_for``), in slug order, read once per
-    request: a filter form and the tenant switcher of the same page both list them. The list is shared: not to be
-    changed."""
-    choices = getattr(request, "_tenant_choices", None)
-    if choices is None:
+    request: a filter form and the tenant switcher of the same page both list them. None when there are more than
+    settings.PORTAL_TENANT_LIST_MAX: the pages then ask for a tenant's identifier to be typed (``find_tenant``)
+    rather than write every tenant into every page. The list is shared: not to be changed."""
+    if not hasattr(request, "_tenant_choices"):
+        limit = settings.PORTAL_TENANT_LIST_MAX
+        choices: list[Any] | None
         if can(request.user, Cap.VIEW_ALL_TENANTS) and connection.vendor == "postgresql":
-            choices = _every_tenant()
+            choices = _every_tenant(limit)
         else:
-            choices = _tenant_rows(tenants_for(request.user))
+            choices = _tenant_rows(tenants_for(request.user)[: limit + 1])
+            if len(choices) > limit:
+                choices = None
         request._tenant_choices = choices  # type: ignore[attr-defined]
-    return choices
+    return request._tenant_choices  # type: ignore[attr-defined]
+
+
+def find_tenant(user: Any, slug: str) -> Tenant | None:
+    """The tenant with this identifier if this user may reach it, else None (unknown and foreign look the same)."""
+    try:
+        return tenant_for(user, slug)
+    except Http404:
+        return None
 
 
 def _tenant_slug(quote: Quote) -> str:
@@ -158,34 +171,41 @@ class TenantChoice(NamedTuple):
 
 # Every tenant as last read by this process, with the digest of the rows it was read from.
 _kept_tenants: tuple[str, list[Any]] = ("", [])
-# The digest of the rows: their number and the sum of a 64-bit hash of each, so any row added, removed or changed
-# changes it (but for a chance of one in 2**64), in any order. Then the rows themselves, only when the digest is not
-# the one given.
+# How many tenants there are; when no more than the limit, the digest of the rows: their number and the sum of a
+# 64-bit hash of each, so any row added, removed or changed changes it (but for a chance of one in 2**64), in any
+# order. Then the rows themselves, only when the digest is not the one given. Beyond the limit, neither is worked
+# out: the conditions on the count are evaluated once, before any row is read.
 _EVERY_TENANT = """
-    WITH digest AS (
+    WITH counted AS (SELECT count(*) AS n FROM {table}),
+    digest AS (
         SELECT count(*) || ':' || coalesce(sum(hashtextextended(id::text || ' ' || slug || ' ' || name, 0)), 0) AS value
-        FROM {table}
+        FROM {table} WHERE (SELECT n FROM counted) <= %s
     )
-    SELECT value, NULL, NULL, NULL FROM digest
+    SELECT (SELECT n FROM counted), value, NULL, NULL, NULL FROM digest
     UNION ALL
-    SELECT NULL, id, slug, name FROM {table} WHERE (SELECT value FROM digest) <> %s
-    ORDER BY 3 NULLS FIRST
+    SELECT NULL, NULL, id, slug, name FROM {table}
+    WHERE (SELECT n FROM counted) <= %s AND (SELECT value FROM digest) <> %s
+    ORDER BY 4 NULLS FIRST
 """
 
 
-def _every_tenant() -> list[Any]:
-    """Every tenant, in one query that returns the rows only when their digest differs from the one the kept list
-    was read with: the digest is one short answer, where a thousand rows cost milliseconds to turn into Python
-    values. Asked on every request, so a change made through any process shows on the next page everywhere."""
+def _every_tenant(limit: int) -> list[Any] | None:
+    """Every tenant, or None when there are more than ``limit``, in one query that returns the rows only when their
+    digest differs from the one the kept list was read with: the digest is one short answer, where a thousand rows
+    cost milliseconds to turn into Python values. Asked on every request, so a change made through any process
+    shows on the next page everywhere."""
     global _kept_tenants
     kept_digest, kept = _kept_tenants
     with connection.cursor() as cursor:
-        cursor.execute(_EVERY_TENANT.format(table=connection.ops.quote_name(Tenant._meta.db_table)), [kept_digest])
+        sql = _EVERY_TENANT.format(table=connection.ops.quote_name(Tenant._meta.db_table))
+        cursor.execute(sql, [limit, limit, kept_digest])
         rows = cursor.fetchall()
-    digest = str(rows[0][0])
+    count, digest = rows[0][0], str(rows[0][1])
+    if count > limit:
+        return None
     if digest == kept_digest:
         return kept
-    choices: list[Any] = [TenantChoice(pk, slug, name) for _, pk, slug, name in rows if pk is not None]
+    choices: list[Any] = [TenantChoice(pk, slug, name) for _, _, pk, slug, name in rows if pk is not None]
     _kept_tenants = (digest, choices)
     return choices
 

@@ -1,16 +1,20 @@
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 
 from portal.audit.log import Actor, record
+from portal.web.paging import page_links
 
-from .access import Cap, can, tenant_view, tenants_for, user_view
+from .access import Cap, can, find_tenant, tenant_view, tenants_for, user_view
 from .models import Tenant
 
 
@@ -51,22 +55,40 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 password_change = sensitive_post_parameters()(PasswordChangeView.as_view())
 
 
+HOME_PAGE_SIZE = 50
+FIND_MAX_LENGTH = 100  # longer than any identifier or name worth searching for
+
+
 @user_view()
 def home(request: HttpRequest) -> HttpResponse:
-    """Send each role where its work is."""
-    tenants = list(tenants_for(request.user)[:2])
-    if can(request.user, Cap.VIEW_ALL_TENANTS) or len(tenants) != 1:
-        return render(request, "accounts/home.html", {"tenants": tenants_for(request.user)})
-    return redirect("tenant-home", tenant=tenants[0].slug)
+    """Send each role where its work is: a user of one tenant to it; anyone else to the list of their tenants,
+    which ``q`` narrows to those whose identifier or name contains it."""
+    find = request.GET.get("q", "").strip()[:FIND_MAX_LENGTH]
+    tenants = tenants_for(request.user).order_by("slug")
+    if not find and not can(request.user, Cap.VIEW_ALL_TENANTS):
+        first_two = list(tenants[:2])
+        if len(first_two) == 1:
+            return redirect("tenant-home", tenant=first_two[0].slug)
+    if find:
+        tenants = tenants.filter(Q(slug__icontains=find) | Q(name__icontains=find))
+    page = Paginator(tenants, HOME_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/home.html",
+        {"page": page, "find": find, "page_links": page_links(request.GET, page), "find_max": FIND_MAX_LENGTH},
+    )
 
 
 @user_view()
 def switch_tenant(request: HttpRequest) -> HttpResponse:
-    """The tenant switcher's target (works without JavaScript: it is a GET form)."""
-    slug = request.GET.get("tenant", "")
-    if tenants_for(request.user).filter(slug=slug).exists():
-        return redirect("tenant-home", tenant=slug)
-    return redirect("home")
+    """The tenant switcher's target (works without JavaScript: it is a GET form). An identifier this user may reach
+    opens that tenant; any other text lists the tenants it names (an unknown or foreign one among none)."""
+    typed = request.GET.get("tenant", "").strip()[:FIND_MAX_LENGTH]
+    if typed and find_tenant(request.user, typed) is not None:
+        return redirect("tenant-home", tenant=typed)
+    if not typed:
+        return redirect("home")
+    return redirect(f"{reverse('home')}?{urlencode({'q': typed})}")
 
 
 @tenant_view(Cap.VIEW_CERTIFICATES)

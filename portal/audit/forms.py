@@ -1,15 +1,17 @@
 """The audit trail's filters: a GET form, so a filtered page and its CSV export share one link."""
 
 from datetime import date, datetime, time, timedelta
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from portal.web.forms import DateInput, ReadyChoices
+from portal.accounts.filters import TenantFilter
+from portal.web.forms import DateInput
 
 NO_TENANT = "-"  # entries not tied to a tenant: sign-ins, password changes
+TENANT_FIRST_OPTIONS = [("", "All tenants"), (NO_TENANT, "No tenant (sign-ins, accounts)")]
 PAGE_SIZES = (25, 50)
 
 
@@ -27,16 +29,22 @@ class AuditFilterForm(forms.Form):
         empty_value=None,
     )
 
-    def __init__(self, data: Any, *, tenants: list[tuple[Any, str, str]] | None, actions: list[str]) -> None:
-        """``tenants``: (id, slug, name) of the tenants this user may filter on, or None on a one-tenant page."""
+    def __init__(self, data: Any, *, tenants: TenantFilter | None, actions: list[str]) -> None:
+        """``tenants``: the tenants this user may filter on, or None on a one-tenant page."""
         super().__init__(data)
-        self.tenant_ids = {slug: pk for pk, slug, _ in tenants or []}
+        self.tenants = tenants
         if tenants is None:
             del self.fields["tenant"]
         else:
-            cast(forms.ChoiceField, self.fields["tenant"]).choices = _tenant_options(tenants)
+            self.fields["tenant"] = tenants.field("Tenant", TENANT_FIRST_OPTIONS)
         self.fields["action"].widget.attrs["list"] = "audit-actions"
         self.actions = actions
+
+    def clean_tenant(self) -> str:
+        value: str = self.cleaned_data["tenant"]
+        if self.tenants is None or value == NO_TENANT:
+            return value
+        return self.tenants.clean(value)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -52,8 +60,8 @@ class AuditFilterForm(forms.Form):
         tenant = data.get("tenant")
         if tenant == NO_TENANT:
             q &= Q(tenant__isnull=True)
-        elif tenant:
-            q &= Q(tenant_id=self.tenant_ids[tenant])
+        elif tenant and self.tenants:
+            q &= Q(tenant_id=self.tenants.tenant_id(tenant))
         if data.get("user"):
             q &= Q(actor_username=data["user"].strip())
         if data.get("action"):
@@ -68,27 +76,6 @@ class AuditFilterForm(forms.Form):
     def page_size(self) -> int:
         value = self.cleaned_data.get("per_page") if self.is_bound else None
         return value if value in PAGE_SIZES else PAGE_SIZES[0]
-
-
-# The options of the last tenant list seen, with that list: tenant_choices hands every request the same list while
-# the tenants are unchanged, so a thousand labels are written once rather than on every page.
-_kept_options: tuple[list[Any], ReadyChoices] = ([], ReadyChoices([]))
-
-
-def _tenant_options(tenants: list[tuple[Any, str, str]]) -> ReadyChoices:
-    global _kept_options
-    kept_tenants, kept = _kept_options
-    if tenants is kept_tenants:
-        return kept
-    options = ReadyChoices(
-        [
-            ("", "All tenants"),
-            (NO_TENANT, "No tenant (sign-ins, accounts)"),
-            *((slug, f"{name} ({slug})") for _, slug, name in tenants),
-        ]
-    )
-    _kept_options = (tenants, options)
-    return options
 
 
 def _day_start(day: date) -> datetime:

@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from portal.accounts.access import Cap, check, tenant_choices, tenant_view, user_view
+from portal.accounts.access import Cap, check, tenant_view, user_view
+from portal.accounts.filters import TenantFilter
 from portal.accounts.models import Tenant
 from portal.web.export import csv_response, filter_errors_response
 from portal.web.paging import BoundedCountPaginator, KeysFirstPaginator, KnownCountPaginator, page_links
@@ -30,9 +31,7 @@ CSV_HEADER = ["Id", "Time (UTC)", "User", "Tenant", "Action", "Object type", "Ob
 
 
 def _form(request: HttpRequest, tenant: Tenant | None) -> AuditFilterForm:
-    form = AuditFilterForm(
-        request.GET, tenants=None if tenant else tenant_choices(request), actions=action_names(tenant)
-    )
+    form = AuditFilterForm(request.GET, tenants=None if tenant else TenantFilter(request), actions=action_names(tenant))
     form.is_valid()  # errors are shown next to their field; the other filters still apply
     return form
 
@@ -142,7 +141,7 @@ def _rows(entries: Any) -> Iterator[list[Any]]:
 
 
 def _export(request: HttpRequest, entries: Any, tenant: Tenant | None) -> HttpResponse:
-    form = AuditFilterForm(request.GET, tenants=None if tenant else tenant_choices(request), actions=[])
+    form = AuditFilterForm(request.GET, tenants=None if tenant else TenantFilter(request), actions=[])
     if not form.is_valid():
         return filter_errors_response(form)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
