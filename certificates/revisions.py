@@ -30,10 +30,25 @@ def changed(tenant_id: Any) -> None:
 def versions(tenant_ids: Iterable[Any] | None) -> dict[Any, uuid.UUID]:
     """The current version of each of these tenants (every tenant when None) that has one (one query). A tenant
     without one has seen no change since versions were introduced; its first change gives it one."""
-    rows = CertificateRevision.objects.all()
-    if tenant_ids is not None:
-        rows = rows.filter(tenant_id__in=list(tenant_ids))
-    return dict(rows.values_list("tenant_id", "version"))
+    if tenant_ids is None:
+        return dict(CertificateRevision.objects.values_list("tenant_id", "version"))
+    wanted = list(tenant_ids)
+    if not wanted:
+        return {}
+    # Read on every page of a tenant: a statement written here costs a fraction of the ORM's building of it.
+    table = connection.ops.quote_name(CertificateRevision._meta.db_table)
+    field = CertificateRevision._meta.get_field("tenant")
+    ids = [field.get_db_prep_value(pk, connection) for pk in wanted]
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT tenant_id, version FROM {table} WHERE tenant_id IN ({marks})", ids)  # noqa: S608
+        rows = cursor.fetchall()
+    return {_as_uuid(tenant): _as_uuid(version) for tenant, version in rows}
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    """psycopg gives a UUID; SQLite the 32 hex digits Django stores there."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
 def version_key(tenant_id: Any, known: dict[Any, uuid.UUID]) -> str:
