@@ -5,16 +5,17 @@ assigned, so an assignment and a delete of the same certificate cannot both succ
 """
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from certificates.eligibility import certificate_pem, recording_refusal, utc_text
 from certificates.models import Certificate
-from certificates.usage import UsageProvider
+from certificates.usage import UsageProvider, rows_for_certificates
 from keystore.api import fitting_alias, numbered
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
@@ -291,10 +292,23 @@ def profile_label(name: str, dbid: int) -> str:
     return f"IVR profile '{visible(name)}' (DBID {dbid})"
 
 
+@cache
+def _ivr_labels_sql() -> str:
+    quote = connection.ops.quote_name
+    assignments, profiles = quote(IvrAssignment._meta.db_table), quote(IvrProfile._meta.db_table)
+    certificate = f"{assignments}.{quote(IvrAssignment._meta.get_field('certificate').column)}"
+    profile = f"{assignments}.{quote(IvrAssignment._meta.get_field('profile').column)}"
+    name, dbid = f"{profiles}.{quote('name')}", f"{profiles}.{quote('dbid')}"
+    return (
+        f"SELECT {certificate}, {name}, {dbid} FROM {assignments} "  # noqa: S608  (names only)
+        f"INNER JOIN {profiles} ON {profile} = {profiles}.{quote(IvrProfile._meta.pk.column or 'id')} "
+        f"WHERE {certificate} IN ({{ids}}) ORDER BY {name}"
+    )
+
+
 def _ivr_labels(ids: list[UUID]) -> dict[UUID, list[str]]:
     labels: dict[UUID, list[str]] = {}
-    rows = IvrAssignment.objects.for_certificates(ids).values_list("certificate_id", "profile__name", "profile__dbid")
-    for certificate_id, name, dbid in rows.order_by("profile__name"):
+    for certificate_id, name, dbid in rows_for_certificates(_ivr_labels_sql(), ids):
         labels.setdefault(certificate_id, []).append(profile_label(name, dbid))
     return labels
 

@@ -7,15 +7,16 @@ the editor started from: a Save based on an older version is refused, so nothing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
+from functools import cache
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from certificates.eligibility import recording_refusal, tenant_roots
 from certificates.models import Certificate
-from certificates.usage import UsageProvider
+from certificates.usage import UsageProvider, rows_for_certificates
 from portal.accounts.models import Tenant
 from portal.audit.log import Actor, record
 
@@ -171,9 +172,16 @@ def save(
 # --- Where certificates are used (for the certificate pages and the delete guard) -------------------------------------
 
 
+@cache
+def _labels_sql() -> str:
+    quote = connection.ops.quote_name
+    column = quote(ScreenRecordingCertificate._meta.get_field("certificate").column)
+    table = quote(ScreenRecordingCertificate._meta.db_table)
+    return f"SELECT {column} FROM {table} WHERE {column} IN ({{ids}})"  # noqa: S608  (names only)
+
+
 def _labels(ids: list[UUID]) -> dict[UUID, list[str]]:
-    rows = ScreenRecordingCertificate.objects.filter(certificate_id__in=ids).values_list("certificate_id", flat=True)
-    return {pk: ["Screen recording"] for pk in rows}
+    return {pk: ["Screen recording"] for (pk,) in rows_for_certificates(_labels_sql(), ids)}
 
 
 def _assigned() -> Q:
