@@ -14,7 +14,7 @@ from typing import Any, TypedDict
 
 from django.core.cache import cache
 from django.core.paginator import Page
-from django.db.models import Case, Count, IntegerField, Min, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Min, Q, QuerySet, Value, When, Window
 from django.db.models.functions import Length, Lower
 from django.http import QueryDict
 from django.utils import timezone
@@ -31,6 +31,7 @@ from ..usage import labels_for
 PAGE_SIZE = 25
 MAX_QUERY = 200
 DEFAULT_SORT = "alias"
+LAST_PAGE_READ = 100_000  # past it (2.5 million certificates), a page is found from the count: its offset stays small
 KEPT_SECONDS = 24 * 3600  # a kept page is reached only under its version; this only lets unreached ones go
 
 # Sortable columns: the ?sort= value, the heading, and what the database orders by.
@@ -130,9 +131,11 @@ def list_rows(tenant: Tenant, certificates: Iterable[dict[str, Any]], now: datet
     certificates = list(certificates)
     assigned = labels_for([cert["pk"] for cert in certificates])
     detail = UrlPattern("certificate-detail", True)
+    zone = timezone.get_current_timezone()  # the database's times are aware: localtime's checks would find nothing
     rows = []
     for cert in certificates:
-        status = status_for(cert["not_valid_before"], cert["not_valid_after"], now)
+        start, end = cert["not_valid_before"], cert["not_valid_after"]
+        status = status_for(start, end, now)
         rows.append(
             ListRow(
                 detail_url=detail(tenant.slug, cert["pk"]),
@@ -140,10 +143,10 @@ def list_rows(tenant: Tenant, certificates: Iterable[dict[str, Any]], now: datet
                 subject_name=cert["subject_name"],
                 serial_number=cert["serial_number"],
                 issuer_dn=cert["issuer_dn"],
-                valid_from=f"{timezone.localtime(cert['not_valid_before']):%Y-%m-%d}",
-                valid_until=f"{timezone.localtime(cert['not_valid_after']):%Y-%m-%d}",
+                valid_from=f"{start.astimezone(zone):%Y-%m-%d}",
+                valid_until=f"{end.astimezone(zone):%Y-%m-%d}",
                 status=status,
-                status_label=status_label(status, cert["not_valid_before"]),
+                status_label=status_label(status, start),
                 assigned=assigned.get(cert["pk"], []),
             )
         )
@@ -172,11 +175,27 @@ def _status_changes(not_valid_before: datetime, not_valid_after: datetime, windo
     return [not_valid_before, not_valid_after - window, not_valid_after]
 
 
+def _page_number(page: str | None) -> int | None:
+    """The page asked for, when it may exist; None when only the count can tell which page to show (the last, for a
+    number below 1 or past any list, as ``Paginator.get_page`` does)."""
+    try:
+        number = int(page) if page is not None else 1
+    except ValueError:
+        return 1
+    return number if 1 <= number <= LAST_PAGE_READ else None
+
+
 def _read_table(tenant: Tenant, query: str, sort_key: str, descending: bool, page: str | None, now: datetime) -> Table:
     certificates = search(Certificate.objects.filter(tenant=tenant).active(), query)
     window = timedelta(days=expiring_window_days())
+    # An entry belongs to its certificate's tenant (its key is sealed under that tenant's key). Saying so lets the
+    # database join the tenant's entries at once rather than look up each certificate's.
+    rows = sorted_certificates(certificates.filter(entry__tenant=tenant), sort_key, descending, now)
+    asked = _page_number(page)
+    number = 1
+    count: int | None = None
+    values: list[dict[str, Any]] | None = None
     order_changes: list[datetime | None] = []
-    # Counted without the sort's join to the keystore entries, which a count does not need.
     if sort_key == "status":
         # The order by status changes whenever any certificate's status does, on this page or not.
         totals = certificates.aggregate(
@@ -187,16 +206,30 @@ def _read_table(tenant: Tenant, query: str, sort_key: str, descending: bool, pag
         )
         count = totals["count"]
         order_changes = [totals["start"], totals["window"] and totals["window"] - window, totals["end"]]
-    else:
+    elif asked is not None:
+        # The page and the count in one query. A page past the end has no row to tell the count: it is counted, then
+        # the last page read.
+        number = asked
+        bottom = (number - 1) * PAGE_SIZE
+        listed = rows.annotate(listed=Window(Count("pk"))).values(*ROW_FIELDS, "listed")
+        values = list(listed[bottom : bottom + PAGE_SIZE])
+        if values:
+            count = values[0]["listed"]
+        elif number == 1:
+            count = 0
+        else:
+            values = None
+    if count is None:
+        # Without the sort's join to the keystore entries, which a count does not need.
         count = certificates.count()
-    rows = sorted_certificates(certificates, sort_key, descending, now).values(*ROW_FIELDS)
-    shown = KnownCountPaginator(rows, PAGE_SIZE, count).get_page(page)
-    values = list(shown.object_list)
+    if values is None:
+        shown = KnownCountPaginator(rows.values(*ROW_FIELDS), PAGE_SIZE, count).get_page(page)
+        number, values = shown.number, list(shown.object_list)
     moments = [m for cert in values for m in _status_changes(cert["not_valid_before"], cert["not_valid_after"], window)]
     return Table(
         id=uuid.uuid4().hex,
         count=count,
-        number=shown.number,
+        number=number,
         rows=list_rows(tenant, values, now),
         holds_until=_next_change([*moments, *order_changes], now),
     )
