@@ -239,15 +239,16 @@ def table(tenant: Tenant, query: str, sort_key: str, descending: bool, page: str
     """The page of the list asked for, kept under the tenant's version and the request's terms until it no longer
     holds (see the module's docstring)."""
     known = revisions.versions([tenant.pk])
-    terms = "\n".join(
+    terms = repr(  # the repr of strings, so that no two sets of terms read alike
         (
             tenant.slug,  # in every row's link
             UrlPattern("certificate-detail", True).pattern,  # where the portal is mounted
             timezone.get_current_timezone_name(),  # the dates' day
-            str(expiring_window_days()),
+            expiring_window_days(),
             query,
-            f"{'-' if descending else ''}{sort_key}",
-            str(page),
+            sort_key,
+            descending,
+            page,
         )
     )
     key = f"certificate-list:{revisions.version_key(tenant.pk, known)}:{hashlib.sha256(terms.encode()).hexdigest()}"
