@@ -4,6 +4,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from cryptography import x509
 from django.core.cache import cache
 from django.db import connection
@@ -14,6 +15,8 @@ from django.utils import timezone
 from certificates.models import Certificate
 from tests.certificates import pki
 from tests.factories import add_root, post_upload, save_certificate, seed_files
+
+DAY = timedelta(days=1)
 
 
 def aliases_in(response) -> list[str]:
@@ -128,6 +131,49 @@ def test_pagination_25_per_page(world, client_for):
     second = client.get(list_url(), {"page": 2, "sort": "alias"})
     assert aliases_in(second) == ["rec-25", "rec-26"]
     assert len(aliases_in(client.get(list_url(), {"page": "x"}))) == 25
+    for past_the_end in ("9", "0", "-1", "99999999999999999999"):  # the last page, as for any number out of range
+        shown = client.get(list_url(), {"page": past_the_end})
+        assert aliases_in(shown) == ["rec-25", "rec-26"], past_the_end
+        assert "Page 2 of 2" in shown.content.decode()
+        assert "27 certificates" in shown.content.decode()
+
+
+def badges_in(response) -> dict[str, str]:
+    """Each row's status, by alias."""
+    text = response.content.decode()
+    return dict(re.findall(r'">([^<]+)</a></td>.*?<span class="badge ([a-z-]+)">', text, re.DOTALL))
+
+
+def test_statuses_change_with_time_alone(world, client_for):
+    """No write tells the list that a certificate has started, entered its expiry window or ended: the clock does."""
+    start = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    with time_machine.travel(start, tick=False):
+        make(world.acme, "Ending", alias="ending", not_before=start - 100 * DAY, not_after=start + 4 * hour)
+        make(world.acme, "Entering", alias="entering", not_before=start - DAY, not_after=start + 30 * DAY + 2.5 * hour)
+        make(world.acme, "Starting", alias="starting", not_before=start + hour, not_after=start + 400 * DAY)
+    for moment, expected in (
+        (start, {"ending": "expiring", "entering": "valid", "starting": "not-yet-valid"}),
+        (start + hour / 2, {"ending": "expiring", "entering": "valid", "starting": "not-yet-valid"}),
+        (start + 2 * hour, {"ending": "expiring", "entering": "valid", "starting": "valid"}),
+        (start + 3 * hour, {"ending": "expiring", "entering": "expiring", "starting": "valid"}),
+        (start + 5 * hour, {"ending": "expired", "entering": "expiring", "starting": "valid"}),
+    ):
+        with time_machine.travel(moment, tick=False):  # signed in then: a session ends when idle
+            assert badges_in(client_for(world.alice).get(list_url())) == expected, moment
+
+
+def test_the_order_by_status_follows_certificates_on_other_pages(world, client_for):
+    """A certificate on the second page that becomes valid moves up among the first page's, with no write."""
+    start = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        for number in range(25):
+            make(world.acme, f"Valid {number:02d}", alias=f"valid-{number:02d}", not_after=start + 900 * DAY)
+        make(world.acme, "Later", alias="later", not_before=start + timedelta(hours=1), not_after=start + 400 * DAY)
+    with time_machine.travel(start, tick=False):
+        assert "later" not in aliases_in(client_for(world.alice).get(list_url(sort="status")))
+    with time_machine.travel(start + timedelta(hours=2), tick=False):
+        assert aliases_in(client_for(world.alice).get(list_url(sort="status")))[0] == "later"
 
 
 def test_query_count_does_not_grow_with_the_page(world, client_for):
