@@ -1,11 +1,14 @@
 """The audit trail's filters: a GET form, so a filtered page and its CSV export share one link."""
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, cast
 
 from django import forms
 from django.db.models import Q
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from portal.web.forms import DateInput, ReadyChoices
 
@@ -32,11 +35,13 @@ class AuditFilterForm(forms.Form):
     def __init__(self, data: Any, *, tenants: list[tuple[Any, str, str]] | None, actions: list[str]) -> None:
         """``tenants``: (id, slug, name) of the tenants this user may filter on, or None on a one-tenant page."""
         super().__init__(data)
-        self.tenant_ids = {slug: pk for pk, slug, _ in tenants or []}
+        self.tenant_ids: dict[str, Any] = {}
         if tenants is None:
             del self.fields["tenant"]
         else:
-            cast(forms.ChoiceField, self.fields["tenant"]).choices = _tenant_options(tenants)
+            options = _tenant_options(tenants)
+            self.tenant_ids = options.ids
+            cast(forms.ChoiceField, self.fields["tenant"]).choices = options.choices
         self.fields["action"].widget.attrs["list"] = "audit-actions"
         self.actions = actions
 
@@ -77,25 +82,57 @@ class AuditFilterForm(forms.Form):
         return value if value in PAGE_SIZES else PAGE_SIZES[0]
 
 
-# The options of the last tenant list seen, with that list: tenant_choices hands every request the same list while
-# the tenants are unchanged, so a thousand labels are written once rather than on every page.
-_kept_options: tuple[list[Any], ReadyChoices] = ([], ReadyChoices([]))
+class TenantOptions:
+    """The tenant filter's choices for one list of tenants, and the id of each tenant by its slug."""
+
+    def __init__(self, tenants: list[tuple[Any, str, str]]) -> None:
+        self.tenants = tenants
+        self.ids = {slug: pk for pk, slug, _ in tenants}
+        self.choices = ReadyChoices(
+            [
+                ("", "All tenants"),
+                (NO_TENANT, "No tenant (sign-ins, accounts)"),
+                *((slug, f"{name} ({slug})") for _, slug, name in tenants),
+            ]
+        )
 
 
-def _tenant_options(tenants: list[tuple[Any, str, str]]) -> ReadyChoices:
+# The options of the last tenant list seen: tenant_choices hands every request the same list while the tenants are
+# unchanged, so a thousand labels are written once rather than on every page.
+_kept_options = TenantOptions([])
+
+
+def _tenant_options(tenants: list[tuple[Any, str, str]]) -> TenantOptions:
     global _kept_options
-    kept_tenants, kept = _kept_options
-    if tenants is kept_tenants:
-        return kept
-    options = ReadyChoices(
-        [
-            ("", "All tenants"),
-            (NO_TENANT, "No tenant (sign-ins, accounts)"),
-            *((slug, f"{name} ({slug})") for _, slug, name in tenants),
-        ]
-    )
-    _kept_options = (tenants, options)
-    return options
+    if tenants is not _kept_options.tenants:
+        _kept_options = TenantOptions(tenants)
+        _validated.cache_clear()  # forms of another tenant list are not asked for again
+    return _kept_options
+
+
+# Forms validated lately. What a form holds once validated (values, errors, conditions, choices) follows from what is
+# submitted, the tenant list and action names read on this request, the time zone and the language: with all of
+# these in the key, a form kept is the form that would be made now.
+KEPT_FORMS = 256
+FIELD_NAMES = tuple(AuditFilterForm.base_fields)
+
+
+def filter_form(data: QueryDict, *, tenants: list[tuple[Any, str, str]] | None, actions: list[str]) -> AuditFilterForm:
+    """The filter form of a page, validated (its errors are shown next to their field; the other filters apply).
+    Shared by the requests that submit the same: not to be changed."""
+    options = None if tenants is None else _tenant_options(tenants)
+    values = tuple(data.get(name) for name in FIELD_NAMES)
+    return _validated(values, options, tuple(actions), timezone.get_current_timezone_name(), get_language())
+
+
+@lru_cache(maxsize=KEPT_FORMS)
+def _validated(
+    values: tuple[str | None, ...], options: TenantOptions | None, actions: tuple[str, ...], zone: str, language: str
+) -> AuditFilterForm:
+    data = {name: value for name, value in zip(FIELD_NAMES, values, strict=True) if value is not None}
+    form = AuditFilterForm(data, tenants=None if options is None else options.tenants, actions=list(actions))
+    form.is_valid()
+    return form
 
 
 def _day_start(day: date) -> datetime:

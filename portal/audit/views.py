@@ -24,19 +24,11 @@ from portal.web.export import csv_response, filter_errors_response
 from portal.web.paging import KeysFirstPaginator, KnownCountPaginator, page_links
 from portal.web.text import visible
 
-from .forms import AuditFilterForm
+from .forms import AuditFilterForm, filter_form
 from .models import AuditEntry, action_names
 from .reading import BoundedCountMatchesPaginator, Matches, whole_log_count
 
 CSV_HEADER = ["Id", "Time (UTC)", "User", "Tenant", "Action", "Object type", "Object id", "Object", "Details", "IP"]
-
-
-def _form(request: HttpRequest, tenant: Tenant | None) -> AuditFilterForm:
-    form = AuditFilterForm(
-        request.GET, tenants=None if tenant else tenant_choices(request), actions=action_names(tenant)
-    )
-    form.is_valid()  # errors are shown next to their field; the other filters still apply
-    return form
 
 
 def describe_details(details: Any) -> str:
@@ -102,7 +94,7 @@ def _query_strings(query: QueryDict, page: Page) -> dict[str, str]:
 
 
 def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
-    form = _form(request, tenant)
+    form = filter_form(request.GET, tenants=None if tenant else tenant_choices(request), actions=action_names(tenant))
     conditions = form.conditions()
     if tenant is None and not conditions:
         # The whole log: the head holds its length, kept in the same transaction as every append.
