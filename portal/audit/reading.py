@@ -7,7 +7,7 @@ prepared by its field as the ORM prepares it. The filters are the form's (field,
 
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from django.db import connection
 
@@ -30,7 +30,16 @@ class _Statements:
         meta = AuditEntry._meta
         self.table = quote(meta.db_table)
         self.pk = quote(_field("id").column)
-        self.head = f"SELECT {quote('count')} FROM {quote(AuditHead._meta.db_table)} WHERE {quote('id')} = 1"  # noqa: S608
+        names = {
+            "count": quote("count"),
+            "last_hash": quote("last_hash"),
+            "head": quote(AuditHead._meta.db_table),
+            "id": quote("id"),
+            "action": quote(_field("action").column),
+            "table": self.table,
+        }
+        self.log_state = _LOG_STATE.format(scope="", **names)
+        self.tenant_state = _LOG_STATE.format(scope=f"{quote(_field('tenant').column)} = %s AND ", **names)
         self.columns = ", ".join(quote(_field(name).column) for name in SHOWN)
         self.filtered = {name: (quote(_field(name).column), _field(name)) for name in FILTERED}
         # The values as the ORM gives them (a time with its zone on SQLite, say), but ``details`` left as its text.
@@ -71,12 +80,61 @@ def _where(statements: _Statements, conditions: Iterable[Condition]) -> tuple[st
     return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
 
 
-def whole_log_count() -> int:
-    """The number of entries, which the head keeps in the same transaction as every append."""
+class LogState(NamedTuple):
+    entries: int  # in the whole log
+    actions: list[str]  # the distinct action names in the log, or in one tenant's part of it
+
+
+# The action names last read for each scope (None: the whole log; else a tenant's id), with the version of the log
+# they were read at: the head's count and newest hash, which every append changes in the same transaction.
+_kept_actions: dict[Any, tuple[str, list[str]]] = {}
+NOTHING_KEPT = "-"  # no version: a version is "<count>:<hash>", and the log without a head reads as ""
+KEPT_SCOPES = 4096
+
+
+def log_state(tenant: Any = None) -> LogState:
+    """The number of entries, as the head keeps it in the same transaction as every append, and the action names,
+    in one query that walks the action index (from one name to the next, a few probes instead of a scan) only when
+    the log has changed since they were last read for this scope."""
+    statements = _statements()
+    scope = None if tenant is None else tenant.pk
+    kept_version, kept_actions = _kept_actions.get(scope, (NOTHING_KEPT, []))
+    if scope is None:
+        sql, params = statements.log_state, [kept_version]
+    else:
+        tenant_id = _field("tenant").get_db_prep_value(scope, connection)
+        sql, params = statements.tenant_state, [tenant_id, kept_version, tenant_id]
     with connection.cursor() as cursor:
-        cursor.execute(_statements().head)
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    _, version, entries = rows[0]
+    if version is None:  # no head: a log emptied behind the application's back (``verify`` says so)
+        return LogState(0, [action for _, action, _ in rows[1:]])
+    if version != kept_version:
+        kept_actions = [action for _, action, _ in rows[1:]]
+        if len(_kept_actions) >= KEPT_SCOPES:
+            _kept_actions.clear()
+        _kept_actions[scope] = (version, kept_actions)
+    return LogState(int(entries), kept_actions)
+
+
+_LOG_STATE = """
+    WITH RECURSIVE
+    head(version, entries) AS (
+        SELECT {count} || ':' || {last_hash}, {count} FROM {head} WHERE {id} = 1
+    ),
+    names(action) AS (
+        SELECT (SELECT MIN({action}) FROM {table} WHERE {scope}1 = 1)
+        WHERE COALESCE((SELECT version FROM head), '') <> %s
+        UNION ALL
+        SELECT (SELECT MIN({action}) FROM {table} WHERE {scope}{action} > names.action)
+        FROM names WHERE names.action IS NOT NULL
+    )
+    SELECT 0, (SELECT version FROM head), (SELECT entries FROM head)
+    UNION ALL
+    SELECT 1, action, NULL FROM names WHERE action IS NOT NULL
+    ORDER BY 1, 2
+"""
 
 
 class Matches:

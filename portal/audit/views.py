@@ -1,8 +1,9 @@
 """The audit trail: support reads every tenant's entries (and those tied to none), a tenant administrator its own.
 
-Each page costs the same few queries whatever the size of the log: the count (read from the head for the whole
-log, otherwise counted no further than a few hundred pages ahead), one page of entries (everything shown is stored
-on the entry itself, so no join), the tenant choices and the action names (an index walk, not a scan).
+Each page costs the same few queries whatever the size of the log: the head (the log's length and version) with
+the action names when the log has changed (reading.log_state), the count when filtered (counted no further than a
+few hundred pages ahead), one page of entries (everything shown is stored on the entry itself, so no join) and the
+tenant choices.
 """
 
 import json
@@ -25,8 +26,8 @@ from portal.web.paging import KeysFirstPaginator, KnownCountPaginator, page_link
 from portal.web.text import visible
 
 from .forms import AuditFilterForm, filter_form
-from .models import AuditEntry, action_names
-from .reading import BoundedCountMatchesPaginator, Matches, whole_log_count
+from .models import AuditEntry
+from .reading import BoundedCountMatchesPaginator, Matches, log_state
 
 CSV_HEADER = ["Id", "Time (UTC)", "User", "Tenant", "Action", "Object type", "Object id", "Object", "Details", "IP"]
 
@@ -94,12 +95,14 @@ def _query_strings(query: QueryDict, page: Page) -> dict[str, str]:
 
 
 def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
-    form = filter_form(request.GET, tenants=None if tenant else tenant_choices(request), actions=action_names(tenant))
+    state = log_state(tenant)
+    form = filter_form(request.GET, tenants=None if tenant else tenant_choices(request), actions=state.actions)
     conditions = form.conditions()
     if tenant is None and not conditions:
-        # The whole log: the head holds its length, kept in the same transaction as every append.
-        total = whole_log_count()
-        paginator: KeysFirstPaginator = KnownCountPaginator(Matches(conditions, total), form.page_size, total)
+        # The whole log: its length is known.
+        paginator: KeysFirstPaginator = KnownCountPaginator(
+            Matches(conditions, state.entries), form.page_size, state.entries
+        )
     else:
         if tenant is not None:
             conditions.insert(0, ("tenant", "exact", tenant.pk))
