@@ -27,7 +27,7 @@ from portal.web.text import visible
 
 from .forms import AuditFilterForm, filter_form
 from .models import AuditEntry
-from .reading import BoundedCountMatchesPaginator, Matches, log_state
+from .reading import BoundedCountMatchesPaginator, Matches, WholeLog, log_state
 
 CSV_HEADER = ["Id", "Time (UTC)", "User", "Tenant", "Action", "Object type", "Object id", "Object", "Details", "IP"]
 
@@ -100,9 +100,7 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     conditions = form.conditions()
     if tenant is None and not conditions:
         # The whole log: its length is known.
-        paginator: KeysFirstPaginator = KnownCountPaginator(
-            Matches(conditions, state.entries), form.page_size, state.entries
-        )
+        paginator: KeysFirstPaginator = KnownCountPaginator(WholeLog(state), form.page_size, state.entries)
     else:
         if tenant is not None:
             conditions.insert(0, ("tenant", "exact", tenant.pk))
