@@ -1,14 +1,19 @@
 """The audit trail's filters: a GET form, so a filtered page and its CSV export share one link."""
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from portal.accounts.filters import TenantFilter
 from portal.web.forms import DateInput
+
+Condition = tuple[str, str, Any]  # a field, a lookup ("exact", "isnull", "gte", "lt") and its value
 
 NO_TENANT = "-"  # entries not tied to a tenant: sign-ins, password changes
 TENANT_FIRST_OPTIONS = [("", "All tenants"), (NO_TENANT, "No tenant (sign-ins, accounts)")]
@@ -53,29 +58,80 @@ class AuditFilterForm(forms.Form):
             self.add_error("date_to", "The end date is before the start date.")
         return cleaned
 
-    def filter_q(self) -> Q:
-        """The valid filters as one condition; a field with an error is left out (and shown with its message)."""
+    def conditions(self) -> list[Condition]:
+        """The valid filters, as (field, lookup, value); a field with an error is left out (and shown with its
+        message). The pages read with them in SQL of their own (``reading``), the export through ``filter_q``."""
         data = self.cleaned_data if self.is_bound else {}
-        q = Q()
+        conditions: list[Condition] = []
         tenant = data.get("tenant")
         if tenant == NO_TENANT:
-            q &= Q(tenant__isnull=True)
+            conditions.append(("tenant", "isnull", True))
         elif tenant and self.tenants:
-            q &= Q(tenant_id=self.tenants.tenant_id(tenant))
+            conditions.append(("tenant", "exact", self.tenants.tenant_id(tenant)))
         if data.get("user"):
-            q &= Q(actor_username=data["user"].strip())
+            conditions.append(("actor_username", "exact", data["user"].strip()))
         if data.get("action"):
-            q &= Q(action=data["action"].strip())
+            conditions.append(("action", "exact", data["action"].strip()))
         if data.get("date_from"):
-            q &= Q(created__gte=_day_start(data["date_from"]))
+            conditions.append(("created", "gte", _day_start(data["date_from"])))
         if data.get("date_to"):
-            q &= Q(created__lt=_day_start(data["date_to"] + timedelta(days=1)))
-        return q
+            conditions.append(("created", "lt", _day_start(data["date_to"] + timedelta(days=1))))
+        return conditions
+
+    def filter_q(self) -> Q:
+        """The valid filters as one condition."""
+        return Q(*((f"{field}__{lookup}", value) for field, lookup, value in self.conditions()))
 
     @property
     def page_size(self) -> int:
         value = self.cleaned_data.get("per_page") if self.is_bound else None
         return value if value in PAGE_SIZES else PAGE_SIZES[0]
+
+
+# The tenant filter of the last tenant list seen: tenant_choices hands every request the same list while the tenants
+# are unchanged, so its forms are kept under it.
+_kept_filter: TenantFilter | None = None
+
+
+def _listed_filter(tenants: TenantFilter) -> TenantFilter:
+    global _kept_filter
+    if _kept_filter is None or tenants.choices is not _kept_filter.choices:
+        _kept_filter = tenants
+        _validated.cache_clear()  # forms of another tenant list are not asked for again
+    return _kept_filter
+
+
+# Forms validated lately. What a form holds once validated (values, errors, conditions, choices) follows from what is
+# submitted, the tenant list and action names read on this request, the time zone and the language: with all of
+# these in the key, a form kept is the form that would be made now.
+KEPT_FORMS = 256
+FIELD_NAMES = tuple(AuditFilterForm.base_fields)
+
+
+def filter_form(data: QueryDict, *, tenants: TenantFilter | None, actions: list[str]) -> AuditFilterForm:
+    """The filter form of a page, validated (its errors are shown next to their field; the other filters apply).
+    Shared by the requests that submit the same: not to be changed. A typed tenant identifier is checked against
+    the database and the user's reach on every request, so such a form is never shared."""
+    values = tuple(data.get(name) for name in FIELD_NAMES)
+    if tenants is not None and not tenants.listed:
+        return _made(values, tenants, tuple(actions))
+    listed = None if tenants is None else _listed_filter(tenants)
+    return _validated(values, listed, tuple(actions), timezone.get_current_timezone_name(), get_language())
+
+
+@lru_cache(maxsize=KEPT_FORMS)
+def _validated(
+    values: tuple[str | None, ...], tenants: TenantFilter | None, actions: tuple[str, ...], zone: str, language: str
+) -> AuditFilterForm:
+    """``zone`` and ``language`` are part of the key only: the form's values and messages follow them."""
+    return _made(values, tenants, actions)
+
+
+def _made(values: tuple[str | None, ...], tenants: TenantFilter | None, actions: tuple[str, ...]) -> AuditFilterForm:
+    data = {name: value for name, value in zip(FIELD_NAMES, values, strict=True) if value is not None}
+    form = AuditFilterForm(data, tenants=tenants, actions=list(actions))
+    form.is_valid()
+    return form
 
 
 def _day_start(day: date) -> datetime:

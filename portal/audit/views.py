@@ -1,14 +1,16 @@
 """The audit trail: support reads every tenant's entries (and those tied to none), a tenant administrator its own.
 
-Each page costs the same few queries whatever the size of the log: the count (read from the head for the whole
-log, otherwise counted no further than a few hundred pages ahead), one page of entries (everything shown is stored
-on the entry itself, so no join), the tenant choices and the action names (an index walk, not a scan).
+Each page costs the same few queries whatever the size of the log: the head (the log's length and version) with
+the action names when the log has changed (reading.log_state), the count when filtered (counted no further than a
+few hundred pages ahead), one page of entries (everything shown is stored on the entry itself, so no join) and the
+tenant choices.
 """
 
 import json
-from collections.abc import Iterable, Iterator
-from datetime import datetime
-from typing import Any, TypedDict, cast
+from collections.abc import Iterator
+from datetime import tzinfo
+from functools import lru_cache
+from typing import Any, cast
 
 from django.core.paginator import Page
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -21,19 +23,14 @@ from portal.accounts.access import Cap, check, tenant_view, user_view
 from portal.accounts.filters import TenantFilter
 from portal.accounts.models import Tenant
 from portal.web.export import csv_response, filter_errors_response
-from portal.web.paging import BoundedCountPaginator, KeysFirstPaginator, KnownCountPaginator, page_links
+from portal.web.paging import KeysFirstPaginator, KnownCountPaginator, page_links
 from portal.web.text import visible
 
-from .forms import AuditFilterForm
-from .models import AuditEntry, AuditHead, action_names
+from .forms import AuditFilterForm, filter_form
+from .models import AuditEntry
+from .reading import BoundedCountMatchesPaginator, Matches, WholeLog, log_state
 
 CSV_HEADER = ["Id", "Time (UTC)", "User", "Tenant", "Action", "Object type", "Object id", "Object", "Details", "IP"]
-
-
-def _form(request: HttpRequest, tenant: Tenant | None) -> AuditFilterForm:
-    form = AuditFilterForm(request.GET, tenants=None if tenant else TenantFilter(request), actions=action_names(tenant))
-    form.is_valid()  # errors are shown next to their field; the other filters still apply
-    return form
 
 
 def describe_details(details: Any) -> str:
@@ -50,44 +47,43 @@ def _plain(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-# What a row of the page shows: plain values, not model instances, which cost more to build than the page's query.
-ROW_FIELDS = ("created", "actor_username", "tenant_slug", "action", "object_type", "object_repr", "details", "ip")
+class Row:
+    """One entry as the page shows it; read by name, as ``row.action`` or ``row["action"]``."""
+
+    __slots__ = (
+        "created",
+        "created_iso",
+        "created_text",
+        "actor_username",
+        "tenant_slug",
+        "action",
+        "object_text",
+        "details_text",
+        "ip",
+    )
+
+    def __init__(self, entry: tuple[Any, ...], zone: tzinfo) -> None:
+        created, self.actor_username, self.tenant_slug, self.action, object_type, object_repr, details, self.ip = entry
+        self.created = created.astimezone(zone)
+        self.created_iso = self.created.isoformat()  # the <time> element's datetime attribute
+        # Written here rather than by the template's date filter, which was a noticeable part of the page's time.
+        self.created_text = self.created.strftime("%Y-%m-%d %H:%M:%S")
+        # "type: name", or empty when the entry concerns no object
+        self.object_text = visible(f"{object_type}: {object_repr}") if object_type else ""
+        self.details_text = describe_details(json.loads(details) if details else None)
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
 
 
-class Row(TypedDict):
-    """One entry as the page shows it."""
-
-    created: datetime
-    created_iso: str  # the <time> element's datetime attribute
-    created_text: str
-    actor_username: str
-    tenant_slug: str
-    action: str
-    object_text: str  # "type: name", or empty when the entry concerns no object
-    details_text: str
-    ip: str | None
+# Rows shown lately. An entry is never changed, and the key is every value the row shows as read from the database
+# on this request, so a row kept is the row that would be written now, on any server.
+KEPT_ROWS = 2048
 
 
-def _rows_shown(entries: Iterable[dict[str, Any]]) -> list[Row]:
-    zone = timezone.get_current_timezone()
-    rows = []
-    for entry in entries:
-        # Formatted here rather than by the template's date filter, which was a noticeable part of the page's time.
-        created = entry["created"].astimezone(zone)
-        rows.append(
-            Row(
-                created=created,
-                created_iso=created.isoformat(),
-                created_text=created.strftime("%Y-%m-%d %H:%M:%S"),
-                actor_username=entry["actor_username"],
-                tenant_slug=entry["tenant_slug"],
-                action=entry["action"],
-                object_text=visible(f"{entry['object_type']}: {entry['object_repr']}") if entry["object_type"] else "",
-                details_text=describe_details(entry["details"]),
-                ip=entry["ip"],
-            )
-        )
-    return rows
+@lru_cache(maxsize=KEPT_ROWS)
+def _row(entry: tuple[Any, ...], zone: tzinfo) -> Row:
+    return Row(entry, zone)
 
 
 def _query_strings(query: QueryDict, page: Page) -> dict[str, str]:
@@ -99,19 +95,21 @@ def _query_strings(query: QueryDict, page: Page) -> dict[str, str]:
     return links
 
 
-def _page(request: HttpRequest, entries: Any, tenant: Tenant | None) -> HttpResponse:
-    form = _form(request, tenant)
-    condition = form.filter_q()
-    filtered = entries.filter(condition).order_by("-id").values(*ROW_FIELDS)
-    if tenant is None and not condition:
-        # The whole log: the head holds its length, kept in the same transaction as every append.
-        total = AuditHead.objects.filter(pk=1).values_list("count", flat=True).first() or 0
-        paginator: KeysFirstPaginator = KnownCountPaginator(filtered, form.page_size, total, from_either_end=True)
+def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
+    state = log_state(tenant)
+    form = filter_form(request.GET, tenants=None if tenant else TenantFilter(request), actions=state.actions)
+    conditions = form.conditions()
+    if tenant is None and not conditions:
+        # The whole log: its length is known.
+        paginator: KeysFirstPaginator = KnownCountPaginator(WholeLog(state), form.page_size, state.entries)
     else:
+        if tenant is not None:
+            conditions.insert(0, ("tenant", "exact", tenant.pk))
         # Counted as far as a few hundred pages past the one asked for (README, Audit trail).
-        paginator = BoundedCountPaginator(filtered, form.page_size, request.GET.get("page"))
+        paginator = BoundedCountMatchesPaginator(Matches(conditions), form.page_size, request.GET.get("page"))
     page = paginator.get_page(request.GET.get("page"))
-    page.object_list = _rows_shown(page)  # the page iterates the prepared rows; its links and counts are unchanged
+    zone = timezone.get_current_timezone()
+    page.object_list = [_row(entry, zone) for entry in page]
     links = _query_strings(request.GET, page)
     export_url = reverse("audit-tenant-csv", args=[tenant.slug]) if tenant else reverse("audit-log-csv")
     context = {
@@ -160,7 +158,7 @@ def _all_entries(request: HttpRequest) -> Any:
 @never_cache
 def audit_log(request: HttpRequest) -> HttpResponse:
     check(request.user, Cap.VIEW_AUDIT)
-    return _page(request, _all_entries(request), None)
+    return _page(request, None)
 
 
 @user_view(Cap.VIEW_ALL_TENANTS)
@@ -173,7 +171,7 @@ def audit_log_csv(request: HttpRequest) -> HttpResponse:
 @tenant_view(Cap.VIEW_AUDIT)
 @never_cache
 def audit_tenant(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    return _page(request, AuditEntry.objects.filter(tenant=tenant), tenant)
+    return _page(request, tenant)
 
 
 @tenant_view(Cap.VIEW_AUDIT)

@@ -282,3 +282,21 @@ def test_pages_reject_post(world: World, client_for) -> None:
     assert alice.post(reverse("audit-tenant", args=["acme"])).status_code == 405
     assert alice.post(reverse("audit-tenant-csv", args=["acme"])).status_code == 405
     assert AuditEntry.objects.count() == before
+
+
+def suggested_actions(html: str) -> list[str]:
+    return re.findall(
+        r'<option value="([^"]+)">', html.split('<datalist id="audit-actions">')[1].split("</datalist>")[0]
+    )
+
+
+def test_the_suggested_actions_follow_each_append(world: World, client_for) -> None:
+    alice, sam = client_for(world.alice), client_for(world.sam)
+    acme = reverse("audit-tenant", args=["acme"])
+    record("note-first", by=COMMAND, tenant=world.acme)
+    assert "note-first" in suggested_actions(alice.get(acme).content.decode())
+    record("note-elsewhere", by=COMMAND, tenant=world.globex)
+    assert "note-elsewhere" not in suggested_actions(alice.get(acme).content.decode())
+    assert "note-elsewhere" in suggested_actions(sam.get(reverse("audit-log")).content.decode())
+    record("note-later", by=COMMAND, tenant=world.acme)
+    assert {"note-first", "note-later"} <= set(suggested_actions(alice.get(acme).content.decode()))

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from portal.audit import reading
 from portal.audit.log import COMMAND, record
 from portal.audit.models import AuditEntry
 from portal.web import paging
@@ -78,3 +79,40 @@ def test_any_page_number_answers_a_page(world: World, client_for, sixty, page) -
     response = client_for(world.alice).get(reverse("audit-tenant", args=["acme"]), {"page": page})
     assert response.status_code == 200
     assert response.context["page"].number in (1, 3)
+
+
+def every_page(client, url: str) -> list[str]:
+    shown = []
+    for number in range(1, AuditEntry.objects.count() // 25 + 2):
+        page = client.get(url, {"page": str(number)}).context["page"]
+        assert page.number == number
+        shown += [row["action"] for row in page]
+    return shown
+
+
+def test_deep_pages_stay_in_order_as_the_log_grows(world: World, client_for) -> None:
+    """A page read once is found again from where it was, after entries are appended: it still shows its own."""
+    client = client_for(world.sam)
+    url = reverse("audit-log")
+    for i in range(230):
+        record(f"bulk-{i:03d}", by=COMMAND, tenant=world.acme)
+    client.get(url)
+    assert every_page(client, url) == list(AuditEntry.objects.order_by("-id").values_list("action", flat=True))
+    for i in range(230, 241):
+        record(f"bulk-{i:03d}", by=COMMAND, tenant=world.globex)
+    assert every_page(client, url) == list(AuditEntry.objects.order_by("-id").values_list("action", flat=True))
+
+
+def test_a_landmark_whose_entry_changed_is_dropped(world: World, client_for) -> None:
+    """A page is read from a landmark only while its entry is the one kept: otherwise it is read as before."""
+    client = client_for(world.sam)
+    url = reverse("audit-log")
+    for i in range(120):
+        record(f"bulk-{i:03d}", by=COMMAND, tenant=world.acme)
+    client.get(url)
+    newest_first = list(AuditEntry.objects.order_by("-id").values_list("action", flat=True))
+    first = AuditEntry.objects.order_by("id").values_list("entry_hash", flat=True)[0]
+    elsewhere = AuditEntry.objects.order_by("-id")[70].pk  # not the entry at that place, and not with that hash
+    reading._landmarks[("default", first)] = [(len(newest_first) - 75, elsewhere, "0" * 64)]
+    page = client.get(url, {"page": "3"}).context["page"]
+    assert [row["action"] for row in page] == newest_first[50:75]
