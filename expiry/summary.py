@@ -232,34 +232,37 @@ def tenant_counts(
     limits = [timezone.localdate(now + timedelta(days=days)) for days in expiry.windows()]
     names = [*(f"{expiry.WITHIN_PREFIX}{days}" for days in expiry.windows()), expiry.BEYOND]
     decoded: dict[str, tuple[Key, int]] = {}
-    counters: dict[UUID, Counter[Key]] = defaultdict(Counter)
+    counters: dict[UUID, dict[Key, int]] = {}
     wanted = None if every_tenant or tenant_ids is None or len(tenant_ids) > FILTERED_TENANTS else tenant_ids
     for tenant, joined in _day_rows(wanted, today, limits, edges):
-        groups = counters[as_uuid(tenant)]
+        groups: dict[Key, int] = {}
+        counters[as_uuid(tenant)] = groups
         for item in joined.split(","):
-            code, n = item.split(":")
+            code, text = item.split(":")
             found = decoded.get(code)
             if found is None:
                 found = decoded[code] = _decode(int(code), names)
             key, kind = found
+            n = int(text)
             if kind == BY_END:
-                groups[key] += int(n)
+                groups[key] = groups.get(key, 0) + n
             # Certificates starting today or later were counted above by their end day. Those starting after today
             # are not yet valid, unless their end is already past; those starting today are counted from their rows
             # below.
             elif kind == STARTS_TODAY:
-                groups[key] -= int(n)
+                groups[key] = groups.get(key, 0) - n
             elif key[0] not in EXPIRED_BUCKETS:
-                groups[key] -= int(n)
-                groups[(expiry.NOT_YET_VALID, key[1], key[2])] += int(n)
+                groups[key] = groups.get(key, 0) - n
+                later = (expiry.NOT_YET_VALID, key[1], key[2])
+                groups[later] = groups.get(later, 0) + n
 
     edge_rows = _edge_rows(wanted, today, edges)
     for tenant, rows in edge_rows.items():
-        groups = counters[tenant]
+        groups = counters.setdefault(tenant, {})
         for not_valid_before, not_valid_after, assigned in rows:
             month = expiry.month_start(timezone.localtime(not_valid_after)).date()
-            name = expiry.bucket_for(not_valid_before, not_valid_after, assigned, now)
-            groups[(name, month, assigned)] += 1
+            key = (expiry.bucket_for(not_valid_before, not_valid_after, assigned, now), month, assigned)
+            groups[key] = groups.get(key, 0) + 1
 
     midnight = next_midnight(now)
     chosen = counters.keys() if tenant_ids is None else tenant_ids
