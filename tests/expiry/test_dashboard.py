@@ -124,6 +124,24 @@ def test_assignment_labels_show_where_each_certificate_is_used(world: World, cli
     assert labels["later"] == []
 
 
+def test_assignment_labels_are_right_on_each_list_of_a_tenant(world: World, client_for, fleet) -> None:
+    """Where certificates are assigned is looked up for the rows a list shows: a list showing other rows of the
+    tenant later, or the same rows after an assignment changed, shows theirs."""
+    client = client_for(world.alice)
+    url = reverse("expiry-tenant", args=["acme"])
+
+    def labels(query: dict) -> dict[str, list[str]]:
+        return {row["alias"]: row["assigned"] for row in client.get(url, query).context["rows"]}
+
+    assert labels({"status": "within-30"}) == {"soon": ["Screen recording"]}
+    everything = labels({})
+    assert everything["soon"] == ["Screen recording"] and everything["later"] == []
+    assert everything["gone-assigned"][0].startswith("IVR profile 'record'")
+    assign_to_ivr(fleet["later"], "backup", dbid=102)
+    assert labels({"status": "within-30"}) == {"soon": ["Screen recording"]}
+    assert labels({})["later"][0].startswith("IVR profile 'backup'")
+
+
 def test_support_sees_every_tenant_and_filters_by_tenant(world: World, client_for, fleet) -> None:
     client = client_for(world.sam)
     everything = client.get(reverse("expiry-dashboard"))
