@@ -3,8 +3,8 @@
 A page costs the same queries whatever the number of certificates: the state of the tenants' revisions; the status
 counts, the chart and the length of the list, read from the summaries kept current by every write (summary.py) and
 kept until a version changes or a certificate changes status (cached.py); the page's rows (with their alias and
-tenant); their tenants' versions and where they are assigned, kept per tenant under its version; and, across
-tenants, the tenant choices.
+tenant, and across tenants their tenant's version); where they are assigned, kept per tenant under its version; and,
+across tenants, the tenant choices.
 """
 
 from collections.abc import Iterator
@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from django import forms
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from certificates import revisions
-from certificates.models import Certificate, CertificateQuerySet
+from certificates.models import Certificate, CertificateQuerySet, CertificateRevision
 from certificates.status import EXPIRING, VALID, status_for, status_label
 from certificates.summaries import assignment_labels
 from certificates.usage import labels_for
@@ -178,6 +179,11 @@ ROW_FIELDS = (
 )
 
 
+def _tenant_version() -> Subquery:
+    """The version of a row's tenant (one row per tenant, if any), for listings across tenants."""
+    return Subquery(CertificateRevision.objects.filter(tenant_id=OuterRef("tenant_id")).values("version"))
+
+
 def _rows(certificates: list[dict[str, Any]], now: datetime, known: dict[Any, UUID], *, renew: bool) -> list[Row]:
     """``renew``: the user may renew this page's certificates (Cap.MANAGE_KEYS in its tenant)."""
     assigned = assignment_labels([(cert["tenant_id"], cert["pk"]) for cert in certificates], known)
@@ -224,14 +230,24 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     now = timezone.now()
     form = _form(request, tenant)
     tenant_ids = _tenant_ids(tenant, form)
-    state = revisions.state(tenant_ids)  # first: see revisions.py
+    # The tenants' state, first (see revisions.py). Over named tenants, their versions themselves, read once: the
+    # state stands for them, and the rows' tenants are among them.
+    known = revisions.versions(tenant_ids) if tenant_ids is not None else None
+    state = revisions.digest(known) if known is not None else revisions.state(None)
     counted = cached.overview(tenant_ids, form.value("assigned"), now, state)
     length = counted.count(form.value("status"), form.value("month"))
-    listing = _listing(_scope(tenant_ids, form), form, now).values(*ROW_FIELDS)
+    listing = _listing(_scope(tenant_ids, form), form, now)
+    if known is None:
+        # Across tenants, each row brings its tenant's version, read with the rows and so before where they are
+        # assigned: no second query for the versions of the page's tenants.
+        listing = listing.values(*ROW_FIELDS, tenant_version=_tenant_version())
+    else:
+        listing = listing.values(*ROW_FIELDS)
     page = KnownCountPaginator(listing, PAGE_SIZE, length).get_page(request.GET.get("page"))
     may_renew = tenant is not None and can(request.user, Cap.MANAGE_KEYS)
     certificates = list(page)
-    known = revisions.versions({cert["tenant_id"] for cert in certificates})  # before where they are assigned
+    if known is None:  # a tenant without a version yet has none (revisions.versions)
+        known = {cert["tenant_id"]: cert["tenant_version"] for cert in certificates if cert["tenant_version"]}
     rows = _rows(certificates, now, known, renew=may_renew)
     chart = Histogram(counted.histogram(), _month_link(request.path, form), tenant.name if tenant else "")
     csv_url = reverse("expiry-tenant-csv", args=[tenant.slug]) if tenant else reverse("expiry-dashboard-csv")

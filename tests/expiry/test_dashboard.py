@@ -142,6 +142,17 @@ def test_assignment_labels_are_right_on_each_list_of_a_tenant(world: World, clie
     assert labels({})["later"][0].startswith("IVR profile 'backup'")
 
 
+def test_an_assignment_shows_on_the_all_tenant_list_at_once(world: World, client_for, fleet) -> None:
+    client = client_for(world.sam)
+
+    def labels() -> dict[str, list[str]]:
+        return {row["alias"]: row["assigned"] for row in client.get(reverse("expiry-dashboard")).context["rows"]}
+
+    assert labels()["globex-soon"] == []
+    assign_to_ivr(fleet["globex-soon"])
+    assert labels()["globex-soon"][0].startswith("IVR profile 'record'")
+
+
 def test_support_sees_every_tenant_and_filters_by_tenant(world: World, client_for, fleet) -> None:
     client = client_for(world.sam)
     everything = client.get(reverse("expiry-dashboard"))

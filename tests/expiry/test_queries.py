@@ -69,8 +69,8 @@ def test_certificate_pages_query_count_does_not_grow_with_rows(world: World, cli
     many = cold_and_warm(client, url, query)
     assert many == few
     # Sign-in and session, tenant choices and the tenant switcher, the tenants' state, counts and chart (cold only:
-    # two summaries, the edge days' certificates, one query per usage provider for those), rows, their tenants'
-    # versions, one query per usage provider for the rows.
+    # two summaries, the edge days' certificates, one query per usage provider for those), rows (with their tenants'
+    # versions), one query per usage provider for the rows (cold only).
     assert few[0] <= 14
     assert few[1] <= few[0]
 
