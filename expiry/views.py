@@ -31,11 +31,12 @@ from portal.accounts.filters import TenantFilter
 from portal.accounts.models import Tenant
 from portal.web.export import csv_response, filter_errors_response
 from portal.web.links import UrlPattern
-from portal.web.paging import KnownCountPaginator
+from portal.web.paging import KnownCountPaginator, page_links
 
 from . import cached, summary
 from . import overview as expiry
 from .chart import Histogram
+from .links import QueryLinks
 
 PAGE_SIZE = 25
 MONTH_LINK_KEEPS = ("tenant", "status", "assigned", "sort")
@@ -179,6 +180,16 @@ ROW_FIELDS = (
 )
 
 
+class Tile(TypedDict):
+    """One status tile above the list: its count, and the link listing those certificates."""
+
+    key: str
+    label: str
+    count: int
+    href: str
+    current: bool
+
+
 def _tenant_version() -> Subquery:
     """The version of a row's tenant (one row per tenant, if any), for listings across tenants."""
     return Subquery(CertificateRevision.objects.filter(tenant_id=OuterRef("tenant_id")).values("version"))
@@ -226,6 +237,16 @@ def _month_link(path: str, form: ExpiryFilterForm) -> str:
     return f"{path}?{kept}&month=" if kept else f"{path}?month="
 
 
+def _tiles(counts: expiry.Counts, links: QueryLinks, status: str) -> list[Tile]:
+    """``status``: as submitted (a value that is no status makes no tile current)."""
+    return [
+        Tile(
+            key=key, label=label, count=n, href=links.changed(status=key, page=None, month=None), current=status == key
+        )
+        for key, label, n in counts.tiles()
+    ]
+
+
 def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     now = timezone.now()
     form = _form(request, tenant)
@@ -251,6 +272,10 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     rows = _rows(certificates, now, known, renew=may_renew)
     chart = Histogram(counted.histogram(), _month_link(request.path, form), tenant.name if tenant else "")
     csv_url = reverse("expiry-tenant-csv", args=[tenant.slug]) if tenant else reverse("expiry-dashboard-csv")
+    counts = counted.counts  # worked out from the groups on each reading
+    links = QueryLinks(request.GET)
+    status = form["status"].value() or ""
+    descending = form["sort"].value() == "-expiry"
     return render(
         request,
         "expiry/dashboard.html",
@@ -258,12 +283,20 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
             "tenant": tenant,
             "now": now,
             "form": form,
-            "counts": counted.counts,
+            "counts": counts,
+            "tiles": _tiles(counts, links, status),
+            "status": status,
             "chart": chart,
             "page": page,
+            "page_links": page_links(request.GET, page),
             "rows": rows,
             "month": form.value("month"),
-            "csv_url": csv_url,
+            "csv_url": csv_url + links.changed(page=None),
+            "urgent_url": links.changed(status=expiry.URGENT, page=None, month=None),
+            "all_url": links.changed(status=None, page=None, month=None),
+            "all_months_url": links.changed(month=None, page=None),
+            "descending": descending,
+            "sort_url": links.changed(sort="expiry" if descending else "-expiry", page=None),
             "renew_column": may_renew,
         },
     )

@@ -258,6 +258,43 @@ def test_each_bar_lists_its_month_with_the_other_filters(world: World, client_fo
         assert {row["valid_until"][:7] for row in listed} == {f"{month:%Y-%m}"}
 
 
+def test_links_keep_the_other_filters(world: World, client_for, fleet) -> None:
+    """Each status tile, the sort link, the CSV download and "All months" change one filter and keep the others;
+    all start again from the first page."""
+    url = reverse("expiry-tenant", args=["acme"])
+    query = "assigned=no&month=2027-06&sort=-expiry&page=1&x=%3C%22"
+    html = client_for(world.alice).get(f"{url}?{query}").content.decode()
+
+    def href(text: str) -> str:
+        link = r'<a (?:class="[^"]*" )?href="([^"]*)"[^>]*>\s*(?:<span class="count">\d+</span> )?'
+        found = re.search(link + text, html)
+        assert found, text
+        return found.group(1).replace("&amp;", "&")
+
+    assert href('<span class="label">Expired</span>') == "?assigned=no&sort=-expiry&x=%3C%22&status=expired"
+    assert href('<span class="label">All active') == "?assigned=no&sort=-expiry&x=%3C%22"
+    assert href("Valid until") == "?assigned=no&month=2027-06&sort=expiry&x=%3C%22"
+    assert href("All months") == "?assigned=no&sort=-expiry&x=%3C%22"
+    csv_url = reverse("expiry-tenant-csv", args=["acme"])
+    assert href("Download CSV") == f"{csv_url}?assigned=no&month=2027-06&sort=-expiry&x=%3C%22"
+    assert 'x=%3C%22&amp;status=expired" aria-current' not in html  # the current tile is the one listed
+    current = client_for(world.alice).get(url, {"status": "expired"}).content.decode()
+    assert '<a href="?status=expired" aria-current="true">' in current
+    assert '<li class="tile all"><a href="?">' in current
+
+
+def test_pages_link_to_their_neighbours(world: World, client_for, frozen) -> None:
+    for number in range(27):
+        make_certificate(world.acme, f"rec-{number:02d}", not_after=NOW + timedelta(days=number + 1))
+    url = reverse("expiry-tenant", args=["acme"])
+    client = client_for(world.alice)
+    first = client.get(url, {"sort": "-expiry"}).content.decode()
+    assert '<a href="?sort=-expiry&amp;page=2" rel="next">Next</a>' in first and 'rel="prev"' not in first
+    second = client.get(url, {"page": "2", "sort": "-expiry"}).content.decode()
+    assert '<a href="?page=1&amp;sort=-expiry" rel="prev">Previous</a>' in second and 'rel="next"' not in second
+    assert "Page 2 of 2" in second
+
+
 def test_the_chart_follows_a_new_certificate(world: World, client_for, fleet) -> None:
     client = client_for(world.alice)
     url = reverse("expiry-tenant", args=["acme"])
