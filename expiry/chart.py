@@ -1,5 +1,5 @@
-"""The monthly expiry histogram, drawn on the server as inline SVG by expiry/chart.svg: no script, nothing fetched.
-Here it is numbers and words; the template writes them. Geometry uses SVG presentation attributes (allowed by the
+"""The monthly expiry histogram, drawn on the server as inline SVG by the expiry_chart tag: no script, nothing
+fetched. Here it is numbers and words; the tag writes them. Geometry uses SVG presentation attributes (allowed by the
 page's Content-Security-Policy); colours and fonts come from portal.css classes, never from style attributes."""
 
 from collections.abc import Sequence
@@ -125,7 +125,7 @@ class Histogram:
             )
         return months
 
-    # Fixed geometry, for the template.
+    # Fixed geometry, for the drawing.
     width = WIDTH
     height = HEIGHT
     left = LEFT
