@@ -153,7 +153,7 @@ class Row(TypedDict):
 
     alias: str
     tenant_slug: str
-    tenant_url: str
+    tenant_url: str  # across tenants; "" on a one-tenant page, which has no tenant column
     detail_url: str
     subject_name: str
     serial_number: str
@@ -168,10 +168,10 @@ class Row(TypedDict):
 
 
 # What a row of the list reads: plain values, not model instances, which cost more to build than the page's query.
+# Across tenants, also its tenant's slug.
 ROW_FIELDS = (
     "pk",
     "tenant_id",
-    "tenant__slug",
     "entry__alias",
     "subject_name",
     "serial_number",
@@ -195,23 +195,27 @@ def _tenant_version() -> Subquery:
     return Subquery(CertificateRevision.objects.filter(tenant_id=OuterRef("tenant_id")).values("version"))
 
 
-def _rows(certificates: list[dict[str, Any]], now: datetime, known: dict[Any, UUID], *, renew: bool) -> list[Row]:
-    """``renew``: the user may renew this page's certificates (Cap.MANAGE_KEYS in its tenant)."""
+def _rows(
+    certificates: list[dict[str, Any]], now: datetime, known: dict[Any, UUID], tenant: Tenant | None, *, renew: bool
+) -> list[Row]:
+    """``tenant``: the page's tenant, or None across tenants (each row then names and links its own). ``renew``: the
+    user may renew this page's certificates (Cap.MANAGE_KEYS in its tenant)."""
     assigned = assignment_labels([(cert["tenant_id"], cert["pk"]) for cert in certificates], known)
     detail, tenant_page = UrlPattern("certificate-detail", True), UrlPattern("expiry-tenant", False)
     renewal = UrlPattern("certificate-renew", True) if renew else None
     renew_until = now + timedelta(days=expiry.windows()[-1])
+    zone = timezone.get_current_timezone()
     rows = []
     for cert in certificates:
         status = status_for(cert["not_valid_before"], cert["not_valid_after"], now)
         labels = assigned.get(cert["pk"], [])
-        slug = cert["tenant__slug"]
-        until = timezone.localtime(cert["not_valid_after"])
+        slug = tenant.slug if tenant else cert["tenant__slug"]
+        until = cert["not_valid_after"].astimezone(zone)
         rows.append(
             Row(
                 alias=cert["entry__alias"],
                 tenant_slug=slug,
-                tenant_url=tenant_page(slug),
+                tenant_url="" if tenant else tenant_page(slug),
                 detail_url=detail(slug, cert["pk"]),
                 subject_name=cert["subject_name"],
                 serial_number=cert["serial_number"],
@@ -258,18 +262,20 @@ def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     counted = cached.overview(tenant_ids, form.value("assigned"), now, state)
     length = counted.count(form.value("status"), form.value("month"))
     listing = _listing(_scope(tenant_ids, form), form, now)
-    if known is None:
+    if tenant is not None:
+        listing = listing.values(*ROW_FIELDS)
+    elif known is None:
         # Across tenants, each row brings its tenant's version, read with the rows and so before where they are
         # assigned: no second query for the versions of the page's tenants.
-        listing = listing.values(*ROW_FIELDS, tenant_version=_tenant_version())
+        listing = listing.values(*ROW_FIELDS, "tenant__slug", tenant_version=_tenant_version())
     else:
-        listing = listing.values(*ROW_FIELDS)
+        listing = listing.values(*ROW_FIELDS, "tenant__slug")
     page = KnownCountPaginator(listing, PAGE_SIZE, length).get_page(request.GET.get("page"))
     may_renew = tenant is not None and can(request.user, Cap.MANAGE_KEYS)
     certificates = list(page)
     if known is None:  # a tenant without a version yet has none (revisions.versions)
         known = {cert["tenant_id"]: cert["tenant_version"] for cert in certificates if cert["tenant_version"]}
-    rows = _rows(certificates, now, known, renew=may_renew)
+    rows = _rows(certificates, now, known, tenant, renew=may_renew)
     chart = Histogram(counted.histogram(), _month_link(request.path, form), tenant.name if tenant else "")
     csv_url = reverse("expiry-tenant-csv", args=[tenant.slug]) if tenant else reverse("expiry-dashboard-csv")
     counts = counted.counts  # worked out from the groups on each reading

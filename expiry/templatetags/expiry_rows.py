@@ -5,6 +5,7 @@ lookup and a node on top of its escaping.
 """
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from django import template
@@ -27,7 +28,7 @@ def _row(tenant_column: bool, linked: bool, renew_column: bool) -> str:
     return (
         f'<tr{{urgent}}>{tenant}<td class="alias">{alias}</td><td>{{subject_name}}</td><td>{{serial_number}}</td>'
         '<td><time datetime="{valid_until_iso}">{valid_until}</time></td><td>{days}</td>'
-        f'<td><span class="badge {{status}}">{{status_label}}</span>{{flag}}</td><td>{{assigned}}</td>{renew}</tr>'
+        f"{{status}}<td>{{assigned}}</td>{renew}</tr>"
     )
 
 
@@ -38,6 +39,14 @@ ROWS = {
     for linked in (True, False)
     for renew in (True, False)
 }
+
+
+@lru_cache(maxsize=64)
+def _status(status: str, label: str, urgent: bool) -> SafeString:
+    """The status cell, written once per kind (a few, and the start of each not-yet-valid certificate shown) and
+    kept for as long as the process runs, least recently used first out."""
+    flag = STILL_ASSIGNED if urgent else ""
+    return format_html('<td><span class="badge {}">{}</span>{}</td>', status, label, flag)
 
 
 def _assigned(labels: Sequence[str]) -> Any:
@@ -66,9 +75,7 @@ def _line(row: Row, tenant_column: bool, renew_column: bool) -> SafeString:
         "valid_until_iso": row["valid_until_iso"],
         "valid_until": row["valid_until"],
         "days": row["days"],
-        "status": row["status"],
-        "status_label": row["status_label"],
-        "flag": STILL_ASSIGNED if row["urgent"] else "",
+        "status": _status(row["status"], row["status_label"], row["urgent"]),
         "assigned": _assigned(row["assigned"]),
     }
     if tenant_column:
