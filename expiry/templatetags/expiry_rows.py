@@ -6,7 +6,7 @@ lookup and a node on top of its escaping.
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from django import template
 from django.utils.html import format_html, format_html_join
@@ -15,6 +15,11 @@ from django.utils.safestring import SafeString
 from ..views import Row
 
 register = template.Library()
+
+# A row is written once and kept, for as long as the process runs (least recently used first out): it depends only
+# on what it shows, the same from one view of a list to the next, and escaping each cell cost more than the rest of
+# the row. A few thousand rows: the pages of many lists, some kilobytes each.
+KEPT_ROWS = 4096
 
 NOTHING = format_html('<span class="muted">{}</span>', "—")
 URGENT = format_html(' class="{}"', "urgent")
@@ -65,6 +70,26 @@ def _renew(row: Row) -> Any:
     return format_html('<a href="{}" aria-label="Renew {}">Renew</a>', row["renew_url"], row["alias"])
 
 
+def _cells(row: Row) -> tuple[tuple[str, Any], ...] | None:
+    """Everything the row shows, as a key (its labels as a tuple); None unless all of it is plain text (or a flag):
+    text already marked as HTML is equal to the plain text of the same characters but must be written differently."""
+    cells = []
+    for name, value in row.items():
+        if type(value) is list:
+            value = tuple(value)
+            if not all(type(label) is str for label in value):
+                return None
+        elif type(value) is not str and type(value) is not bool:
+            return None
+        cells.append((name, value))
+    return tuple(cells)
+
+
+def _written(row: Row, tenant_column: bool, renew_column: bool) -> SafeString:
+    cells = _cells(row)
+    return _line(row, tenant_column, renew_column) if cells is None else _kept(cells, tenant_column, renew_column)
+
+
 def _line(row: Row, tenant_column: bool, renew_column: bool) -> SafeString:
     linked = bool(row["detail_url"])
     cells: dict[str, Any] = {
@@ -87,8 +112,13 @@ def _line(row: Row, tenant_column: bool, renew_column: bool) -> SafeString:
     return format_html(ROWS[tenant_column, linked, renew_column], **cells)
 
 
+@lru_cache(maxsize=KEPT_ROWS)
+def _kept(cells: tuple[tuple[str, Any], ...], tenant_column: bool, renew_column: bool) -> SafeString:
+    return _line(cast(Row, dict(cells)), tenant_column, renew_column)
+
+
 @register.simple_tag
 def expiry_rows(rows: Iterable[Row], tenant: Any, renew_column: bool = False) -> SafeString:
     """One <tr> per certificate; on the cross-tenant page (no ``tenant``), with a Tenant cell; with a last cell for
     the Renew links when the user may renew."""
-    return format_html_join("\n", "{}", ((_line(row, not tenant, renew_column),) for row in rows))
+    return format_html_join("\n", "{}", ((_written(row, not tenant, renew_column),) for row in rows))
