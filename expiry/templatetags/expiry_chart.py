@@ -6,6 +6,9 @@ lookup and a node: the chart is drawn again whenever a count changes, and a writ
 one.
 """
 
+from functools import lru_cache
+from typing import Any, cast
+
 from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -13,6 +16,11 @@ from django.utils.safestring import SafeString
 from ..chart import Histogram, Month
 
 register = template.Library()
+
+# A month is written once and kept, for as long as the process runs (least recently used first out): it depends only
+# on its numbers and words (all plain text, made by expiry/chart.py), and a change of count redraws the chart but
+# leaves most months as they were.
+KEPT_MONTHS = 1024
 
 SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" class="histogram" viewBox="0 0 {} {}" width="100%" role="img"'
@@ -31,7 +39,13 @@ MONTH = '{}<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>{}\n'
 YEAR = '<text class="axis year" x="{}" y="{}" text-anchor="middle">{}</text>'
 
 
-def _month(chart: Histogram, month: Month) -> tuple[object, ...]:
+def _month(chart: Histogram, month: Month) -> SafeString:
+    return _kept_month(chart.bar_width, chart.month_y, chart.year_y, tuple(month.items()))
+
+
+@lru_cache(maxsize=KEPT_MONTHS)
+def _kept_month(bar_width: str, month_y: int, year_y: int, values: tuple[tuple[str, Any], ...]) -> SafeString:
+    month = cast(Month, dict(values))
     bar = (
         format_html(
             BAR,
@@ -39,7 +53,7 @@ def _month(chart: Histogram, month: Month) -> tuple[object, ...]:
             month["tooltip"],
             month["x"],
             month["top"],
-            chart.bar_width,
+            bar_width,
             month["height"],
             month["tooltip"],
             month["centre"],
@@ -49,8 +63,8 @@ def _month(chart: Histogram, month: Month) -> tuple[object, ...]:
         if month["count"]
         else ""
     )
-    year = format_html(YEAR, month["centre"], chart.year_y, month["year"]) if month["year"] else ""
-    return (bar, month["centre"], chart.month_y, month["label"], year)
+    year = format_html(YEAR, month["centre"], year_y, month["year"]) if month["year"] else ""
+    return format_html(MONTH, bar, month["centre"], month_y, month["label"], year)
 
 
 @register.simple_tag
@@ -64,7 +78,7 @@ def expiry_chart(chart: Histogram) -> SafeString:
             for line in chart.grid
         ),
     )
-    months = format_html_join("", MONTH, (_month(chart, month) for month in chart.months))
+    months = format_html_join("", "{}", ((_month(chart, month),) for month in chart.months))
     return format_html(
         SVG,
         chart.width,
