@@ -38,7 +38,22 @@ def test_professional_switches_tenant(page: Page, live_server, world: World) -> 
     world.pat.tenants.add(world.globex)
     sign_in(page, live_server.url, "pat")
     expect(page.get_by_role("heading", name="Tenants")).to_be_visible()
-    page.get_by_label("Tenant").select_option("globex")
+    page.get_by_label("Tenant", exact=True).select_option("globex")
     expect(page.get_by_role("heading", level=1)).to_have_text("Globex Corporation")
-    page.get_by_label("Tenant").select_option("acme")
+    page.get_by_label("Tenant", exact=True).select_option("acme")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Acme Contact Center")
+
+
+def test_beyond_the_list_limit_a_tenant_is_typed_or_found(page: Page, live_server, world: World, settings) -> None:
+    settings.PORTAL_TENANT_LIST_MAX = 1
+    world.pat.tenants.add(world.globex)
+    sign_in(page, live_server.url, "pat")
+    switcher = page.get_by_role("search", name="Switch tenant")
+    page.get_by_label("Tenant", exact=True).fill("globex")
+    page.get_by_label("Tenant", exact=True).press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Globex Corporation")
+    page.get_by_label("Tenant", exact=True).fill("Acme")
+    switcher.get_by_role("button", name="Go").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tenants")
+    page.get_by_role("link", name="Acme Contact Center").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Acme Contact Center")
