@@ -162,6 +162,7 @@ class Table(TypedDict):
     count: int
     number: int
     rows: list[ListRow]
+    read_at: datetime  # the statuses are those of this moment, and of every moment until holds_until
     holds_until: datetime | None
 
 
@@ -231,6 +232,7 @@ def _read_table(tenant: Tenant, query: str, sort_key: str, descending: bool, pag
         count=count,
         number=number,
         rows=list_rows(tenant, values, now),
+        read_at=now,
         holds_until=_next_change([*moments, *order_changes], now),
     )
 
@@ -253,7 +255,9 @@ def table(tenant: Tenant, query: str, sort_key: str, descending: bool, page: str
     )
     key = f"certificate-list:{revisions.version_key(tenant.pk, known)}:{hashlib.sha256(terms.encode()).hexdigest()}"
     kept: Table | None = cache.get(key)
-    if kept is not None and (kept["holds_until"] is None or now < kept["holds_until"]):
+    # From the moment it was read (a node whose clock is behind must not show a later moment's statuses) until the
+    # first status on it changes.
+    if kept is not None and kept["read_at"] <= now and (kept["holds_until"] is None or now < kept["holds_until"]):
         return kept
     fresh = _read_table(tenant, query, sort_key, descending, page, now)
     cache.set(key, fresh, KEPT_SECONDS)

@@ -163,6 +163,17 @@ def test_statuses_change_with_time_alone(world, client_for):
             assert badges_in(client_for(world.alice).get(list_url())) == expected, moment
 
 
+def test_a_page_kept_by_a_clock_ahead_is_not_shown_by_one_behind(world, client_for):
+    """Nodes share the cache, and their clocks differ by a little: a page read at a later moment holds from then."""
+    start = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        make(world.acme, "Starting", alias="starting", not_before=start + timedelta(minutes=1), not_after=start + DAY)
+    with time_machine.travel(start + timedelta(minutes=2), tick=False):
+        assert badges_in(client_for(world.alice).get(list_url())) == {"starting": "expiring"}
+    with time_machine.travel(start, tick=False):
+        assert badges_in(client_for(world.alice).get(list_url())) == {"starting": "not-yet-valid"}
+
+
 def test_the_order_by_status_follows_certificates_on_other_pages(world, client_for):
     """A certificate on the second page that becomes valid moves up among the first page's, with no write."""
     start = datetime(2026, 3, 1, 12, tzinfo=UTC)
