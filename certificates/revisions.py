@@ -72,9 +72,9 @@ def state(tenant_ids: Iterable[Any] | None) -> str:
         return digest(versions(tenant_ids))
     table = connection.ops.quote_name(CertificateRevision._meta.db_table)
     if connection.vendor == "postgresql":
-        # Every version is a new random UUID, so the number of rows and the sum of a 64-bit hash of each version
-        # change with any version replaced, added or removed (but for a chance of one in 2**64), in any order: no
-        # sort and no string of a thousand versions to build.
+        # Every write brings a new random UUID as the version of the tenants it writes, so the number of rows and
+        # the sum of a 64-bit hash of each version change with any version replaced, added or removed (but for a
+        # chance of one in 2**64), in any order: no sort and no string of a thousand versions to build.
         sql = "SELECT count(*) || ':' || coalesce(sum(hashtextextended(version::text, 0)), 0) FROM {}"
     else:
         sql = "SELECT group_concat(tenant_id || '@' || version, ',') FROM (SELECT * FROM {} ORDER BY tenant_id)"

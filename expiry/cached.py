@@ -126,9 +126,9 @@ class Memo:
             kept.version = version
         return kept.version == version
 
-    def _catch_up(self, known: dict[UUID, UUID | None], now: datetime) -> None:
+    def _catch_up(self, known: dict[UUID, UUID | None], now: datetime, *, every_tenant: bool = False) -> None:
         """Make the kept counts of the tenants in ``known`` (tenant -> version, read from the database) exact at
-        ``now``."""
+        ``now``. ``every_tenant``: ``known`` is every tenant there is."""
         chosen: dict[UUID, tuple[str, Any]] = {}
         tenants = self.tenants
         for tenant, version in known.items():
@@ -137,14 +137,14 @@ class Memo:
                 continue  # the common case, made cheap: most of a thousand tenants have not changed
             if not self._matches(tenant, kept, version) or (kept and not kept.counts.exact_at(now)):
                 chosen[tenant] = (stamp(tenant, version), version)
-        self._read(chosen, now, every_tenant=len(chosen) == len(known))
+        self._read(chosen, now, every_tenant=every_tenant and len(chosen) == len(known))
 
     def every_tenant(self, assigned: str, now: datetime, state: str) -> Projected:
         if state != self.seen:
             known = versions(None)
             for gone in self.tenants.keys() - known.keys():
                 self._put(gone, None)
-            self._catch_up(known, now)
+            self._catch_up(known, now, every_tenant=True)
             self.seen = state
         elif not (self.since is not None and self.until is not None and self.since <= now < self.until):
             chosen = {

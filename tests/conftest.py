@@ -28,7 +28,10 @@ def _empty_cache() -> None:
     """Each test starts with an empty cache: what one test cached must not answer for the next."""
     from django.core.cache import cache
 
+    from expiry import cached
+
     cache.clear()
+    cached.forget()
 
 
 @dataclass
