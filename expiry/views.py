@@ -104,7 +104,7 @@ class ExpiryFilterForm(forms.Form):
 
 
 def _form(request: HttpRequest, tenant: Tenant | None) -> ExpiryFilterForm:
-    form = ExpiryFilterForm(request.GET, tenants=None if tenant else TenantFilter(request))
+    form = ExpiryFilterForm(request.GET, tenants=None if tenant else TenantFilter.of(request))
     form.is_valid()
     return form
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -116,7 +117,7 @@ def test_the_audit_filter_takes_a_typed_identifier(world: World, client_for, few
     assert "No tenant you may see has the identifier" in refused.content.decode()
 
 
-def test_a_typed_identifier_costs_one_query_however_many_tenants(world: World, client_for, few_listed) -> None:
+def test_a_typed_identifier_costs_the_same_queries_however_many_tenants(world: World, client_for, few_listed) -> None:
     client = client_for(world.sam)
     client.get(reverse("audit-log"), {"tenant": "acme"})
 
@@ -128,3 +129,17 @@ def test_a_typed_identifier_costs_one_query_however_many_tenants(world: World, c
     before = counted()
     Tenant.objects.bulk_create(Tenant(slug=f"t-{i:03d}", name=f"Center {i:03d}") for i in range(40))
     assert counted() == before
+
+
+def test_the_audit_box_says_what_it_takes_and_its_forms_are_shared(world: World, client_for, few_listed) -> None:
+    from portal.accounts.filters import TenantFilter
+    from portal.audit.forms import filter_form
+
+    html = client_for(world.sam).get(reverse("audit-log")).content.decode()
+    assert 'placeholder="Identifier, or - for sign-ins and accounts"' in html
+    nobody_typed = QueryDict("user=alice")
+    first = filter_form(nobody_typed, tenants=TenantFilter(world.sam, None), actions=[])
+    assert filter_form(nobody_typed, tenants=TenantFilter(world.bob, None), actions=[]) is first
+    typed = QueryDict("tenant=acme")  # checked against the user's reach: never shared
+    assert filter_form(typed, tenants=TenantFilter(world.sam, None), actions=[]).is_valid()
+    assert not filter_form(typed, tenants=TenantFilter(world.bob, None), actions=[]).is_valid()

@@ -16,24 +16,30 @@ IDENTIFIER_MAX_LENGTH = Tenant._meta.get_field("slug").max_length or 100
 
 
 class TenantFilter:
-    def __init__(self, request: HttpRequest) -> None:
-        self.user = request.user
-        self.choices = tenant_choices(request)  # None: too many to list
+    def __init__(self, user: Any, choices: list[Any] | None) -> None:
+        """``choices``: tenant_choices, None when there are too many to list; ``user``: whose reach a typed
+        identifier is checked against."""
+        self.user = user
+        self.choices = choices
         self._ids: dict[str, Any] = {choice.slug: choice.pk for choice in self.choices or []}
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> "TenantFilter":
+        return cls(request.user, tenant_choices(request))
 
     @property
     def listed(self) -> bool:
         return self.choices is not None
 
-    def field(self, label: str, first: list[tuple[str, str]]) -> forms.Field:
-        """The form field: ``first`` are the options before the tenants (e.g. "All tenants"), or, in the box, the
-        values it takes besides an identifier."""
+    def field(self, label: str, first: list[tuple[str, str]], hint: str = "Identifier, e.g. acme") -> forms.Field:
+        """The form field: a drop-down with ``first`` (e.g. "All tenants") before the tenants, or a box showing
+        ``hint``, which names any value it takes besides an identifier."""
         if self.choices is None:
             return forms.CharField(
                 required=False,
                 label=label,
                 max_length=IDENTIFIER_MAX_LENGTH,
-                widget=forms.TextInput(attrs={"placeholder": "Identifier, e.g. acme"}),
+                widget=forms.TextInput(attrs={"placeholder": hint}),
             )
         return forms.ChoiceField(
             required=False,
@@ -53,3 +59,7 @@ class TenantFilter:
         if slug and self.choices is None and self.tenant_id(slug) is None:
             raise forms.ValidationError(f"No tenant you may see has the identifier “{slug}”.")
         return slug
+
+
+# A box no identifier was typed in checks nobody's reach: its forms may be shared by every request.
+UNLISTED = TenantFilter(None, None)

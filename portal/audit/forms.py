@@ -1,5 +1,6 @@
 """The audit trail's filters: a GET form, so a filtered page and its CSV export share one link."""
 
+import threading
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
@@ -10,13 +11,14 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from portal.accounts.filters import TenantFilter
+from portal.accounts.filters import UNLISTED, TenantFilter
 from portal.web.forms import DateInput
 
 Condition = tuple[str, str, Any]  # a field, a lookup ("exact", "isnull", "gte", "lt") and its value
 
 NO_TENANT = "-"  # entries not tied to a tenant: sign-ins, password changes
 TENANT_FIRST_OPTIONS = [("", "All tenants"), (NO_TENANT, "No tenant (sign-ins, accounts)")]
+TENANT_HINT = f"Identifier, or {NO_TENANT} for sign-ins and accounts"  # the box's, beyond the tenants listed
 PAGE_SIZES = (25, 50)
 
 
@@ -41,7 +43,7 @@ class AuditFilterForm(forms.Form):
         if tenants is None:
             del self.fields["tenant"]
         else:
-            self.fields["tenant"] = tenants.field("Tenant", TENANT_FIRST_OPTIONS)
+            self.fields["tenant"] = tenants.field("Tenant", TENANT_FIRST_OPTIONS, TENANT_HINT)
         self.fields["action"].widget.attrs["list"] = "audit-actions"
         self.actions = actions
 
@@ -91,14 +93,16 @@ class AuditFilterForm(forms.Form):
 # The tenant filter of the last tenant list seen: tenant_choices hands every request the same list while the tenants
 # are unchanged, so its forms are kept under it.
 _kept_filter: TenantFilter | None = None
+_kept_filter_lock = threading.Lock()
 
 
 def _listed_filter(tenants: TenantFilter) -> TenantFilter:
     global _kept_filter
-    if _kept_filter is None or tenants.choices is not _kept_filter.choices:
-        _kept_filter = tenants
-        _validated.cache_clear()  # forms of another tenant list are not asked for again
-    return _kept_filter
+    with _kept_filter_lock:
+        if _kept_filter is None or tenants.choices is not _kept_filter.choices:
+            _kept_filter = TenantFilter(None, tenants.choices)  # a listed identifier is checked as a choice
+            _validated.cache_clear()  # forms of another tenant list are not asked for again
+        return _kept_filter
 
 
 # Forms validated lately. What a form holds once validated (values, errors, conditions, choices) follows from what is
@@ -113,10 +117,15 @@ def filter_form(data: QueryDict, *, tenants: TenantFilter | None, actions: list[
     Shared by the requests that submit the same: not to be changed. A typed tenant identifier is checked against
     the database and the user's reach on every request, so such a form is never shared."""
     values = tuple(data.get(name) for name in FIELD_NAMES)
-    if tenants is not None and not tenants.listed:
+    if tenants is None:
+        kept = None
+    elif tenants.listed:
+        kept = _listed_filter(tenants)
+    elif (data.get("tenant") or "").strip() in ("", NO_TENANT):
+        kept = UNLISTED
+    else:
         return _made(values, tenants, tuple(actions))
-    listed = None if tenants is None else _listed_filter(tenants)
-    return _validated(values, listed, tuple(actions), timezone.get_current_timezone_name(), get_language())
+    return _validated(values, kept, tuple(actions), timezone.get_current_timezone_name(), get_language())
 
 
 @lru_cache(maxsize=KEPT_FORMS)

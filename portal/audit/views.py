@@ -97,7 +97,7 @@ def _query_strings(query: QueryDict, page: Page) -> dict[str, str]:
 
 def _page(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     state = log_state(tenant)
-    form = filter_form(request.GET, tenants=None if tenant else TenantFilter(request), actions=state.actions)
+    form = filter_form(request.GET, tenants=None if tenant else TenantFilter.of(request), actions=state.actions)
     conditions = form.conditions()
     if tenant is None and not conditions:
         # The whole log: its length is known.
@@ -139,7 +139,7 @@ def _rows(entries: Any) -> Iterator[list[Any]]:
 
 
 def _export(request: HttpRequest, entries: Any, tenant: Tenant | None) -> HttpResponse:
-    form = AuditFilterForm(request.GET, tenants=None if tenant else TenantFilter(request), actions=[])
+    form = AuditFilterForm(request.GET, tenants=None if tenant else TenantFilter.of(request), actions=[])
     if not form.is_valid():
         return filter_errors_response(form)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")

@@ -25,6 +25,10 @@ def audit_filter_fields(form: AuditFilterForm) -> SafeString:
 
 
 @register.simple_tag
-@lru_cache(maxsize=KEPT_FORMS)
 def audit_action_options(form: AuditFilterForm) -> SafeString:
-    return datalist_options(form.actions)
+    return _action_options(tuple(form.actions))
+
+
+@lru_cache(maxsize=KEPT_FORMS)
+def _action_options(actions: tuple[str, ...]) -> SafeString:
+    return datalist_options(actions)

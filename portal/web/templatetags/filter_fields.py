@@ -28,6 +28,7 @@ class VisibleField(TypedDict):
     input_type: str
     max_length: int | None
     datalist: str  # the id of the <datalist> suggesting values, if any
+    placeholder: str
 
 
 def _value(field: forms.BoundField) -> Any:
@@ -50,6 +51,7 @@ def _visible(field: forms.BoundField) -> VisibleField:
         input_type=getattr(widget, "input_type", "text"),
         max_length=getattr(field.field, "max_length", None),
         datalist=widget.attrs.get("list", ""),
+        placeholder=widget.attrs.get("placeholder", ""),
     )
 
 
