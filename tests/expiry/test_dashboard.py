@@ -1,56 +1,17 @@
+"""The expiry dashboards: counts, the list, its filters and links."""
+
 import csv
 import io
 import re
-from datetime import UTC, datetime, timedelta
-from xml.etree import ElementTree
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 
-from certificates.models import Certificate
-from expiry.overview import overview
 from keystore.models import KeystoreEntry
-from portal.audit.models import AuditEntry
 from tests.conftest import World
+from tests.expiry.pages import NOW, aliases, tile_counts
 from tests.factories import assign_to_ivr, assign_to_screen_recording, make_certificate
-
-NOW = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield NOW
-
-
-@pytest.fixture
-def fleet(world: World, frozen):
-    """One acme certificate per status, an archived one, and two in globex."""
-    day = timedelta(days=1)
-    certs = {
-        "gone": make_certificate(world.acme, "gone", not_after=NOW - 3 * day),
-        "gone-assigned": make_certificate(world.acme, "gone-assigned", not_after=NOW - 40 * day),
-        "soon": make_certificate(world.acme, "soon", not_after=NOW + 10 * day),
-        "month2": make_certificate(world.acme, "month2", not_after=NOW + 45 * day),
-        "month3": make_certificate(world.acme, "month3", not_after=NOW + 80 * day),
-        "later": make_certificate(world.acme, "later", not_after=NOW + 400 * day),
-        "future": make_certificate(world.acme, "future", not_before=NOW + 5 * day, not_after=NOW + 500 * day),
-        "archived": make_certificate(world.acme, "archived", not_after=NOW - 5 * day, archived=True),
-        "globex-gone": make_certificate(world.globex, "globex-gone", not_after=NOW - 1 * day),
-        "globex-soon": make_certificate(world.globex, "globex-soon", not_after=NOW + 20 * day),
-    }
-    assign_to_ivr(certs["gone-assigned"])
-    assign_to_screen_recording(certs["soon"])
-    return certs
-
-
-def aliases(response) -> list[str]:
-    return [row["alias"] for row in response.context["rows"]]
-
-
-def tile_counts(response) -> dict[str, int]:
-    return {key: n for key, _, n in response.context["counts"].tiles()}
 
 
 def test_counts_every_status_and_window_for_the_tenant(world: World, client_for, fleet) -> None:
@@ -180,84 +141,6 @@ def test_a_bad_month_is_refused_with_a_message(world: World, client_for, fleet) 
     assert len(aliases(response)) == 7
 
 
-def test_histogram_counts_the_next_24_months(world: World, fleet) -> None:
-    buckets = overview(Certificate.objects.active().filter(tenant=world.acme), NOW).histogram()
-    assert len(buckets) == 24
-    assert buckets[0][0].isoformat() == "2027-03-01" and buckets[-1][0].isoformat() == "2029-02-01"
-    counts = {month.isoformat()[:7]: n for month, n in buckets if n}
-    # soon: 25 Mar; month2: 29 Apr; month3: 3 Jun; later: 18 Apr 2028; future (not yet valid): 27 Jul 2028.
-    assert counts == {"2027-03": 1, "2027-04": 1, "2027-06": 1, "2028-04": 1, "2028-07": 1}
-
-
-def test_histogram_edges_belong_to_their_month(world: World, frozen) -> None:
-    make_certificate(world.acme, "first-instant", not_after=datetime(2027, 4, 1, tzinfo=UTC))
-    make_certificate(world.acme, "last-second", not_after=datetime(2027, 3, 31, 23, 59, 59, tzinfo=UTC))
-    make_certificate(world.acme, "beyond", not_after=datetime(2029, 3, 1, tzinfo=UTC))
-    buckets = dict(overview(Certificate.objects.all(), NOW).histogram())
-    assert [buckets[m] for m in sorted(buckets)][:2] == [1, 1]
-    assert sum(buckets.values()) == 2  # March 2029 is the 25th month
-
-
-def test_chart_is_inline_svg_without_inline_style_or_script(world: World, client_for, fleet) -> None:
-    html = client_for(world.alice).get(reverse("expiry-tenant", args=["acme"])).content.decode()
-    chart = re.search(r"<svg .*?</svg>", html, re.S)
-    assert chart, "the page has no chart"
-    svg = chart.group(0)
-    assert svg.count('<rect class="bar"') == 5
-    assert "<title>March 2027: 1 certificate</title>" in svg
-    assert "?month=2027-06" in svg  # a bar leads to its month's certificates
-    assert "style=" not in html and "<script>" not in html and "onclick" not in html
-
-
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-def chart_of(html: str) -> ElementTree.Element:
-    """The page's chart as XML: parsing fails unless it is well formed."""
-    found = re.search(r"<svg .*?</svg>", html, re.S)
-    assert found, "the page has no chart"
-    return ElementTree.fromstring(found.group(0))
-
-
-def bar_counts(chart: ElementTree.Element) -> dict[str, str]:
-    """Each bar's tooltip ("April 2027: 1 certificate") by its month."""
-    tooltips = [title.text or "" for title in chart.iter(f"{SVG}title")][1:]  # the first is the chart's own
-    return {tooltip.split(":")[0]: tooltip.split(": ")[1] for tooltip in tooltips}
-
-
-def test_the_chart_is_well_formed_svg_and_escapes_the_tenant_name(world: World, client_for, fleet) -> None:
-    hostile = """Acme "CC" <script>alert('x')</script> & co"""
-    world.acme.name = hostile
-    world.acme.save()
-    html = client_for(world.alice).get(reverse("expiry-tenant", args=["acme"])).content.decode()
-    chart = chart_of(html)
-    title = chart.find(f"{SVG}title")
-    assert title is not None and title.text == f"Certificates expiring per month in {hostile}"
-    assert "<script>alert" not in html
-    assert "Acme &quot;CC&quot; &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co" in html
-
-
-def test_each_bar_lists_its_month_with_the_other_filters(world: World, client_for, fleet) -> None:
-    client = client_for(world.alice)
-    url = reverse("expiry-tenant", args=["acme"])
-    query = {"assigned": "no", "sort": "-expiry", "page": "1", "month": "2027-04", "junk": "<b>"}
-    bars = chart_of(client.get(url, query).content.decode()).findall(f"{SVG}a")
-    assert len(bars) == 4  # month2, month3, later, future (gone, in March, is expired; the chart looks ahead)
-    for bar in bars:
-        title = bar.find(f"{SVG}rect/{SVG}title")
-        assert title is not None and title.text
-        tooltip = title.text
-        month = datetime.strptime(tooltip.split(":")[0], "%B %Y")
-        assert bar.get("aria-label") == tooltip
-        # The valid filters stay, the page number and anything else go, the month is the bar's.
-        assert bar.get("href") == f"{url}?assigned=no&sort=-expiry&month={month:%Y-%m}"
-        href = bar.get("href")
-        assert href
-        listed = client.get(href).context["rows"]
-        assert tooltip.endswith(f": {len(listed)} certificate{'' if len(listed) == 1 else 's'}")
-        assert {row["valid_until"][:7] for row in listed} == {f"{month:%Y-%m}"}
-
-
 def test_links_keep_the_other_filters(world: World, client_for, fleet) -> None:
     """Each status tile, the sort link, the CSV download and "All months" change one filter and keep the others;
     all start again from the first page."""
@@ -293,97 +176,6 @@ def test_pages_link_to_their_neighbours(world: World, client_for, frozen) -> Non
     second = client.get(url, {"page": "2", "sort": "-expiry"}).content.decode()
     assert '<a href="?page=1&amp;sort=-expiry" rel="prev">Previous</a>' in second and 'rel="next"' not in second
     assert "Page 2 of 2" in second
-
-
-def test_the_chart_follows_a_new_certificate(world: World, client_for, fleet) -> None:
-    client = client_for(world.alice)
-    url = reverse("expiry-tenant", args=["acme"])
-    assert bar_counts(chart_of(client.get(url).content.decode()))["April 2027"] == "1 certificate"
-    make_certificate(world.acme, "april", not_after=NOW + timedelta(days=40))
-    assert bar_counts(chart_of(client.get(url).content.decode()))["April 2027"] == "2 certificates"
-
-
-def test_csv_export_follows_the_filters(world: World, client_for, fleet) -> None:
-    response = client_for(world.alice).get(reverse("expiry-tenant-csv", args=["acme"]), {"status": "expired"})
-    assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"].startswith('attachment; filename="expiry-acme-')
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert [r["Alias"] for r in rows] == ["gone-assigned", "gone"]
-    assert rows[0]["Tenant"] == "acme"
-    assert rows[0]["Days left"] == "-40"
-    assert rows[0]["Status"] == "Expired — playback only"
-    assert rows[0]["Assigned"].startswith("IVR profile 'record'")
-    assert rows[0]["Not valid after (UTC)"] == "2027-02-03T12:00:00+00:00"
-
-
-def test_csv_export_across_tenants_follows_the_tenant_filter(world: World, client_for, fleet) -> None:
-    client = client_for(world.sam)
-    everything = client.get(reverse("expiry-dashboard-csv"))
-    rows = list(csv.DictReader(io.StringIO(b"".join(everything.streaming_content).decode())))
-    assert {r["Tenant"] for r in rows} == {"acme", "globex"} and len(rows) == 9
-    globex = client.get(reverse("expiry-dashboard-csv"), {"tenant": "globex", "sort": "-expiry"})
-    rows = list(csv.DictReader(io.StringIO(b"".join(globex.streaming_content).decode())))
-    assert [r["Alias"] for r in rows] == ["globex-soon", "globex-gone"]
-
-
-def test_csv_export_refuses_bad_filters(world: World, client_for, fleet) -> None:
-    response = client_for(world.sam).get(reverse("expiry-dashboard-csv"), {"tenant": "initech"})
-    assert response.status_code == 400
-    assert "Tenant" in response.content.decode()
-
-
-def test_csv_cells_cannot_run_as_formulas(world: World, client_for, frozen) -> None:
-    make_certificate(world.acme, "formula", cn='=HYPERLINK("http://example.com","x")', days=5)
-    response = client_for(world.alice).get(reverse("expiry-tenant-csv", args=["acme"]))
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0]["Subject Name"] == '\'=HYPERLINK("http://example.com","x")'
-    assert rows[0]["Days left"] == "5"
-
-
-def test_cross_tenant_pages_require_support(world: World, client_for, fleet) -> None:
-    for user in (world.alice, world.pat, world.charlie):
-        client = client_for(user)
-        assert client.get(reverse("expiry-dashboard")).status_code == 403
-        assert client.get(reverse("expiry-dashboard-csv")).status_code == 403
-
-
-@pytest.mark.parametrize(
-    "who,tenant,status",
-    [
-        ("alice", "acme", 200),
-        ("pat", "acme", 200),
-        ("sam", "acme", 200),
-        ("alice", "globex", 404),
-        ("pat", "globex", 404),
-        ("charlie", "acme", 404),
-    ],
-)
-def test_tenant_pages_check_ownership(world: World, client_for, fleet, who, tenant, status) -> None:
-    client = client_for(getattr(world, who))
-    assert client.get(reverse("expiry-tenant", args=[tenant])).status_code == status
-    assert client.get(reverse("expiry-tenant-csv", args=[tenant])).status_code == status
-
-
-def test_pages_are_read_only(world: World, client_for) -> None:
-    sam, alice = client_for(world.sam), client_for(world.alice)
-    before = AuditEntry.objects.count()
-    assert sam.post(reverse("expiry-dashboard")).status_code == 405
-    assert sam.post(reverse("expiry-dashboard-csv")).status_code == 405
-    assert alice.post(reverse("expiry-tenant", args=["acme"])).status_code == 405
-    assert alice.post(reverse("expiry-tenant-csv", args=["acme"])).status_code == 405
-    assert AuditEntry.objects.count() == before
-
-
-def test_anonymous_is_sent_to_sign_in(world: World, client) -> None:
-    response = client.get(reverse("expiry-dashboard"))
-    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
-
-
-def test_navigation_links_the_pages(world: World, client_for) -> None:
-    html = client_for(world.sam).get(reverse("expiry-tenant", args=["acme"])).content.decode()
-    assert f'href="{reverse("expiry-dashboard")}"' in html
-    assert f'href="{reverse("expiry-tenant", args=["acme"])}"' in html
 
 
 def test_a_certificate_used_in_several_places_counts_once(world: World, client_for, frozen) -> None:
