@@ -20,6 +20,8 @@ from django.db import connection
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
+from portal.accounts.reading import as_uuid
+
 from .models import CertificateRevision, WatchedQuerySet
 
 
@@ -43,12 +45,7 @@ def versions(tenant_ids: Iterable[Any] | None) -> dict[Any, uuid.UUID]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT tenant_id, version FROM {table} WHERE tenant_id IN ({marks})", ids)  # noqa: S608
         rows = cursor.fetchall()
-    return {_as_uuid(tenant): _as_uuid(version) for tenant, version in rows}
-
-
-def _as_uuid(value: Any) -> uuid.UUID:
-    """psycopg gives a UUID; SQLite the 32 hex digits Django stores there."""
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+    return {as_uuid(tenant): as_uuid(version) for tenant, version in rows}
 
 
 def version_key(tenant_id: Any, known: dict[Any, uuid.UUID]) -> str:

@@ -5,7 +5,6 @@ Providers answer for many certificates at once, so a list page costs one query p
 This module is a leaf: it imports nothing of the apps, so that any of them may register.
 """
 
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,8 @@ from uuid import UUID
 
 from django.db import connection
 from django.db.models import Q
+
+from portal.accounts.reading import as_uuid
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def rows_for_certificates(sql: str, ids: list[UUID]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql.format(ids=", ".join(["%s"] * len(ids))), values)
         rows = cursor.fetchall()
-    return [(row[0] if native else uuid.UUID(row[0]), *row[1:]) for row in rows]
+    return [(as_uuid(row[0]), *row[1:]) for row in rows]
 
 
 def pending(certificate_id: UUID) -> dict[str, int]:

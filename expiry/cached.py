@@ -33,10 +33,11 @@ from django.db import connection
 from certificates import revisions
 from certificates.models import CertificateRevision
 from portal.accounts.models import Tenant
+from portal.accounts.reading import as_uuid
 
 from . import overview as expiry
 from . import summary
-from .summary import Key, TenantCounts, as_uuid
+from .summary import Key, TenantCounts
 
 UNKNOWN = object()  # the version of counts read for a one-tenant page, which knows the tenant's state, not its version
 Projected = dict[tuple[str, date], int]

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from certificates import usage
 from certificates.models import Certificate, CertificateQuerySet
+from portal.accounts.reading import as_uuid
 
 from . import overview as expiry
 from .models import EndingTally, StartingTally
@@ -75,11 +76,6 @@ def _start_of(day: date) -> datetime:
 
 def next_midnight(now: datetime) -> datetime:
     return _start_of(timezone.localdate(now)) + timedelta(days=1)
-
-
-def as_uuid(value: Any) -> UUID:
-    """An id as the database driver gives it (a UUID, or its hex on SQLite) as a UUID."""
-    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 def _tenant_filter(tenant_ids: Collection[UUID] | None) -> tuple[str, list[Any]]:

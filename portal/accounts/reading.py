@@ -8,12 +8,18 @@ converts it.
 
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 from django.db import connections, router
 from django.db.models import Model
 
 M = TypeVar("M", bound=Model)
 Quote = Callable[[str], str]
+
+
+def as_uuid(value: Any) -> UUID:
+    """An id as a statement's database driver gives it (a UUID, or its hex on SQLite) as a UUID."""
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 class RowReader(Generic[M]):
