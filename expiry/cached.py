@@ -28,11 +28,8 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import connection
 
 from certificates import revisions
-from certificates.models import CertificateRevision
-from portal.accounts.models import Tenant
 from portal.accounts.reading import as_uuid
 
 from . import overview as expiry
@@ -63,25 +60,6 @@ class Kept:
 def stamp(tenant_id: UUID, version: UUID | None) -> str:
     """What ``revisions.state([tenant_id])`` says when the tenant's version is ``version`` (None: no row)."""
     return revisions.digest({tenant_id: version} if version is not None else {})
-
-
-def versions(tenant_ids: Collection[UUID] | None) -> dict[UUID, UUID | None]:
-    """Every tenant (or these, those that still exist) with its revision version, None for a tenant without one:
-    one query. A tenant that is gone is not listed, whether it had a version or not."""
-    quote = connection.ops.quote_name
-    tenants, rows = quote(Tenant._meta.db_table), quote(CertificateRevision._meta.db_table)
-    sql = f"SELECT t.id, r.version FROM {tenants} t LEFT JOIN {rows} r ON r.tenant_id = t.id"  # noqa: S608
-    params: list[Any] = []
-    if tenant_ids is not None:
-        prepare = Tenant._meta.pk.get_db_prep_value
-        params = [prepare(pk, connection) for pk in tenant_ids]
-        sql += f" WHERE t.id IN ({', '.join(['%s'] * len(params))})" if params else " WHERE 1 = 0"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if connection.vendor == "postgresql":  # its driver gives UUIDs already
-        return dict(rows)
-    return {as_uuid(tenant): None if version is None else as_uuid(version) for tenant, version in rows}
 
 
 class Memo:
@@ -142,7 +120,7 @@ class Memo:
 
     def every_tenant(self, assigned: str, now: datetime, state: str) -> Projected:
         if state != self.seen:
-            known = versions(None)
+            known = revisions.tenants_and_versions(None)
             for gone in self.tenants.keys() - known.keys():
                 self._put(gone, None)
             self._catch_up(known, now, every_tenant=True)
@@ -171,7 +149,7 @@ class Memo:
         return kept.projected(assigned)
 
     def some_tenants(self, tenant_ids: Collection[UUID], assigned: str, now: datetime) -> Projected:
-        known = versions(tenant_ids)
+        known = revisions.tenants_and_versions(tenant_ids)
         for gone in set(tenant_ids) - known.keys():
             self._put(gone, None)
         self._catch_up(known, now)
